@@ -1,0 +1,303 @@
+//! The platform error: what went wrong (`ErrorKind`), a stable machine-readable `code`,
+//! and a message safe to show the caller. It is mapped in exactly one place to a gRPC
+//! status (`to_status` / `from_status`, the code travels in `x-marquee-code` metadata)
+//! and to RFC 9457 problem+json (`ResponseError`).
+//!
+//! Services keep their own `thiserror` enums and convert into this type once.
+
+use actix_web::http::StatusCode;
+use serde::Serialize;
+use std::borrow::Cow;
+use tonic::Code;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+const CODE_METADATA: &str = "x-marquee-code";
+const RETRY_AFTER_METADATA: &str = "retry-after";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidInput,
+    Unauthenticated,
+    PermissionDenied,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    QuotaExceeded,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn http_status(self) -> StatusCode {
+        match self {
+            Self::InvalidInput => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::PermissionDenied => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::QuotaExceeded => StatusCode::PAYMENT_REQUIRED,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn grpc_code(self) -> Code {
+        match self {
+            Self::InvalidInput | Self::UnsupportedMediaType => Code::InvalidArgument,
+            Self::Unauthenticated => Code::Unauthenticated,
+            Self::PermissionDenied => Code::PermissionDenied,
+            Self::NotFound => Code::NotFound,
+            Self::Conflict => Code::AlreadyExists,
+            Self::PayloadTooLarge => Code::OutOfRange,
+            Self::RateLimited => Code::ResourceExhausted,
+            Self::QuotaExceeded => Code::FailedPrecondition,
+            Self::Unavailable => Code::Unavailable,
+            Self::Internal => Code::Internal,
+        }
+    }
+
+    fn from_grpc(code: Code) -> Self {
+        match code {
+            Code::InvalidArgument => Self::InvalidInput,
+            Code::Unauthenticated => Self::Unauthenticated,
+            Code::PermissionDenied => Self::PermissionDenied,
+            Code::NotFound => Self::NotFound,
+            Code::AlreadyExists | Code::Aborted => Self::Conflict,
+            Code::OutOfRange => Self::PayloadTooLarge,
+            Code::ResourceExhausted => Self::RateLimited,
+            Code::FailedPrecondition => Self::QuotaExceeded,
+            Code::Unavailable | Code::DeadlineExceeded => Self::Unavailable,
+            _ => Self::Internal,
+        }
+    }
+
+    fn default_code(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_request",
+            Self::Unauthenticated => "unauthenticated",
+            Self::PermissionDenied => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited => "rate_limited",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        self.http_status().canonical_reason().unwrap_or("Error")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Error {
+    pub kind: ErrorKind,
+    /// Stable, machine-readable, snake_case; documented in docs/api.md.
+    pub code: Cow<'static, str>,
+    /// Shown to the caller. Never holds internals for `Internal` errors.
+    pub message: String,
+    /// Seconds the caller should wait (rate limits, throttling).
+    pub retry_after: Option<u64>,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code: code.into(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn invalid(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, "not_found", message)
+    }
+
+    pub fn unauthenticated(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, code, message)
+    }
+
+    pub fn forbidden(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::PermissionDenied, code, message)
+    }
+
+    /// Our fault: the cause is logged here, the caller gets a generic message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(ErrorKind::Internal, "internal", "an internal error occurred")
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.kind.http_status()
+    }
+
+    /// The gRPC status carrying this error across a service boundary.
+    pub fn to_status(&self) -> tonic::Status {
+        let mut status = tonic::Status::new(self.kind.grpc_code(), self.message.clone());
+        if let Ok(value) = self.code.parse() {
+            status.metadata_mut().insert(CODE_METADATA, value);
+        }
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = seconds.to_string().parse()
+        {
+            status.metadata_mut().insert(RETRY_AFTER_METADATA, value);
+        }
+        status
+    }
+
+    /// Rebuilds the error a downstream service returned. Transport failures become
+    /// `unavailable`; unknown failures become `internal` without leaking their text.
+    pub fn from_status(status: &tonic::Status) -> Self {
+        let kind = ErrorKind::from_grpc(status.code());
+        let code = status
+            .metadata()
+            .get(CODE_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .map(|c| Cow::Owned(c.to_string()))
+            .unwrap_or_else(|| Cow::Borrowed(kind.default_code()));
+        let message = match kind {
+            ErrorKind::Internal => {
+                tracing::error!(grpc.code = ?status.code(), grpc.message = status.message(), "downstream internal error");
+                "an internal error occurred".to_string()
+            }
+            ErrorKind::Unavailable => {
+                tracing::warn!(grpc.code = ?status.code(), grpc.message = status.message(), "downstream unavailable");
+                "a backing service is unavailable, try again shortly".to_string()
+            }
+            _ => status.message().to_string(),
+        };
+        let retry_after = status
+            .metadata()
+            .get(RETRY_AFTER_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        Self {
+            kind,
+            code,
+            message,
+            retry_after,
+        }
+    }
+
+    pub fn problem(&self, request_id: Option<String>) -> Problem {
+        Problem {
+            r#type: format!("https://docs.marquee.dev/problems/{}", self.code),
+            title: self.kind.title().to_string(),
+            status: self.status().as_u16(),
+            detail: self.message.clone(),
+            code: self.code.to_string(),
+            request_id,
+        }
+    }
+}
+
+impl From<tonic::Status> for Error {
+    fn from(status: tonic::Status) -> Self {
+        Self::from_status(&status)
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(error: Error) -> Self {
+        error.to_status()
+    }
+}
+
+/// RFC 9457 problem details, as every REST error is answered.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type; ends with `code`.
+    #[schema(example = "https://docs.marquee.dev/problems/invalid_request")]
+    pub r#type: String,
+    #[schema(example = "Bad Request")]
+    pub title: String,
+    #[schema(example = 400)]
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code.
+    #[schema(example = "invalid_request")]
+    pub code: String,
+    /// The `X-Request-Id` of the request that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+tokio::task_local! {
+    /// The current REST request's id, set by the gateway's request-id middleware so error
+    /// bodies can carry it.
+    pub static REQUEST_ID: String;
+}
+
+impl actix_web::ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let request_id = REQUEST_ID.try_with(Clone::clone).ok();
+        let mut response = actix_web::HttpResponse::build(self.status());
+        response.content_type(PROBLEM_CONTENT_TYPE);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header(("Retry-After", seconds.to_string()));
+        }
+        response.json(self.problem(request_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_grpc_status() {
+        let error = Error::new(ErrorKind::Conflict, "email_taken", "email already registered")
+            .with_retry_after(7);
+        let back = Error::from_status(&error.to_status());
+        assert_eq!(back.kind, ErrorKind::Conflict);
+        assert_eq!(back.code, "email_taken");
+        assert_eq!(back.message, "email already registered");
+        assert_eq!(back.retry_after, Some(7));
+    }
+
+    #[test]
+    fn internal_details_do_not_leak() {
+        let status = tonic::Status::internal("db password is hunter2");
+        let error = Error::from_status(&status);
+        assert_eq!(error.code, "internal");
+        assert!(!error.message.contains("hunter2"));
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn problem_has_rfc9457_fields() {
+        let problem = Error::invalid("weak_password", "too short").problem(Some("req-1".into()));
+        let json = serde_json::to_value(&problem).unwrap();
+        assert_eq!(json["status"], 400);
+        assert_eq!(json["code"], "weak_password");
+        assert_eq!(json["title"], "Bad Request");
+        assert_eq!(json["request_id"], "req-1");
+        assert!(json["type"].as_str().unwrap().ends_with("/weak_password"));
+    }
+}

@@ -1,0 +1,107 @@
+//! Liveness and readiness over HTTP (`/healthz`, `/readyz`) and the gRPC health protocol,
+//! plus the admin HTTP endpoint that also serves Prometheus `/metrics`.
+
+use crate::shutdown::CancellationToken;
+use actix_web::{HttpResponse, web};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// Shared readiness of one service. Live means the process answers; ready means its
+/// dependencies (database, downstream services) are usable.
+#[derive(Clone)]
+pub struct Health {
+    service: &'static str,
+    ready: Arc<AtomicBool>,
+    reporter: HealthReporter,
+}
+
+impl Health {
+    /// Returns the state and the gRPC health service to mount next to the service's own.
+    pub fn new(
+        service: &'static str,
+    ) -> (
+        Self,
+        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    ) {
+        let (reporter, grpc_service) = tonic_health::server::health_reporter();
+        let health = Self {
+            service,
+            ready: Arc::new(AtomicBool::new(false)),
+            reporter,
+        };
+        (health, grpc_service)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    pub async fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
+        let status = if ready {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        // Both the overall ("") and the named service status, as grpc-health-probe asks.
+        self.reporter.set_service_status("", status).await;
+        self.reporter.set_service_status(self.service, status).await;
+    }
+}
+
+/// Mounts `/healthz`, `/readyz` and `/metrics` on an actix-web app.
+pub fn routes(health: Health) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        let metrics = crate::metrics::install();
+        config
+            .app_data(web::Data::new(health))
+            .app_data(web::Data::new(metrics))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(render_metrics));
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(health: web::Data<Health>) -> HttpResponse {
+    if health.is_ready() {
+        HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "not_ready" }))
+    }
+}
+
+async fn render_metrics(
+    handle: web::Data<metrics_exporter_prometheus::PrometheusHandle>,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(handle.render())
+}
+
+/// Serves the admin endpoint on `listener` until `shutdown` is cancelled.
+pub async fn serve_admin(
+    listener: std::net::TcpListener,
+    health: Health,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new().configure(routes(health.clone()))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        handle.stop(true).await;
+    });
+    server.await
+}

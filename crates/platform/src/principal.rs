@@ -1,0 +1,112 @@
+//! Who is calling. The gateway verifies the access token and forwards the principal to
+//! internal services in gRPC metadata; services trust it because only the gateway can
+//! reach them (NetworkPolicy in the Helm chart) and it strips these headers from
+//! outside requests (they are never read from HTTP).
+
+use crate::error::Error;
+use tonic::metadata::MetadataMap;
+
+const SUBJECT: &str = "x-marquee-subject";
+const TENANT: &str = "x-marquee-tenant";
+const ROLES: &str = "x-marquee-roles";
+const SCOPES: &str = "x-marquee-scopes";
+const KIND: &str = "x-marquee-principal-kind";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// A person signed in with email and password.
+    User,
+    /// An OAuth2 partner client (client-credentials grant).
+    Client,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    /// User id or client id.
+    pub subject: String,
+    pub tenant_id: String,
+    pub roles: Vec<String>,
+    pub scopes: Vec<String>,
+}
+
+impl Principal {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    pub fn write_to(&self, metadata: &mut MetadataMap) {
+        let kind = match self.kind {
+            PrincipalKind::User => "user",
+            PrincipalKind::Client => "client",
+        };
+        let pairs = [
+            (SUBJECT, self.subject.clone()),
+            (TENANT, self.tenant_id.clone()),
+            (ROLES, self.roles.join(" ")),
+            (SCOPES, self.scopes.join(" ")),
+            (KIND, kind.to_string()),
+        ];
+        for (key, value) in pairs {
+            if let Ok(value) = value.parse() {
+                metadata.insert(key, value);
+            }
+        }
+    }
+
+    /// The principal of an incoming gRPC request; `unauthenticated` when absent.
+    pub fn from_metadata(metadata: &MetadataMap) -> Result<Self, Error> {
+        let get = |key| metadata.get(key).and_then(|v| v.to_str().ok());
+        let subject = get(SUBJECT).filter(|s| !s.is_empty());
+        let tenant_id = get(TENANT).filter(|s| !s.is_empty());
+        let (Some(subject), Some(tenant_id)) = (subject, tenant_id) else {
+            return Err(Error::unauthenticated("unauthenticated", "no caller identity"));
+        };
+        let words = |key| {
+            get(key)
+                .unwrap_or("")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        };
+        Ok(Self {
+            kind: match get(KIND) {
+                Some("client") => PrincipalKind::Client,
+                _ => PrincipalKind::User,
+            },
+            subject: subject.to_string(),
+            tenant_id: tenant_id.to_string(),
+            roles: words(ROLES),
+            scopes: words(SCOPES),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_metadata() {
+        let principal = Principal {
+            kind: PrincipalKind::Client,
+            subject: "c1".into(),
+            tenant_id: "t1".into(),
+            roles: vec![],
+            scopes: vec!["assets:read".into(), "billing:read".into()],
+        };
+        let mut metadata = MetadataMap::new();
+        principal.write_to(&mut metadata);
+        assert_eq!(Principal::from_metadata(&metadata).unwrap(), principal);
+    }
+
+    #[test]
+    fn missing_principal_is_unauthenticated() {
+        let error = Principal::from_metadata(&MetadataMap::new()).unwrap_err();
+        assert_eq!(error.kind, crate::ErrorKind::Unauthenticated);
+    }
+}
