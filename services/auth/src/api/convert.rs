@@ -1,0 +1,122 @@
+//! Domain and store models → protobuf messages (and back for flags).
+
+use crate::domain::keys::PublicKey;
+use crate::domain::roles;
+use crate::domain::sessions::Session;
+use crate::domain::tenants::Flags;
+use crate::store::entities::{audit_entry, oauth_client, tenant, user};
+use chrono::{DateTime, Utc};
+use marquee_proto::auth::v1 as pb;
+use pb::flag_value::Value as FlagKind;
+use serde_json::Value;
+use std::collections::HashMap;
+
+fn ts(time: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+pub fn user(user: user::Model) -> pb::User {
+    pb::User {
+        roles: roles::split(&user.roles),
+        id: user.id,
+        tenant_id: user.tenant_id,
+        email: user.email,
+        display_name: user.display_name,
+        created_at: Some(ts(user.created_at)),
+    }
+}
+
+pub fn session(session: Session) -> pb::Session {
+    pb::Session {
+        user: Some(user(session.user)),
+        access_token: session.access_token,
+        refresh_token: session.refresh_token,
+        token_type: "Bearer".into(),
+        expires_in: session.expires_in,
+    }
+}
+
+pub fn jwks(keys: Vec<PublicKey>) -> pb::Jwks {
+    pb::Jwks {
+        keys: keys
+            .into_iter()
+            .map(|key| pb::Jwk {
+                kty: "OKP".into(),
+                crv: "Ed25519".into(),
+                x: key.x,
+                kid: key.kid,
+                alg: "EdDSA".into(),
+                r#use: "sig".into(),
+            })
+            .collect(),
+    }
+}
+
+pub fn client(client: oauth_client::Model) -> pb::OAuthClient {
+    pb::OAuthClient {
+        scopes: roles::split(&client.scopes),
+        id: client.id,
+        tenant_id: client.tenant_id,
+        name: client.name,
+        environment: client.environment,
+        rate_tier: client.rate_tier,
+        created_at: Some(ts(client.created_at)),
+        revoked_at: client.revoked_at.map(ts),
+    }
+}
+
+pub fn tenant(tenant: tenant::Model) -> pb::Tenant {
+    pb::Tenant {
+        id: tenant.id,
+        name: tenant.name,
+        slug: tenant.slug,
+        sandbox: tenant.sandbox,
+        created_at: Some(ts(tenant.created_at)),
+    }
+}
+
+pub fn flags(tenant_id: String, flags: Flags) -> pb::TenantFlags {
+    let flags = flags
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let kind = match value {
+                Value::Bool(b) => FlagKind::BoolValue(b),
+                Value::String(s) => FlagKind::StringValue(s),
+                _ => return None,
+            };
+            Some((name, pb::FlagValue { value: Some(kind) }))
+        })
+        .collect();
+    pb::TenantFlags { tenant_id, flags }
+}
+
+/// Flags without a value are dropped (a proto `oneof` may arrive empty).
+pub fn flags_from_proto(flags: HashMap<String, pb::FlagValue>) -> Flags {
+    flags
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = match value.value? {
+                FlagKind::BoolValue(b) => Value::Bool(b),
+                FlagKind::StringValue(s) => Value::String(s),
+            };
+            Some((name, value))
+        })
+        .collect()
+}
+
+pub fn audit_entry(entry: audit_entry::Model) -> pb::AuditEntry {
+    pb::AuditEntry {
+        id: entry.id,
+        tenant_id: entry.tenant_id,
+        actor_id: entry.actor_id,
+        action: entry.action,
+        outcome: entry.outcome,
+        ip: entry.ip,
+        user_agent: entry.user_agent,
+        detail: entry.detail,
+        occurred_at: Some(ts(entry.occurred_at)),
+    }
+}

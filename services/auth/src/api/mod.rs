@@ -1,0 +1,310 @@
+//! gRPC adapter: extract the request and caller, call the domain, convert the answer.
+//! Handlers never pick status codes; `AuthError` maps to them in `error.rs`.
+
+mod convert;
+
+use crate::domain::clients::NewClient;
+use crate::domain::tenants::NewTenant;
+use crate::domain::users::{Credentials, Registration};
+use crate::domain::{Auth, RequestContext, audit::AuditQuery, roles};
+use crate::error::AuthError;
+use marquee_platform::{Error, Principal, PrincipalKind};
+use marquee_proto::auth::v1 as pb;
+use pb::auth_service_server::AuthService;
+use tonic::{Request, Response, Status};
+
+pub use pb::auth_service_server::AuthServiceServer;
+
+pub struct AuthGrpc {
+    auth: Auth,
+}
+
+impl AuthGrpc {
+    pub fn new(auth: Auth) -> Self {
+        Self { auth }
+    }
+
+    pub fn into_server(self) -> AuthServiceServer<Self> {
+        AuthServiceServer::new(self)
+    }
+}
+
+fn context(client: Option<pb::ClientInfo>) -> RequestContext {
+    let client = client.unwrap_or_default();
+    RequestContext {
+        ip: client.ip,
+        user_agent: client.user_agent,
+    }
+}
+
+fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
+    Ok(Principal::from_metadata(request.metadata())?)
+}
+
+/// Admin RPCs: the gateway enforces roles per route; this is the second line.
+fn admin<T>(request: &Request<T>) -> Result<Principal, Status> {
+    let caller = principal(request)?;
+    if caller.kind != PrincipalKind::User || !caller.has_role(roles::ADMIN) {
+        return Err(Error::forbidden("forbidden", "admin role required").into());
+    }
+    Ok(caller)
+}
+
+fn timestamp(value: Option<prost_types::Timestamp>) -> Result<Option<chrono::DateTime<chrono::Utc>>, Status> {
+    value
+        .map(|ts| {
+            chrono::DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0))
+                .ok_or_else(|| AuthError::invalid("invalid_timestamp", "timestamp out of range").into())
+        })
+        .transpose()
+}
+
+fn non_empty(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+#[tonic::async_trait]
+impl AuthService for AuthGrpc {
+    async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::Session>, Status> {
+        let r = request.into_inner();
+        let session = self
+            .auth
+            .register(
+                Registration {
+                    email: r.email,
+                    password: r.password,
+                    display_name: r.display_name,
+                    tenant_id: non_empty(r.tenant_id),
+                },
+                &context(r.client),
+            )
+            .await?;
+        Ok(Response::new(convert::session(session)))
+    }
+
+    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::Session>, Status> {
+        let r = request.into_inner();
+        let session = self
+            .auth
+            .login(
+                Credentials {
+                    email: r.email,
+                    password: r.password,
+                    tenant_id: non_empty(r.tenant_id),
+                },
+                &context(r.client),
+            )
+            .await?;
+        Ok(Response::new(convert::session(session)))
+    }
+
+    async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Result<Response<pb::Session>, Status> {
+        let r = request.into_inner();
+        let session = self.auth.refresh(&r.refresh_token, &context(r.client)).await?;
+        Ok(Response::new(convert::session(session)))
+    }
+
+    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+        let r = request.into_inner();
+        self.auth.logout(&r.refresh_token, &context(r.client)).await?;
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn get_me(&self, request: Request<pb::GetMeRequest>) -> Result<Response<pb::User>, Status> {
+        let caller = principal(&request)?;
+        if caller.kind != PrincipalKind::User {
+            return Err(Error::forbidden("forbidden", "only users have a profile").into());
+        }
+        let user = self.auth.user(&caller.tenant_id, &caller.subject).await?;
+        Ok(Response::new(convert::user(user)))
+    }
+
+    async fn get_jwks(&self, _request: Request<pb::GetJwksRequest>) -> Result<Response<pb::Jwks>, Status> {
+        Ok(Response::new(convert::jwks(self.auth.jwks())))
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        request: Request<pb::RotateSigningKeyRequest>,
+    ) -> Result<Response<pb::RotateSigningKeyResponse>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let (kid, published_kids) = self
+            .auth
+            .rotate_signing_key(&caller.subject, &caller.tenant_id, &context(r.client))
+            .await?;
+        Ok(Response::new(pb::RotateSigningKeyResponse { kid, published_kids }))
+    }
+
+    async fn create_o_auth_client(
+        &self,
+        request: Request<pb::CreateOAuthClientRequest>,
+    ) -> Result<Response<pb::CreateOAuthClientResponse>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let (client, secret) = self
+            .auth
+            .create_client(
+                &caller.subject,
+                &caller.tenant_id,
+                NewClient {
+                    name: r.name,
+                    scopes: r.scopes,
+                    environment: r.environment,
+                    rate_tier: r.rate_tier,
+                    tenant_id: non_empty(r.tenant_id),
+                },
+                &context(r.client),
+            )
+            .await?;
+        Ok(Response::new(pb::CreateOAuthClientResponse {
+            client: Some(convert::client(client)),
+            client_secret: secret,
+        }))
+    }
+
+    async fn list_o_auth_clients(
+        &self,
+        request: Request<pb::ListOAuthClientsRequest>,
+    ) -> Result<Response<pb::ListOAuthClientsResponse>, Status> {
+        admin(&request)?;
+        let clients = self.auth.list_clients().await?;
+        Ok(Response::new(pb::ListOAuthClientsResponse {
+            clients: clients.into_iter().map(convert::client).collect(),
+        }))
+    }
+
+    async fn revoke_o_auth_client(
+        &self,
+        request: Request<pb::RevokeOAuthClientRequest>,
+    ) -> Result<Response<pb::OAuthClient>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let client = self
+            .auth
+            .revoke_client(&caller.subject, &caller.tenant_id, &r.id, &context(r.client))
+            .await?;
+        Ok(Response::new(convert::client(client)))
+    }
+
+    async fn issue_client_token(
+        &self,
+        request: Request<pb::IssueClientTokenRequest>,
+    ) -> Result<Response<pb::ClientToken>, Status> {
+        let r = request.into_inner();
+        let token = self
+            .auth
+            .issue_client_token(&r.client_id, &r.client_secret, &r.scope, &context(r.client))
+            .await?;
+        Ok(Response::new(pb::ClientToken {
+            access_token: token.access_token,
+            token_type: "Bearer".into(),
+            expires_in: token.expires_in,
+            scope: token.scope,
+        }))
+    }
+
+    async fn create_tenant(&self, request: Request<pb::CreateTenantRequest>) -> Result<Response<pb::Tenant>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let tenant = self
+            .auth
+            .create_tenant(
+                &caller.subject,
+                NewTenant {
+                    name: r.name,
+                    slug: r.slug,
+                    sandbox: r.sandbox,
+                },
+                &context(r.client),
+            )
+            .await?;
+        Ok(Response::new(convert::tenant(tenant)))
+    }
+
+    async fn list_tenants(
+        &self,
+        request: Request<pb::ListTenantsRequest>,
+    ) -> Result<Response<pb::ListTenantsResponse>, Status> {
+        admin(&request)?;
+        let tenants = self.auth.list_tenants().await?;
+        Ok(Response::new(pb::ListTenantsResponse {
+            tenants: tenants.into_iter().map(convert::tenant).collect(),
+        }))
+    }
+
+    /// Admins read any tenant's flags; everyone else only their own tenant's.
+    async fn get_tenant_flags(
+        &self,
+        request: Request<pb::GetTenantFlagsRequest>,
+    ) -> Result<Response<pb::TenantFlags>, Status> {
+        let caller = principal(&request)?;
+        let tenant_id = non_empty(request.into_inner().tenant_id).unwrap_or_else(|| caller.tenant_id.clone());
+        if tenant_id != caller.tenant_id && !caller.has_role(roles::ADMIN) {
+            return Err(AuthError::NotFound("tenant").into());
+        }
+        let flags = self.auth.tenant_flags(&tenant_id).await?;
+        Ok(Response::new(convert::flags(tenant_id, flags)))
+    }
+
+    async fn set_tenant_flags(
+        &self,
+        request: Request<pb::SetTenantFlagsRequest>,
+    ) -> Result<Response<pb::TenantFlags>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let flags = convert::flags_from_proto(r.flags);
+        let flags = self
+            .auth
+            .set_tenant_flags(&caller.subject, &r.tenant_id, flags, &context(r.client))
+            .await?;
+        Ok(Response::new(convert::flags(r.tenant_id, flags)))
+    }
+
+    async fn list_audit(&self, request: Request<pb::ListAuditRequest>) -> Result<Response<pb::ListAuditResponse>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let (entries, next_cursor) = self
+            .auth
+            .list_audit(
+                &caller.tenant_id,
+                AuditQuery {
+                    action: non_empty(r.action),
+                    actor_id: non_empty(r.actor_id),
+                    outcome: non_empty(r.outcome),
+                    since: timestamp(r.since)?,
+                    until: timestamp(r.until)?,
+                    limit: r.limit,
+                    cursor: non_empty(r.cursor),
+                },
+            )
+            .await?;
+        Ok(Response::new(pb::ListAuditResponse {
+            entries: entries.into_iter().map(convert::audit_entry).collect(),
+            next_cursor: next_cursor.unwrap_or_default(),
+        }))
+    }
+
+    /// Lets the gateway record what only it sees (access denied by route policy).
+    async fn record_audit(
+        &self,
+        request: Request<pb::RecordAuditRequest>,
+    ) -> Result<Response<pb::RecordAuditResponse>, Status> {
+        let caller = principal(&request)?;
+        let r = request.into_inner();
+        if r.action != crate::domain::audit::action::ACCESS_DENIED {
+            return Err(AuthError::invalid("invalid_action", "only access_denied can be recorded from outside").into());
+        }
+        self.auth
+            .audit(crate::domain::audit::AuditEvent {
+                tenant_id: &caller.tenant_id,
+                actor_id: &caller.subject,
+                action: &r.action,
+                outcome: crate::domain::audit::outcome::DENIED,
+                context: &context(r.client),
+                detail: r.detail,
+            })
+            .await;
+        Ok(Response::new(pb::RecordAuditResponse {}))
+    }
+}

@@ -1,0 +1,211 @@
+//! OAuth2 partner clients and the client-credentials grant (RFC 6749 §4.4). Admins
+//! create clients with scopes from the catalogue; the secret is shown once and stored
+//! hashed. Sandbox clients live in a sandbox tenant and their tokens act only there.
+
+use super::audit::{AuditEvent, action, outcome};
+use super::tokens::{Claims, PRINCIPAL_CLIENT};
+use super::{Auth, RequestContext, roles};
+use crate::error::{AuthError, Result};
+use crate::store;
+use crate::store::entities::oauth_client;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use subtle::ConstantTimeEq;
+
+pub const ENVIRONMENTS: &[&str] = &["sandbox", "live"];
+pub const RATE_TIERS: &[&str] = &["basic", "standard", "premium"];
+
+pub struct NewClient {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub environment: String,
+    pub rate_tier: String,
+    /// Empty: the admin's own tenant (or its sandbox, for sandbox clients).
+    pub tenant_id: Option<String>,
+}
+
+pub struct ClientToken {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+impl Auth {
+    /// Creates a client; returns it with its secret, which is not stored in clear.
+    pub async fn create_client(
+        &self,
+        actor_id: &str,
+        actor_tenant_id: &str,
+        new: NewClient,
+        context: &RequestContext,
+    ) -> Result<(oauth_client::Model, String)> {
+        let name = new.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AuthError::invalid("invalid_name", "name must be 1 to 100 characters"));
+        }
+        let scopes = roles::parse_scopes(new.scopes.iter().map(String::as_str))?;
+        if scopes.is_empty() {
+            return Err(AuthError::InvalidScope("grant at least one scope".into()));
+        }
+        let environment = if new.environment.is_empty() { "live".to_string() } else { new.environment };
+        if !ENVIRONMENTS.contains(&environment.as_str()) {
+            return Err(AuthError::invalid("invalid_environment", "environment must be sandbox or live"));
+        }
+        let rate_tier = if new.rate_tier.is_empty() { "basic".to_string() } else { new.rate_tier };
+        if !RATE_TIERS.contains(&rate_tier.as_str()) {
+            return Err(AuthError::invalid(
+                "invalid_rate_tier",
+                format!("rate_tier must be one of {}", RATE_TIERS.join(", ")),
+            ));
+        }
+        let sandbox = environment == "sandbox";
+        let tenant = match new.tenant_id.as_deref().filter(|id| !id.is_empty()) {
+            Some(id) => self.resolve_tenant(Some(id)).await?,
+            None => {
+                let own = self.resolve_tenant(Some(actor_tenant_id)).await?;
+                if sandbox { self.sandbox_of(&own).await? } else { own }
+            }
+        };
+        if tenant.sandbox != sandbox {
+            return Err(AuthError::invalid(
+                "environment_mismatch",
+                "sandbox clients belong to sandbox tenants and live clients to live tenants",
+            ));
+        }
+        let secret = format!("mqs_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+        let client = store::clients::insert(
+            &self.db,
+            oauth_client::Model {
+                id: format!("mqc_{}", uuid::Uuid::new_v4().simple()),
+                tenant_id: tenant.id.clone(),
+                name,
+                scopes: scopes.join(" "),
+                environment,
+                rate_tier,
+                secret_hash: super::sessions::hash_token(&secret),
+                created_by: actor_id.to_string(),
+                created_at: Utc::now(),
+                revoked_at: None,
+            },
+        )
+        .await?;
+        self.audit(AuditEvent {
+            tenant_id: actor_tenant_id,
+            actor_id,
+            action: action::CLIENT_CREATED,
+            outcome: outcome::SUCCESS,
+            context,
+            detail: format!("client={} tenant={} scopes={}", client.id, client.tenant_id, client.scopes),
+        })
+        .await;
+        Ok((client, secret))
+    }
+
+    /// Every client (admin is a platform role).
+    pub async fn list_clients(&self) -> Result<Vec<oauth_client::Model>> {
+        let tenants: Vec<String> = self.list_tenants().await?.into_iter().map(|t| t.id).collect();
+        Ok(store::clients::list(&self.db, &tenants).await?)
+    }
+
+    pub async fn revoke_client(
+        &self,
+        actor_id: &str,
+        actor_tenant_id: &str,
+        client_id: &str,
+        context: &RequestContext,
+    ) -> Result<oauth_client::Model> {
+        let client = store::clients::find(&self.db, client_id)
+            .await?
+            .ok_or(AuthError::NotFound("client"))?;
+        if client.revoked_at.is_some() {
+            return Ok(client);
+        }
+        let client = store::clients::revoke(&self.db, client, Utc::now()).await?;
+        self.audit(AuditEvent {
+            tenant_id: actor_tenant_id,
+            actor_id,
+            action: action::CLIENT_REVOKED,
+            outcome: outcome::SUCCESS,
+            context,
+            detail: format!("client={}", client.id),
+        })
+        .await;
+        Ok(client)
+    }
+
+    /// The client-credentials grant: authenticates the client and issues a token with
+    /// the requested scopes (all granted scopes when none are asked for).
+    pub async fn issue_client_token(
+        &self,
+        client_id: &str,
+        secret: &str,
+        requested_scope: &str,
+        context: &RequestContext,
+    ) -> Result<ClientToken> {
+        let client = store::clients::find(&self.db, client_id).await?;
+        let authenticated = client.filter(|client| {
+            let presented = super::sessions::hash_token(secret);
+            bool::from(presented.as_bytes().ct_eq(client.secret_hash.as_bytes())) && client.revoked_at.is_none()
+        });
+        let Some(client) = authenticated else {
+            self.audit(AuditEvent {
+                tenant_id: "",
+                actor_id: client_id,
+                action: action::CLIENT_TOKEN_ISSUED,
+                outcome: outcome::FAILURE,
+                context,
+                detail: "invalid client credentials or revoked client".into(),
+            })
+            .await;
+            return Err(AuthError::InvalidClient);
+        };
+        let granted = roles::split(&client.scopes);
+        let requested = roles::parse_scopes([requested_scope])?;
+        let scopes = if requested.is_empty() {
+            granted
+        } else {
+            if let Some(extra) = requested.iter().find(|s| !granted.contains(s)) {
+                return Err(AuthError::InvalidScope(format!("scope {extra:?} was not granted to this client")));
+            }
+            requested
+        };
+        let tenant = self.resolve_tenant(Some(&client.tenant_id)).await?;
+        if tenant.sandbox != (client.environment == "sandbox") {
+            return Err(AuthError::UnauthorizedClient(
+                "this client's environment does not match its tenant".into(),
+            ));
+        }
+        let now = Utc::now().timestamp();
+        let ttl = self.settings.client_token_ttl_secs;
+        let scope = scopes.join(" ");
+        let access_token = self.keys.sign(&Claims {
+            iss: self.settings.jwt_issuer.clone(),
+            aud: self.settings.jwt_audience.clone(),
+            sub: client.id.clone(),
+            tid: client.tenant_id.clone(),
+            roles: Vec::new(),
+            scope: scope.clone(),
+            exp: now + ttl,
+            iat: now,
+            jti: uuid::Uuid::now_v7().to_string(),
+            principal: PRINCIPAL_CLIENT.to_string(),
+            env: Some(client.environment.clone()),
+            rate_tier: Some(client.rate_tier.clone()),
+        })?;
+        self.audit(AuditEvent {
+            tenant_id: &client.tenant_id,
+            actor_id: &client.id,
+            action: action::CLIENT_TOKEN_ISSUED,
+            outcome: outcome::SUCCESS,
+            context,
+            detail: format!("scope={scope}"),
+        })
+        .await;
+        Ok(ClientToken {
+            access_token,
+            expires_in: ttl,
+            scope,
+        })
+    }
+}

@@ -1,0 +1,78 @@
+//! Password policy and argon2id hashing.
+
+use crate::domain::email::Email;
+use crate::error::AuthError;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use argon2::Argon2;
+use std::sync::OnceLock;
+
+const MAX_LENGTH: usize = 256;
+
+/// Checks the policy: at least `min_length` characters, at most 256, not the email or
+/// its local part.
+pub fn check_policy(password: &str, email: &Email, min_length: usize) -> Result<(), AuthError> {
+    let length = password.chars().count();
+    if length < min_length {
+        return Err(AuthError::invalid(
+            "weak_password",
+            format!("password must be at least {min_length} characters"),
+        ));
+    }
+    if length > MAX_LENGTH {
+        return Err(AuthError::invalid(
+            "weak_password",
+            format!("password must be at most {MAX_LENGTH} characters"),
+        ));
+    }
+    let lowered = password.trim().to_lowercase();
+    if lowered == email.as_str() || lowered == email.local_part() {
+        return Err(AuthError::invalid("weak_password", "password must not be your email"));
+    }
+    Ok(())
+}
+
+/// Hashes with argon2id (default parameters: 19 MiB, 2 passes) and a fresh salt.
+pub fn hash(password: &str) -> Result<String, AuthError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|error| AuthError::Internal(format!("hashing password: {error}")))
+}
+
+/// Verifies `password` against a stored PHC hash.
+pub fn verify(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .unwrap_or(false)
+}
+
+/// Spends the same time as a real verification, for logins to unknown emails: the
+/// response must not reveal whether the account exists.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash("dummy password for timing").unwrap_or_default());
+    let _ = verify(password, dummy);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_rejects_short_and_email_passwords() {
+        let email = Email::parse("ada@example.com").unwrap();
+        assert!(check_policy("short", &email, 10).is_err());
+        assert!(check_policy("ada@example.com", &email, 10).is_err());
+        assert!(check_policy("ADA@EXAMPLE.COM", &email, 10).is_err());
+        assert!(check_policy("correct horse battery", &email, 10).is_ok());
+    }
+
+    #[test]
+    fn hash_verifies_only_the_same_password() {
+        let stored = hash("correct horse battery").unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify("correct horse battery", &stored));
+        assert!(!verify("wrong horse battery", &stored));
+        assert!(!verify("anything", "not a phc string"));
+    }
+}

@@ -1,0 +1,205 @@
+//! Tenants and their feature flags. Every user and client belongs to a tenant; the
+//! embedded default tenant (`default`) exists from the first start.
+
+use super::audit::{AuditEvent, action, outcome};
+use super::{Auth, RequestContext};
+use crate::error::{AuthError, Result};
+use crate::store;
+use crate::store::entities::tenant;
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+pub const DEFAULT_SLUG: &str = "default";
+const MAX_FLAGS: usize = 100;
+const MAX_FLAG_VALUE: usize = 256;
+
+pub type Flags = Map<String, Value>;
+
+pub struct NewTenant {
+    pub name: String,
+    pub slug: String,
+    pub sandbox: bool,
+}
+
+impl Auth {
+    pub(crate) async fn ensure_default_tenant(&self) -> Result<tenant::Model> {
+        if let Some(tenant) = store::tenants::find_by_slug(&self.db, DEFAULT_SLUG).await? {
+            return Ok(tenant);
+        }
+        let created = store::tenants::insert(
+            &self.db,
+            tenant::Model {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: "Default".into(),
+                slug: DEFAULT_SLUG.into(),
+                sandbox: false,
+                flags: Value::Object(Map::new()),
+                created_at: Utc::now(),
+            },
+        )
+        .await;
+        match created {
+            Ok(tenant) => Ok(tenant),
+            // Another replica created it first.
+            Err(error) if store::is_unique_violation(&error) => store::tenants::find_by_slug(&self.db, DEFAULT_SLUG)
+                .await?
+                .ok_or(AuthError::NotFound("default tenant")),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The named tenant, or the default one when `tenant_id` is empty.
+    pub(crate) async fn resolve_tenant(&self, tenant_id: Option<&str>) -> Result<tenant::Model> {
+        match tenant_id.map(str::trim).filter(|id| !id.is_empty()) {
+            None => self.ensure_default_tenant().await,
+            Some(id) => store::tenants::find(&self.db, id)
+                .await?
+                .ok_or(AuthError::NotFound("tenant")),
+        }
+    }
+
+    pub async fn create_tenant(&self, actor_id: &str, new: NewTenant, context: &RequestContext) -> Result<tenant::Model> {
+        let name = new.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AuthError::invalid("invalid_name", "name must be 1 to 100 characters"));
+        }
+        let slug = new.slug.trim().to_string();
+        let slug_ok = (3..=40).contains(&slug.len())
+            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-');
+        if !slug_ok {
+            return Err(AuthError::invalid(
+                "invalid_slug",
+                "slug must be 3 to 40 characters of a-z, 0-9 and inner hyphens",
+            ));
+        }
+        let tenant = store::tenants::insert(
+            &self.db,
+            tenant::Model {
+                id: uuid::Uuid::now_v7().to_string(),
+                name,
+                slug,
+                sandbox: new.sandbox,
+                flags: Value::Object(Map::new()),
+                created_at: Utc::now(),
+            },
+        )
+        .await
+        .map_err(|error| {
+            if store::is_unique_violation(&error) {
+                AuthError::Conflict {
+                    code: "slug_taken",
+                    message: "a tenant with this slug already exists".into(),
+                }
+            } else {
+                error.into()
+            }
+        })?;
+        self.audit(AuditEvent {
+            tenant_id: &tenant.id,
+            actor_id,
+            action: action::TENANT_CREATED,
+            outcome: outcome::SUCCESS,
+            context,
+            detail: format!("slug={} sandbox={}", tenant.slug, tenant.sandbox),
+        })
+        .await;
+        Ok(tenant)
+    }
+
+    pub async fn list_tenants(&self) -> Result<Vec<tenant::Model>> {
+        Ok(store::tenants::list(&self.db).await?)
+    }
+
+    pub async fn tenant_flags(&self, tenant_id: &str) -> Result<Flags> {
+        let tenant = self.resolve_tenant(Some(tenant_id)).await?;
+        Ok(match tenant.flags {
+            Value::Object(flags) => flags,
+            _ => Map::new(),
+        })
+    }
+
+    /// Replaces a tenant's flags. Names are `[a-z0-9_.-]{1,64}`; values booleans or
+    /// strings of at most 256 characters.
+    pub async fn set_tenant_flags(
+        &self,
+        actor_id: &str,
+        tenant_id: &str,
+        flags: Flags,
+        context: &RequestContext,
+    ) -> Result<Flags> {
+        if flags.len() > MAX_FLAGS {
+            return Err(AuthError::invalid("invalid_flags", format!("at most {MAX_FLAGS} flags")));
+        }
+        for (name, value) in &flags {
+            let name_ok = (1..=64).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
+            if !name_ok {
+                return Err(AuthError::invalid(
+                    "invalid_flags",
+                    format!("flag name {name:?} must be 1 to 64 characters of a-z, 0-9, _ . -"),
+                ));
+            }
+            match value {
+                Value::Bool(_) => {}
+                Value::String(text) if text.chars().count() <= MAX_FLAG_VALUE => {}
+                _ => {
+                    return Err(AuthError::invalid(
+                        "invalid_flags",
+                        format!("flag {name:?} must be a boolean or a string of at most {MAX_FLAG_VALUE} characters"),
+                    ));
+                }
+            }
+        }
+        let tenant = self.resolve_tenant(Some(tenant_id)).await?;
+        let names: Vec<&String> = flags.keys().collect();
+        let detail = format!("flags: {names:?}");
+        let updated = store::tenants::set_flags(&self.db, tenant, Value::Object(flags)).await?;
+        self.audit(AuditEvent {
+            tenant_id: &updated.id,
+            actor_id,
+            action: action::FLAGS_UPDATED,
+            outcome: outcome::SUCCESS,
+            context,
+            detail,
+        })
+        .await;
+        Ok(match updated.flags {
+            Value::Object(flags) => flags,
+            _ => Map::new(),
+        })
+    }
+
+    /// The sandbox twin of a live tenant (`<slug>-sandbox`), created on first use.
+    pub(crate) async fn sandbox_of(&self, tenant: &tenant::Model) -> Result<tenant::Model> {
+        if tenant.sandbox {
+            return Ok(tenant.clone());
+        }
+        let slug = format!("{}-sandbox", tenant.slug);
+        if let Some(existing) = store::tenants::find_by_slug(&self.db, &slug).await? {
+            return Ok(existing);
+        }
+        let created = store::tenants::insert(
+            &self.db,
+            tenant::Model {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: format!("{} (sandbox)", tenant.name),
+                slug: slug.clone(),
+                sandbox: true,
+                flags: Value::Object(Map::new()),
+                created_at: Utc::now(),
+            },
+        )
+        .await;
+        match created {
+            Ok(tenant) => Ok(tenant),
+            Err(error) if store::is_unique_violation(&error) => store::tenants::find_by_slug(&self.db, &slug)
+                .await?
+                .ok_or(AuthError::NotFound("tenant")),
+            Err(error) => Err(error.into()),
+        }
+    }
+}

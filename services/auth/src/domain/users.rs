@@ -1,0 +1,191 @@
+//! Accounts: registration, sign-in, and the current user.
+
+use super::audit::{AuditEvent, action, outcome};
+use super::email::Email;
+use super::sessions::Session;
+use super::throttle::{account_key, ip_key};
+use super::{Auth, RequestContext, password, roles};
+use crate::error::{AuthError, Result};
+use crate::store;
+use crate::store::entities::user;
+use chrono::Utc;
+use std::time::Duration;
+
+/// Recently read users, so `GET /auth/me` does not hit the database every time. Entries
+/// are short-lived; users have no mutable fields yet besides what registration sets.
+#[derive(Clone)]
+pub struct UserCache(moka::future::Cache<String, user::Model>);
+
+impl UserCache {
+    pub fn new() -> Self {
+        Self(
+            moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+        )
+    }
+}
+
+impl Default for UserCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    pub tenant_id: Option<String>,
+}
+
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+    pub tenant_id: Option<String>,
+}
+
+impl Auth {
+    pub async fn register(&self, registration: Registration, context: &RequestContext) -> Result<Session> {
+        let email = Email::parse(&registration.email)?;
+        password::check_policy(&registration.password, &email, self.settings.password_min_length)?;
+        let display_name = registration.display_name.trim().to_string();
+        if display_name.chars().count() > 100 {
+            return Err(AuthError::invalid(
+                "invalid_display_name",
+                "display_name must be at most 100 characters",
+            ));
+        }
+        let tenant = self.resolve_tenant(registration.tenant_id.as_deref()).await?;
+        let user = self
+            .create_user(&tenant.id, &email, &registration.password, &display_name, &[roles::CREATOR])
+            .await?;
+        self.audit(AuditEvent {
+            tenant_id: &user.tenant_id,
+            actor_id: &user.id,
+            action: action::REGISTER,
+            outcome: outcome::SUCCESS,
+            context,
+            detail: String::new(),
+        })
+        .await;
+        self.start_session(user).await
+    }
+
+    /// Inserts a user; `EmailTaken` when the email exists in the tenant.
+    pub(crate) async fn create_user(
+        &self,
+        tenant_id: &str,
+        email: &Email,
+        password: &str,
+        display_name: &str,
+        roles: &[&str],
+    ) -> Result<user::Model> {
+        let password = password.to_string();
+        let password_hash = tokio::task::spawn_blocking(move || password::hash(&password))
+            .await
+            .map_err(|error| AuthError::Internal(error.to_string()))??;
+        let display_name = if display_name.is_empty() {
+            email.local_part().to_string()
+        } else {
+            display_name.to_string()
+        };
+        let model = user::Model {
+            id: uuid::Uuid::now_v7().to_string(),
+            tenant_id: tenant_id.to_string(),
+            email: email.as_str().to_string(),
+            password_hash,
+            display_name,
+            roles: roles.join(" "),
+            created_at: Utc::now(),
+        };
+        store::users::insert(&self.db, model).await.map_err(|error| {
+            if store::is_unique_violation(&error) {
+                AuthError::EmailTaken
+            } else {
+                error.into()
+            }
+        })
+    }
+
+    /// Signs in. Every failure looks the same to the caller (status, code and time),
+    /// whether or not the email exists.
+    pub async fn login(&self, credentials: Credentials, context: &RequestContext) -> Result<Session> {
+        let tenant = self.resolve_tenant(credentials.tenant_id.as_deref()).await.ok();
+        let email = Email::parse(&credentials.email).ok();
+        let tenant_id = tenant.as_ref().map(|t| t.id.clone()).unwrap_or_default();
+        let normalised = email
+            .as_ref()
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_else(|| credentials.email.trim().to_lowercase());
+        let account = account_key(&tenant_id, &normalised);
+        let ip = ip_key(&context.ip);
+        if let Err(error) = self.check_throttle(&[&account, &ip]).await {
+            self.audit_login(&tenant_id, "", outcome::DENIED, context, "throttled").await;
+            return Err(error);
+        }
+
+        let user = match (&tenant, &email) {
+            (Some(tenant), Some(email)) => store::users::find_by_email(&self.db, &tenant.id, email.as_str()).await?,
+            _ => None,
+        };
+        let password = credentials.password;
+        let (user, verified) = tokio::task::spawn_blocking(move || match user {
+            Some(user) => {
+                let ok = password::verify(&password, &user.password_hash);
+                (Some(user), ok)
+            }
+            None => {
+                password::verify_dummy(&password);
+                (None, false)
+            }
+        })
+        .await
+        .map_err(|error| AuthError::Internal(error.to_string()))?;
+
+        match user {
+            Some(user) if verified => {
+                self.clear_failures(&account).await?;
+                self.audit_login(&user.tenant_id, &user.id, outcome::SUCCESS, context, "").await;
+                self.start_session(user).await
+            }
+            user => {
+                let throttle = &self.settings.throttle;
+                self.record_failure(&account, throttle.account_max_failures).await?;
+                self.record_failure(&ip, throttle.ip_max_failures).await?;
+                let (actor, detail) = match &user {
+                    Some(user) => (user.id.as_str(), "wrong password"),
+                    None => ("", "unknown account"),
+                };
+                self.audit_login(&tenant_id, actor, outcome::FAILURE, context, detail).await;
+                Err(AuthError::InvalidCredentials)
+            }
+        }
+    }
+
+    async fn audit_login(&self, tenant_id: &str, actor_id: &str, result: &str, context: &RequestContext, detail: &str) {
+        self.audit(AuditEvent {
+            tenant_id,
+            actor_id,
+            action: action::LOGIN,
+            outcome: result,
+            context,
+            detail: detail.to_string(),
+        })
+        .await;
+    }
+
+    /// The user behind a verified principal.
+    pub async fn user(&self, tenant_id: &str, user_id: &str) -> Result<user::Model> {
+        let key = format!("{tenant_id}/{user_id}");
+        if let Some(user) = self.users.0.get(&key).await {
+            return Ok(user);
+        }
+        let user = store::users::find(&self.db, tenant_id, user_id)
+            .await?
+            .ok_or(AuthError::NotFound("user"))?;
+        self.users.0.insert(key, user.clone()).await;
+        Ok(user)
+    }
+}

@@ -1,0 +1,10 @@
+//! sea-orm entities: one file per table. Ids are UUID strings (UUIDv7 where order
+//! matters), so the same schema works on PostgreSQL and SQLite.
+
+pub mod audit_entry;
+pub mod login_throttle;
+pub mod oauth_client;
+pub mod refresh_token;
+pub mod signing_key;
+pub mod tenant;
+pub mod user;

@@ -1,0 +1,255 @@
+//! Schema migrations, applied at start-up and by `marquee-auth migrate`.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001Initial)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "auth_migrations".into_iden()
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct M0001Initial;
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Initial {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Tenants::Table)
+                    .col(string(Tenants::Id).primary_key())
+                    .col(string(Tenants::Name))
+                    .col(string_uniq(Tenants::Slug))
+                    .col(boolean(Tenants::Sandbox))
+                    .col(json_binary(Tenants::Flags))
+                    .col(timestamp_with_time_zone(Tenants::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Users::Table)
+                    .col(string(Users::Id).primary_key())
+                    .col(string(Users::TenantId))
+                    .col(string(Users::Email))
+                    .col(string(Users::PasswordHash))
+                    .col(string(Users::DisplayName))
+                    .col(string(Users::Roles))
+                    .col(timestamp_with_time_zone(Users::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("users_tenant_email_key")
+                    .table(Users::Table)
+                    .col(Users::TenantId)
+                    .col(Users::Email)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(RefreshTokens::Table)
+                    .col(string(RefreshTokens::Id).primary_key())
+                    .col(string(RefreshTokens::FamilyId))
+                    .col(string(RefreshTokens::UserId))
+                    .col(string(RefreshTokens::TenantId))
+                    .col(string_uniq(RefreshTokens::TokenHash))
+                    .col(timestamp_with_time_zone(RefreshTokens::CreatedAt))
+                    .col(timestamp_with_time_zone(RefreshTokens::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(RefreshTokens::UsedAt))
+                    .col(timestamp_with_time_zone_null(RefreshTokens::RevokedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("refresh_tokens_family_idx")
+                    .table(RefreshTokens::Table)
+                    .col(RefreshTokens::FamilyId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SigningKeys::Table)
+                    .col(string(SigningKeys::Kid).primary_key())
+                    .col(text(SigningKeys::PrivateKey))
+                    .col(string(SigningKeys::PublicKey))
+                    .col(timestamp_with_time_zone(SigningKeys::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(OauthClients::Table)
+                    .col(string(OauthClients::Id).primary_key())
+                    .col(string(OauthClients::TenantId))
+                    .col(string(OauthClients::Name))
+                    .col(string(OauthClients::Scopes))
+                    .col(string(OauthClients::Environment))
+                    .col(string(OauthClients::RateTier))
+                    .col(string(OauthClients::SecretHash))
+                    .col(string(OauthClients::CreatedBy))
+                    .col(timestamp_with_time_zone(OauthClients::CreatedAt))
+                    .col(timestamp_with_time_zone_null(OauthClients::RevokedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditLog::Table)
+                    .col(string(AuditLog::Id).primary_key())
+                    .col(string(AuditLog::TenantId))
+                    .col(string(AuditLog::ActorId))
+                    .col(string(AuditLog::Action))
+                    .col(string(AuditLog::Outcome))
+                    .col(string(AuditLog::Ip))
+                    .col(string(AuditLog::UserAgent))
+                    .col(text(AuditLog::Detail))
+                    .col(timestamp_with_time_zone(AuditLog::OccurredAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("audit_log_tenant_id_idx")
+                    .table(AuditLog::Table)
+                    .col(AuditLog::TenantId)
+                    .col(AuditLog::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LoginThrottle::Table)
+                    .col(string(LoginThrottle::Key).primary_key())
+                    .col(integer(LoginThrottle::Failures))
+                    .col(timestamp_with_time_zone(LoginThrottle::WindowStartedAt))
+                    .col(timestamp_with_time_zone_null(LoginThrottle::LockedUntil))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            LoginThrottle::Table.into_iden(),
+            AuditLog::Table.into_iden(),
+            OauthClients::Table.into_iden(),
+            SigningKeys::Table.into_iden(),
+            RefreshTokens::Table.into_iden(),
+            Users::Table.into_iden(),
+            Tenants::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum Tenants {
+    Table,
+    Id,
+    Name,
+    Slug,
+    Sandbox,
+    Flags,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
+    TenantId,
+    Email,
+    PasswordHash,
+    DisplayName,
+    Roles,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum RefreshTokens {
+    Table,
+    Id,
+    FamilyId,
+    UserId,
+    TenantId,
+    TokenHash,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden)]
+enum SigningKeys {
+    Table,
+    Kid,
+    PrivateKey,
+    PublicKey,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum OauthClients {
+    Table,
+    Id,
+    TenantId,
+    Name,
+    Scopes,
+    Environment,
+    RateTier,
+    SecretHash,
+    CreatedBy,
+    CreatedAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden)]
+enum AuditLog {
+    Table,
+    Id,
+    TenantId,
+    ActorId,
+    Action,
+    Outcome,
+    Ip,
+    UserAgent,
+    Detail,
+    OccurredAt,
+}
+
+#[derive(DeriveIden)]
+enum LoginThrottle {
+    Table,
+    Key,
+    Failures,
+    WindowStartedAt,
+    LockedUntil,
+}
