@@ -82,14 +82,23 @@ mod tests {
         let file = dir.path().join("sample.toml");
         std::fs::write(&file, "data_dir = \"from-file\"\nport = 1\n").unwrap();
         let env = HashMap::from([
-            ("MARQUEE_CONFIG_FILE".to_string(), file.display().to_string()),
+            (
+                "MARQUEE_CONFIG_FILE".to_string(),
+                file.display().to_string(),
+            ),
             ("MARQUEE_PORT".to_string(), "2".to_string()),
             ("MARQUEE_SAMPLE_PORT".to_string(), "3".to_string()),
-            ("MARQUEE_DATABASE_URL".to_string(), "postgres://u:hunter2@db/x".to_string()),
+            (
+                "MARQUEE_DATABASE_URL".to_string(),
+                "postgres://u:hunter2@db/x".to_string(),
+            ),
         ]);
         let loaded: Sample = load_from("sample", env).unwrap();
         assert_eq!(loaded.data_dir, "from-file");
-        assert_eq!(loaded.port, 3, "service-specific env wins over shared env and file");
+        assert_eq!(
+            loaded.port, 3,
+            "service-specific env wins over shared env and file"
+        );
         let url = loaded.database_url.as_ref().unwrap();
         assert_eq!(url.expose_secret(), "postgres://u:hunter2@db/x");
         assert!(!format!("{loaded:?}").contains("hunter2"));

@@ -111,7 +111,11 @@ pub struct Error {
 }
 
 impl Error {
-    pub fn new(kind: ErrorKind, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: ErrorKind,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind,
             code: code.into(),
@@ -139,7 +143,11 @@ impl Error {
     /// Our fault: the cause is logged here, the caller gets a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(ErrorKind::Internal, "internal", "an internal error occurred")
+        Self::new(
+            ErrorKind::Internal,
+            "internal",
+            "an internal error occurred",
+        )
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -272,8 +280,12 @@ mod tests {
 
     #[test]
     fn round_trips_through_grpc_status() {
-        let error = Error::new(ErrorKind::Conflict, "email_taken", "email already registered")
-            .with_retry_after(7);
+        let error = Error::new(
+            ErrorKind::Conflict,
+            "email_taken",
+            "email already registered",
+        )
+        .with_retry_after(7);
         let back = Error::from_status(&error.to_status());
         assert_eq!(back.kind, ErrorKind::Conflict);
         assert_eq!(back.code, "email_taken");

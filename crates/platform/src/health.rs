@@ -90,14 +90,13 @@ pub async fn serve_admin(
     health: Health,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let server = actix_web::HttpServer::new(move || {
-        actix_web::App::new().configure(routes(health.clone()))
-    })
-    .workers(1)
-    .disable_signals()
-    .shutdown_timeout(5)
-    .listen(listener)?
-    .run();
+    let server =
+        actix_web::HttpServer::new(move || actix_web::App::new().configure(routes(health.clone())))
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(5)
+            .listen(listener)?
+            .run();
     let handle = server.handle();
     tokio::spawn(async move {
         shutdown.cancelled().await;

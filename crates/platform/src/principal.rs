@@ -64,7 +64,10 @@ impl Principal {
         let subject = get(SUBJECT).filter(|s| !s.is_empty());
         let tenant_id = get(TENANT).filter(|s| !s.is_empty());
         let (Some(subject), Some(tenant_id)) = (subject, tenant_id) else {
-            return Err(Error::unauthenticated("unauthenticated", "no caller identity"));
+            return Err(Error::unauthenticated(
+                "unauthenticated",
+                "no caller identity",
+            ));
         };
         let words = |key| {
             get(key)

@@ -30,7 +30,10 @@ impl TestDatabase {
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
             .await?;
         connection.close().await?;
-        let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
+        let base = admin
+            .rsplit_once('/')
+            .map(|(base, _)| base)
+            .unwrap_or(&admin);
         Ok(Self {
             url: format!("{base}/{name}"),
             name,
@@ -48,7 +51,9 @@ impl Drop for TestDatabase {
             runtime.block_on(async move {
                 if let Ok(connection) = Database::connect(&admin).await {
                     let _ = connection
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
                         .await;
                     let _ = connection.close().await;
                 }
@@ -59,5 +64,7 @@ impl Drop for TestDatabase {
 }
 
 fn tokio_runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }

@@ -60,8 +60,12 @@ impl From<AuthError> for Error {
                 Error::new(ErrorKind::RateLimited, "too_many_attempts", message)
                     .with_retry_after(retry_after_secs)
             }
-            AuthError::RefreshTokenInvalid => Error::unauthenticated("refresh_token_invalid", message),
-            AuthError::RefreshTokenReused => Error::unauthenticated("refresh_token_reused", message),
+            AuthError::RefreshTokenInvalid => {
+                Error::unauthenticated("refresh_token_invalid", message)
+            }
+            AuthError::RefreshTokenReused => {
+                Error::unauthenticated("refresh_token_reused", message)
+            }
             AuthError::InvalidClient => Error::unauthenticated("invalid_client", message),
             AuthError::InvalidScope(_) => Error::invalid("invalid_scope", message),
             AuthError::UnauthorizedClient(_) => Error::forbidden("unauthorized_client", message),

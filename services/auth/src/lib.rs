@@ -29,6 +29,16 @@ pub async fn open_database(settings: &AuthSettings) -> anyhow::Result<sea_orm::D
     Ok(db)
 }
 
+/// Rotates the signing key in the configured database (the `keys rotate` commands).
+/// Running replicas pick the new key up within `key_reload_secs`.
+pub async fn rotate_signing_key(settings: AuthSettings) -> anyhow::Result<(String, Vec<String>)> {
+    let db = open_database(&settings).await?;
+    let auth = Auth::start(db, settings).await?;
+    Ok(auth
+        .rotate_signing_key("cli", "", &domain::RequestContext::default())
+        .await?)
+}
+
 /// Runs the service on `listener` until `shutdown` is cancelled; in-flight calls finish.
 pub async fn serve(
     settings: AuthSettings,

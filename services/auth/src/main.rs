@@ -36,12 +36,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::RotateKey => {
-            let db = open_database(&settings).await?;
-            let auth = marquee_auth::Auth::start(db, settings).await?;
-            let (kid, published) = auth
-                .rotate_signing_key("cli", "", &Default::default())
-                .await?;
-            println!("new signing key {kid}; published: {}", published.join(", "));
+            let (kid, published) = marquee_auth::rotate_signing_key(settings).await?;
+            println!(
+                "signing with {kid}; published keys: {}",
+                published.join(", ")
+            );
             Ok(())
         }
     }

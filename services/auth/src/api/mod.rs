@@ -50,11 +50,15 @@ fn admin<T>(request: &Request<T>) -> Result<Principal, Status> {
     Ok(caller)
 }
 
-fn timestamp(value: Option<prost_types::Timestamp>) -> Result<Option<chrono::DateTime<chrono::Utc>>, Status> {
+fn timestamp(
+    value: Option<prost_types::Timestamp>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Status> {
     value
         .map(|ts| {
             chrono::DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0))
-                .ok_or_else(|| AuthError::invalid("invalid_timestamp", "timestamp out of range").into())
+                .ok_or_else(|| {
+                    AuthError::invalid("invalid_timestamp", "timestamp out of range").into()
+                })
         })
         .transpose()
 }
@@ -65,7 +69,10 @@ fn non_empty(value: String) -> Option<String> {
 
 #[tonic::async_trait]
 impl AuthService for AuthGrpc {
-    async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::Session>, Status> {
+    async fn register(
+        &self,
+        request: Request<pb::RegisterRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
         let r = request.into_inner();
         let session = self
             .auth
@@ -82,7 +89,10 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(convert::session(session)))
     }
 
-    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::Session>, Status> {
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
         let r = request.into_inner();
         let session = self
             .auth
@@ -98,19 +108,33 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(convert::session(session)))
     }
 
-    async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Result<Response<pb::Session>, Status> {
+    async fn refresh(
+        &self,
+        request: Request<pb::RefreshRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
         let r = request.into_inner();
-        let session = self.auth.refresh(&r.refresh_token, &context(r.client)).await?;
+        let session = self
+            .auth
+            .refresh(&r.refresh_token, &context(r.client))
+            .await?;
         Ok(Response::new(convert::session(session)))
     }
 
-    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+    async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
         let r = request.into_inner();
-        self.auth.logout(&r.refresh_token, &context(r.client)).await?;
+        self.auth
+            .logout(&r.refresh_token, &context(r.client))
+            .await?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
 
-    async fn get_me(&self, request: Request<pb::GetMeRequest>) -> Result<Response<pb::User>, Status> {
+    async fn get_me(
+        &self,
+        request: Request<pb::GetMeRequest>,
+    ) -> Result<Response<pb::User>, Status> {
         let caller = principal(&request)?;
         if caller.kind != PrincipalKind::User {
             return Err(Error::forbidden("forbidden", "only users have a profile").into());
@@ -119,7 +143,10 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(convert::user(user)))
     }
 
-    async fn get_jwks(&self, _request: Request<pb::GetJwksRequest>) -> Result<Response<pb::Jwks>, Status> {
+    async fn get_jwks(
+        &self,
+        _request: Request<pb::GetJwksRequest>,
+    ) -> Result<Response<pb::Jwks>, Status> {
         Ok(Response::new(convert::jwks(self.auth.jwks())))
     }
 
@@ -133,7 +160,10 @@ impl AuthService for AuthGrpc {
             .auth
             .rotate_signing_key(&caller.subject, &caller.tenant_id, &context(r.client))
             .await?;
-        Ok(Response::new(pb::RotateSigningKeyResponse { kid, published_kids }))
+        Ok(Response::new(pb::RotateSigningKeyResponse {
+            kid,
+            published_kids,
+        }))
     }
 
     async fn create_o_auth_client(
@@ -182,7 +212,12 @@ impl AuthService for AuthGrpc {
         let r = request.into_inner();
         let client = self
             .auth
-            .revoke_client(&caller.subject, &caller.tenant_id, &r.id, &context(r.client))
+            .revoke_client(
+                &caller.subject,
+                &caller.tenant_id,
+                &r.id,
+                &context(r.client),
+            )
             .await?;
         Ok(Response::new(convert::client(client)))
     }
@@ -204,7 +239,10 @@ impl AuthService for AuthGrpc {
         }))
     }
 
-    async fn create_tenant(&self, request: Request<pb::CreateTenantRequest>) -> Result<Response<pb::Tenant>, Status> {
+    async fn create_tenant(
+        &self,
+        request: Request<pb::CreateTenantRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
         let caller = admin(&request)?;
         let r = request.into_inner();
         let tenant = self
@@ -239,7 +277,8 @@ impl AuthService for AuthGrpc {
         request: Request<pb::GetTenantFlagsRequest>,
     ) -> Result<Response<pb::TenantFlags>, Status> {
         let caller = principal(&request)?;
-        let tenant_id = non_empty(request.into_inner().tenant_id).unwrap_or_else(|| caller.tenant_id.clone());
+        let tenant_id =
+            non_empty(request.into_inner().tenant_id).unwrap_or_else(|| caller.tenant_id.clone());
         if tenant_id != caller.tenant_id && !caller.has_role(roles::ADMIN) {
             return Err(AuthError::NotFound("tenant").into());
         }
@@ -261,7 +300,10 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(convert::flags(r.tenant_id, flags)))
     }
 
-    async fn list_audit(&self, request: Request<pb::ListAuditRequest>) -> Result<Response<pb::ListAuditResponse>, Status> {
+    async fn list_audit(
+        &self,
+        request: Request<pb::ListAuditRequest>,
+    ) -> Result<Response<pb::ListAuditResponse>, Status> {
         let caller = admin(&request)?;
         let r = request.into_inner();
         let (entries, next_cursor) = self
@@ -293,7 +335,11 @@ impl AuthService for AuthGrpc {
         let caller = principal(&request)?;
         let r = request.into_inner();
         if r.action != crate::domain::audit::action::ACCESS_DENIED {
-            return Err(AuthError::invalid("invalid_action", "only access_denied can be recorded from outside").into());
+            return Err(AuthError::invalid(
+                "invalid_action",
+                "only access_denied can be recorded from outside",
+            )
+            .into());
         }
         self.auth
             .audit(crate::domain::audit::AuditEvent {

@@ -10,20 +10,32 @@ use secrecy::ExposeSecret;
 impl Auth {
     pub(crate) async fn bootstrap_admin(&self) -> Result<()> {
         let (Some(email), Some(secret)) = (
-            self.settings.bootstrap_admin_email.as_deref().filter(|e| !e.is_empty()),
+            self.settings
+                .bootstrap_admin_email
+                .as_deref()
+                .filter(|e| !e.is_empty()),
             self.settings.bootstrap_admin_password.as_ref(),
         ) else {
             return Ok(());
         };
         let email = Email::parse(email)?;
         let tenant = self.ensure_default_tenant().await?;
-        if store::users::find_by_email(&self.db, &tenant.id, email.as_str()).await?.is_some() {
+        if store::users::find_by_email(&self.db, &tenant.id, email.as_str())
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         let password = secret.expose_secret();
         password::check_policy(password, &email, self.settings.password_min_length)?;
         match self
-            .create_user(&tenant.id, &email, password, "Administrator", &[roles::ADMIN, roles::MODERATOR, roles::CREATOR])
+            .create_user(
+                &tenant.id,
+                &email,
+                password,
+                "Administrator",
+                &[roles::ADMIN, roles::MODERATOR, roles::CREATOR],
+            )
             .await
         {
             Ok(user) => {

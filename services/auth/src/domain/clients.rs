@@ -42,17 +42,31 @@ impl Auth {
     ) -> Result<(oauth_client::Model, String)> {
         let name = new.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AuthError::invalid("invalid_name", "name must be 1 to 100 characters"));
+            return Err(AuthError::invalid(
+                "invalid_name",
+                "name must be 1 to 100 characters",
+            ));
         }
         let scopes = roles::parse_scopes(new.scopes.iter().map(String::as_str))?;
         if scopes.is_empty() {
             return Err(AuthError::InvalidScope("grant at least one scope".into()));
         }
-        let environment = if new.environment.is_empty() { "live".to_string() } else { new.environment };
+        let environment = if new.environment.is_empty() {
+            "live".to_string()
+        } else {
+            new.environment
+        };
         if !ENVIRONMENTS.contains(&environment.as_str()) {
-            return Err(AuthError::invalid("invalid_environment", "environment must be sandbox or live"));
+            return Err(AuthError::invalid(
+                "invalid_environment",
+                "environment must be sandbox or live",
+            ));
         }
-        let rate_tier = if new.rate_tier.is_empty() { "basic".to_string() } else { new.rate_tier };
+        let rate_tier = if new.rate_tier.is_empty() {
+            "basic".to_string()
+        } else {
+            new.rate_tier
+        };
         if !RATE_TIERS.contains(&rate_tier.as_str()) {
             return Err(AuthError::invalid(
                 "invalid_rate_tier",
@@ -64,7 +78,11 @@ impl Auth {
             Some(id) => self.resolve_tenant(Some(id)).await?,
             None => {
                 let own = self.resolve_tenant(Some(actor_tenant_id)).await?;
-                if sandbox { self.sandbox_of(&own).await? } else { own }
+                if sandbox {
+                    self.sandbox_of(&own).await?
+                } else {
+                    own
+                }
             }
         };
         if tenant.sandbox != sandbox {
@@ -96,7 +114,10 @@ impl Auth {
             action: action::CLIENT_CREATED,
             outcome: outcome::SUCCESS,
             context,
-            detail: format!("client={} tenant={} scopes={}", client.id, client.tenant_id, client.scopes),
+            detail: format!(
+                "client={} tenant={} scopes={}",
+                client.id, client.tenant_id, client.scopes
+            ),
         })
         .await;
         Ok((client, secret))
@@ -104,7 +125,12 @@ impl Auth {
 
     /// Every client (admin is a platform role).
     pub async fn list_clients(&self) -> Result<Vec<oauth_client::Model>> {
-        let tenants: Vec<String> = self.list_tenants().await?.into_iter().map(|t| t.id).collect();
+        let tenants: Vec<String> = self
+            .list_tenants()
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
         Ok(store::clients::list(&self.db, &tenants).await?)
     }
 
@@ -146,7 +172,8 @@ impl Auth {
         let client = store::clients::find(&self.db, client_id).await?;
         let authenticated = client.filter(|client| {
             let presented = super::sessions::hash_token(secret);
-            bool::from(presented.as_bytes().ct_eq(client.secret_hash.as_bytes())) && client.revoked_at.is_none()
+            bool::from(presented.as_bytes().ct_eq(client.secret_hash.as_bytes()))
+                && client.revoked_at.is_none()
         });
         let Some(client) = authenticated else {
             self.audit(AuditEvent {
@@ -166,7 +193,9 @@ impl Auth {
             granted
         } else {
             if let Some(extra) = requested.iter().find(|s| !granted.contains(s)) {
-                return Err(AuthError::InvalidScope(format!("scope {extra:?} was not granted to this client")));
+                return Err(AuthError::InvalidScope(format!(
+                    "scope {extra:?} was not granted to this client"
+                )));
             }
             requested
         };

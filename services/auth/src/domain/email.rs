@@ -9,7 +9,8 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, AuthError> {
         let email = raw.trim().to_lowercase();
-        let invalid = || AuthError::invalid("invalid_email", "email must look like name@example.com");
+        let invalid =
+            || AuthError::invalid("invalid_email", "email must look like name@example.com");
         if email.is_empty() || email.len() > 254 || email.chars().any(char::is_whitespace) {
             return Err(invalid());
         }
@@ -42,12 +43,24 @@ mod tests {
 
     #[test]
     fn normalises_case_and_whitespace() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn rejects_malformed_addresses() {
-        for bad in ["", "ada", "@example.com", "ada@", "ada@example", "a b@example.com", "ada@@example.com", "ada@example..com"] {
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@example..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -37,7 +37,10 @@ pub struct Auth {
 impl Auth {
     /// Loads (or creates) the signing keys and the default tenant, and bootstraps the
     /// first admin if configured.
-    pub async fn start(db: DatabaseConnection, settings: AuthSettings) -> crate::error::Result<Self> {
+    pub async fn start(
+        db: DatabaseConnection,
+        settings: AuthSettings,
+    ) -> crate::error::Result<Self> {
         let keys = keys::KeyRing::load_or_create(&db).await?;
         let auth = Self {
             db,
@@ -59,7 +62,10 @@ impl Auth {
     }
 
     /// Reloads signing keys from the database every `key_reload_secs` until `stop`.
-    pub async fn reload_keys_until_stopped(self, stop: marquee_platform::shutdown::CancellationToken) {
+    pub async fn reload_keys_until_stopped(
+        self,
+        stop: marquee_platform::shutdown::CancellationToken,
+    ) {
         let period = std::time::Duration::from_secs(self.settings.key_reload_secs.max(1));
         loop {
             tokio::select! {

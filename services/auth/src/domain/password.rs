@@ -2,8 +2,8 @@
 
 use crate::domain::email::Email;
 use crate::error::AuthError;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use std::sync::OnceLock;
 
 const MAX_LENGTH: usize = 256;
@@ -26,7 +26,10 @@ pub fn check_policy(password: &str, email: &Email, min_length: usize) -> Result<
     }
     let lowered = password.trim().to_lowercase();
     if lowered == email.as_str() || lowered == email.local_part() {
-        return Err(AuthError::invalid("weak_password", "password must not be your email"));
+        return Err(AuthError::invalid(
+            "weak_password",
+            "password must not be your email",
+        ));
     }
     Ok(())
 }
@@ -42,7 +45,11 @@ pub fn hash(password: &str) -> Result<String, AuthError> {
 /// Verifies `password` against a stored PHC hash.
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

@@ -19,7 +19,9 @@ pub const SCOPES: &[&str] = &[
 ];
 
 /// Parses a space-separated or listed set of scopes, rejecting unknown ones.
-pub fn parse_scopes<'a>(scopes: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, AuthError> {
+pub fn parse_scopes<'a>(
+    scopes: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<String>, AuthError> {
     let mut parsed: Vec<String> = Vec::new();
     for scope in scopes.into_iter().flat_map(str::split_whitespace) {
         if !SCOPES.contains(&scope) {

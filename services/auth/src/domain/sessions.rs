@@ -28,7 +28,10 @@ pub fn hash_token(token: &str) -> String {
 }
 
 fn new_refresh_token() -> String {
-    format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()))
+    format!(
+        "{REFRESH_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    )
 }
 
 impl Auth {
@@ -91,12 +94,19 @@ impl Auth {
     /// Exchanges a refresh token for a new session in the same family.
     pub async fn refresh(&self, presented: &str, context: &RequestContext) -> Result<Session> {
         let now = Utc::now();
-        let Some(token) = store::sessions::find_by_hash(&self.db, &hash_token(presented)).await? else {
+        let Some(token) = store::sessions::find_by_hash(&self.db, &hash_token(presented)).await?
+        else {
             return Err(AuthError::RefreshTokenInvalid);
         };
         if token.revoked_at.is_some() || token.expires_at <= now {
-            self.audit_token(&token, action::REFRESH, outcome::FAILURE, context, "revoked or expired")
-                .await;
+            self.audit_token(
+                &token,
+                action::REFRESH,
+                outcome::FAILURE,
+                context,
+                "revoked or expired",
+            )
+            .await;
             return Err(AuthError::RefreshTokenInvalid);
         }
         let txn = self.db.begin().await?;
@@ -104,17 +114,26 @@ impl Auth {
             // Used before: a replay, maybe by a thief. Revoke the family.
             store::sessions::revoke_family(&txn, &token.family_id, now).await?;
             txn.commit().await?;
-            self.audit_token(&token, action::REFRESH_REUSE_DETECTED, outcome::DENIED, context, "family revoked")
-                .await;
+            self.audit_token(
+                &token,
+                action::REFRESH_REUSE_DETECTED,
+                outcome::DENIED,
+                context,
+                "family revoked",
+            )
+            .await;
             return Err(AuthError::RefreshTokenReused);
         }
         let Some(user) = store::users::find(&txn, &token.tenant_id, &token.user_id).await? else {
             txn.rollback().await?;
             return Err(AuthError::RefreshTokenInvalid);
         };
-        let session = self.issue_session(user, token.family_id.clone(), &txn).await?;
+        let session = self
+            .issue_session(user, token.family_id.clone(), &txn)
+            .await?;
         txn.commit().await?;
-        self.audit_token(&token, action::REFRESH, outcome::SUCCESS, context, "").await;
+        self.audit_token(&token, action::REFRESH, outcome::SUCCESS, context, "")
+            .await;
         Ok(session)
     }
 
@@ -140,11 +159,13 @@ impl Auth {
     /// Ends the session the refresh token belongs to. Unknown tokens are accepted
     /// silently: logging out twice is not an error.
     pub async fn logout(&self, presented: &str, context: &RequestContext) -> Result<()> {
-        let Some(token) = store::sessions::find_by_hash(&self.db, &hash_token(presented)).await? else {
+        let Some(token) = store::sessions::find_by_hash(&self.db, &hash_token(presented)).await?
+        else {
             return Ok(());
         };
         store::sessions::revoke_family(&self.db, &token.family_id, Utc::now()).await?;
-        self.audit_token(&token, action::LOGOUT, outcome::SUCCESS, context, "").await;
+        self.audit_token(&token, action::LOGOUT, outcome::SUCCESS, context, "")
+            .await;
         Ok(())
     }
 }

@@ -41,9 +41,11 @@ impl Auth {
         match created {
             Ok(tenant) => Ok(tenant),
             // Another replica created it first.
-            Err(error) if store::is_unique_violation(&error) => store::tenants::find_by_slug(&self.db, DEFAULT_SLUG)
-                .await?
-                .ok_or(AuthError::NotFound("default tenant")),
+            Err(error) if store::is_unique_violation(&error) => {
+                store::tenants::find_by_slug(&self.db, DEFAULT_SLUG)
+                    .await?
+                    .ok_or(AuthError::NotFound("default tenant"))
+            }
             Err(error) => Err(error.into()),
         }
     }
@@ -58,14 +60,24 @@ impl Auth {
         }
     }
 
-    pub async fn create_tenant(&self, actor_id: &str, new: NewTenant, context: &RequestContext) -> Result<tenant::Model> {
+    pub async fn create_tenant(
+        &self,
+        actor_id: &str,
+        new: NewTenant,
+        context: &RequestContext,
+    ) -> Result<tenant::Model> {
         let name = new.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AuthError::invalid("invalid_name", "name must be 1 to 100 characters"));
+            return Err(AuthError::invalid(
+                "invalid_name",
+                "name must be 1 to 100 characters",
+            ));
         }
         let slug = new.slug.trim().to_string();
         let slug_ok = (3..=40).contains(&slug.len())
-            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !slug.starts_with('-')
             && !slug.ends_with('-');
         if !slug_ok {
@@ -130,7 +142,10 @@ impl Auth {
         context: &RequestContext,
     ) -> Result<Flags> {
         if flags.len() > MAX_FLAGS {
-            return Err(AuthError::invalid("invalid_flags", format!("at most {MAX_FLAGS} flags")));
+            return Err(AuthError::invalid(
+                "invalid_flags",
+                format!("at most {MAX_FLAGS} flags"),
+            ));
         }
         for (name, value) in &flags {
             let name_ok = (1..=64).contains(&name.len())
@@ -149,7 +164,9 @@ impl Auth {
                 _ => {
                     return Err(AuthError::invalid(
                         "invalid_flags",
-                        format!("flag {name:?} must be a boolean or a string of at most {MAX_FLAG_VALUE} characters"),
+                        format!(
+                            "flag {name:?} must be a boolean or a string of at most {MAX_FLAG_VALUE} characters"
+                        ),
                     ));
                 }
             }
@@ -196,9 +213,11 @@ impl Auth {
         .await;
         match created {
             Ok(tenant) => Ok(tenant),
-            Err(error) if store::is_unique_violation(&error) => store::tenants::find_by_slug(&self.db, &slug)
-                .await?
-                .ok_or(AuthError::NotFound("tenant")),
+            Err(error) if store::is_unique_violation(&error) => {
+                store::tenants::find_by_slug(&self.db, &slug)
+                    .await?
+                    .ok_or(AuthError::NotFound("tenant"))
+            }
             Err(error) => Err(error.into()),
         }
     }

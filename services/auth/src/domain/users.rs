@@ -47,9 +47,17 @@ pub struct Credentials {
 }
 
 impl Auth {
-    pub async fn register(&self, registration: Registration, context: &RequestContext) -> Result<Session> {
+    pub async fn register(
+        &self,
+        registration: Registration,
+        context: &RequestContext,
+    ) -> Result<Session> {
         let email = Email::parse(&registration.email)?;
-        password::check_policy(&registration.password, &email, self.settings.password_min_length)?;
+        password::check_policy(
+            &registration.password,
+            &email,
+            self.settings.password_min_length,
+        )?;
         let display_name = registration.display_name.trim().to_string();
         if display_name.chars().count() > 100 {
             return Err(AuthError::invalid(
@@ -57,9 +65,17 @@ impl Auth {
                 "display_name must be at most 100 characters",
             ));
         }
-        let tenant = self.resolve_tenant(registration.tenant_id.as_deref()).await?;
+        let tenant = self
+            .resolve_tenant(registration.tenant_id.as_deref())
+            .await?;
         let user = self
-            .create_user(&tenant.id, &email, &registration.password, &display_name, &[roles::CREATOR])
+            .create_user(
+                &tenant.id,
+                &email,
+                &registration.password,
+                &display_name,
+                &[roles::CREATOR],
+            )
             .await?;
         self.audit(AuditEvent {
             tenant_id: &user.tenant_id,
@@ -100,19 +116,28 @@ impl Auth {
             roles: roles.join(" "),
             created_at: Utc::now(),
         };
-        store::users::insert(&self.db, model).await.map_err(|error| {
-            if store::is_unique_violation(&error) {
-                AuthError::EmailTaken
-            } else {
-                error.into()
-            }
-        })
+        store::users::insert(&self.db, model)
+            .await
+            .map_err(|error| {
+                if store::is_unique_violation(&error) {
+                    AuthError::EmailTaken
+                } else {
+                    error.into()
+                }
+            })
     }
 
     /// Signs in. Every failure looks the same to the caller (status, code and time),
     /// whether or not the email exists.
-    pub async fn login(&self, credentials: Credentials, context: &RequestContext) -> Result<Session> {
-        let tenant = self.resolve_tenant(credentials.tenant_id.as_deref()).await.ok();
+    pub async fn login(
+        &self,
+        credentials: Credentials,
+        context: &RequestContext,
+    ) -> Result<Session> {
+        let tenant = self
+            .resolve_tenant(credentials.tenant_id.as_deref())
+            .await
+            .ok();
         let email = Email::parse(&credentials.email).ok();
         let tenant_id = tenant.as_ref().map(|t| t.id.clone()).unwrap_or_default();
         let normalised = email
@@ -122,12 +147,15 @@ impl Auth {
         let account = account_key(&tenant_id, &normalised);
         let ip = ip_key(&context.ip);
         if let Err(error) = self.check_throttle(&[&account, &ip]).await {
-            self.audit_login(&tenant_id, "", outcome::DENIED, context, "throttled").await;
+            self.audit_login(&tenant_id, "", outcome::DENIED, context, "throttled")
+                .await;
             return Err(error);
         }
 
         let user = match (&tenant, &email) {
-            (Some(tenant), Some(email)) => store::users::find_by_email(&self.db, &tenant.id, email.as_str()).await?,
+            (Some(tenant), Some(email)) => {
+                store::users::find_by_email(&self.db, &tenant.id, email.as_str()).await?
+            }
             _ => None,
         };
         let password = credentials.password;
@@ -147,24 +175,34 @@ impl Auth {
         match user {
             Some(user) if verified => {
                 self.clear_failures(&account).await?;
-                self.audit_login(&user.tenant_id, &user.id, outcome::SUCCESS, context, "").await;
+                self.audit_login(&user.tenant_id, &user.id, outcome::SUCCESS, context, "")
+                    .await;
                 self.start_session(user).await
             }
             user => {
                 let throttle = &self.settings.throttle;
-                self.record_failure(&account, throttle.account_max_failures).await?;
+                self.record_failure(&account, throttle.account_max_failures)
+                    .await?;
                 self.record_failure(&ip, throttle.ip_max_failures).await?;
                 let (actor, detail) = match &user {
                     Some(user) => (user.id.as_str(), "wrong password"),
                     None => ("", "unknown account"),
                 };
-                self.audit_login(&tenant_id, actor, outcome::FAILURE, context, detail).await;
+                self.audit_login(&tenant_id, actor, outcome::FAILURE, context, detail)
+                    .await;
                 Err(AuthError::InvalidCredentials)
             }
         }
     }
 
-    async fn audit_login(&self, tenant_id: &str, actor_id: &str, result: &str, context: &RequestContext, detail: &str) {
+    async fn audit_login(
+        &self,
+        tenant_id: &str,
+        actor_id: &str,
+        result: &str,
+        context: &RequestContext,
+        detail: &str,
+    ) {
         self.audit(AuditEvent {
             tenant_id,
             actor_id,

@@ -1,9 +1,17 @@
 use super::entities::audit_entry;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
 
 pub async fn insert(db: &impl ConnectionTrait, entry: audit_entry::Model) -> Result<(), DbErr> {
-    entry.into_active_model().reset_all().insert(db).await.map(|_| ())
+    entry
+        .into_active_model()
+        .reset_all()
+        .insert(db)
+        .await
+        .map(|_| ())
 }
 
 #[derive(Debug, Default)]
@@ -20,8 +28,12 @@ pub struct AuditFilter {
 }
 
 /// Newest first.
-pub async fn list(db: &impl ConnectionTrait, filter: AuditFilter) -> Result<Vec<audit_entry::Model>, DbErr> {
-    let mut query = audit_entry::Entity::find().filter(audit_entry::Column::TenantId.eq(filter.tenant_id));
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: AuditFilter,
+) -> Result<Vec<audit_entry::Model>, DbErr> {
+    let mut query =
+        audit_entry::Entity::find().filter(audit_entry::Column::TenantId.eq(filter.tenant_id));
     if let Some(action) = filter.action {
         query = query.filter(audit_entry::Column::Action.eq(action));
     }

@@ -1,8 +1,13 @@
 use super::entities::signing_key;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set,
+};
 
 /// The newest `limit` keys, newest first.
-pub async fn newest(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<signing_key::Model>, DbErr> {
+pub async fn newest(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<signing_key::Model>, DbErr> {
     signing_key::Entity::find()
         .order_by_desc(signing_key::Column::CreatedAt)
         .order_by_desc(signing_key::Column::Kid)

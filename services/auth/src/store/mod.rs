@@ -28,8 +28,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if url.starts_with("sqlite") {
         // WAL lets readers proceed while one writer commits; the busy timeout makes
         // concurrent writers wait instead of failing with "database is locked".
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;")
-            .await?;
+        db.execute_unprepared(
+            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;",
+        )
+        .await?;
     }
     Ok(db)
 }

@@ -4,7 +4,9 @@
 use super::entities::refresh_token;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 pub async fn insert(db: &impl ConnectionTrait, model: refresh_token::Model) -> Result<(), DbErr> {
     refresh_token::ActiveModel {
@@ -35,7 +37,11 @@ pub async fn find_by_hash(
 
 /// Marks an unused token used; false when it was already used (a concurrent refresh or
 /// a replay).
-pub async fn mark_used(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) -> Result<bool, DbErr> {
+pub async fn mark_used(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let result = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(id))
@@ -46,7 +52,11 @@ pub async fn mark_used(db: &impl ConnectionTrait, id: &str, now: DateTime<Utc>) 
 }
 
 /// Revokes every live token of a family (reuse detected, or logout).
-pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn revoke_family(
+    db: &impl ConnectionTrait,
+    family_id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let result = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::FamilyId.eq(family_id))

@@ -1,7 +1,13 @@
 use super::entities::tenant;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Set,
+};
 
-pub async fn insert(db: &impl ConnectionTrait, model: tenant::Model) -> Result<tenant::Model, DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    model: tenant::Model,
+) -> Result<tenant::Model, DbErr> {
     model.into_active_model().reset_all().insert(db).await
 }
 
@@ -9,7 +15,10 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<tenant::
     tenant::Entity::find_by_id(id.to_string()).one(db).await
 }
 
-pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<tenant::Model>, DbErr> {
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<tenant::Model>, DbErr> {
     tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug))
         .one(db)

@@ -6,7 +6,10 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 /// The latest `locked_until` among `keys`, if any.
-pub async fn locked_until(db: &impl ConnectionTrait, keys: &[&str]) -> Result<Option<DateTime<Utc>>, DbErr> {
+pub async fn locked_until(
+    db: &impl ConnectionTrait,
+    keys: &[&str],
+) -> Result<Option<DateTime<Utc>>, DbErr> {
     let rows = login_throttle::Entity::find()
         .filter(login_throttle::Column::Key.is_in(keys.iter().map(|k| k.to_string())))
         .all(db)

@@ -12,7 +12,10 @@ crate::on_both_backends!(
 
 async fn register_login_refresh_and_reuse_detection(backend: &str) {
     let (auth, _db) = start(backend, settings()).await;
-    let registered = auth.register(registration("Ada@Example.com"), &ctx()).await.unwrap();
+    let registered = auth
+        .register(registration("Ada@Example.com"), &ctx())
+        .await
+        .unwrap();
     assert_eq!(registered.user.email, "ada@example.com");
     assert_eq!(registered.user.roles, "creator");
 
@@ -35,12 +38,18 @@ async fn register_login_refresh_and_reuse_detection(backend: &str) {
 
     // Presenting the used token again is reuse: refused, and the family is revoked.
     let reused = auth.refresh(&login.refresh_token, &ctx()).await;
-    assert!(matches!(reused, Err(AuthError::RefreshTokenReused)), "{:?}", reused.err());
+    assert!(
+        matches!(reused, Err(AuthError::RefreshTokenReused)),
+        "{:?}",
+        reused.err()
+    );
     let successor = auth.refresh(&refreshed.refresh_token, &ctx()).await;
     assert!(matches!(successor, Err(AuthError::RefreshTokenInvalid)));
 
     // The registration's own session is another family and still works.
-    auth.refresh(&registered.refresh_token, &ctx()).await.unwrap();
+    auth.refresh(&registered.refresh_token, &ctx())
+        .await
+        .unwrap();
 
     let (entries, _) = auth
         .list_audit(
@@ -64,14 +73,21 @@ async fn register_login_refresh_and_reuse_detection(backend: &str) {
 
 async fn duplicate_email_is_a_conflict_even_with_other_case(backend: &str) {
     let (auth, _db) = start(backend, settings()).await;
-    auth.register(registration("grace@example.com"), &ctx()).await.unwrap();
-    let again = auth.register(registration(" GRACE@example.com "), &ctx()).await;
+    auth.register(registration("grace@example.com"), &ctx())
+        .await
+        .unwrap();
+    let again = auth
+        .register(registration(" GRACE@example.com "), &ctx())
+        .await;
     assert!(matches!(again, Err(AuthError::EmailTaken)));
 }
 
 async fn concurrent_refresh_with_one_token_succeeds_once(backend: &str) {
     let (auth, _db) = start(backend, settings()).await;
-    let session = auth.register(registration("linus@example.com"), &ctx()).await.unwrap();
+    let session = auth
+        .register(registration("linus@example.com"), &ctx())
+        .await
+        .unwrap();
     let attempts = (0..8).map(|_| {
         let auth = auth.clone();
         let token = session.refresh_token.clone();
@@ -92,7 +108,10 @@ async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T
 
 async fn logout_revokes_the_session(backend: &str) {
     let (auth, _db) = start(backend, settings()).await;
-    let session = auth.register(registration("ken@example.com"), &ctx()).await.unwrap();
+    let session = auth
+        .register(registration("ken@example.com"), &ctx())
+        .await
+        .unwrap();
     auth.logout(&session.refresh_token, &ctx()).await.unwrap();
     assert!(matches!(
         auth.refresh(&session.refresh_token, &ctx()).await,
@@ -105,7 +124,9 @@ async fn logout_revokes_the_session(backend: &str) {
 
 async fn wrong_password_and_unknown_email_fail_the_same_way(backend: &str) {
     let (auth, _db) = start(backend, settings()).await;
-    auth.register(registration("barbara@example.com"), &ctx()).await.unwrap();
+    auth.register(registration("barbara@example.com"), &ctx())
+        .await
+        .unwrap();
     for email in ["barbara@example.com", "nobody@example.com", "not an email"] {
         let result = auth
             .login(
@@ -117,6 +138,9 @@ async fn wrong_password_and_unknown_email_fail_the_same_way(backend: &str) {
                 &ctx(),
             )
             .await;
-        assert!(matches!(result, Err(AuthError::InvalidCredentials)), "{email}");
+        assert!(
+            matches!(result, Err(AuthError::InvalidCredentials)),
+            "{email}"
+        );
     }
 }

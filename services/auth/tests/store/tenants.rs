@@ -30,11 +30,22 @@ async fn tenants_and_flags(backend: &str) {
             &ctx(),
         )
         .await;
-    assert!(matches!(duplicate, Err(AuthError::Conflict { code: "slug_taken", .. })));
+    assert!(matches!(
+        duplicate,
+        Err(AuthError::Conflict {
+            code: "slug_taken",
+            ..
+        })
+    ));
 
     let flags = json!({"auto_approve_assets": true, "campaign_model": "gemini-2.5-flash"});
     let saved = auth
-        .set_tenant_flags("admin", &acme.id, flags.as_object().unwrap().clone(), &ctx())
+        .set_tenant_flags(
+            "admin",
+            &acme.id,
+            flags.as_object().unwrap().clone(),
+            &ctx(),
+        )
         .await
         .unwrap();
     assert_eq!(saved["auto_approve_assets"], true);
@@ -43,8 +54,15 @@ async fn tenants_and_flags(backend: &str) {
 
     let bad = json!({"nested": {"no": 1}});
     assert!(matches!(
-        auth.set_tenant_flags("admin", &acme.id, bad.as_object().unwrap().clone(), &ctx()).await,
-        Err(AuthError::Invalid { code: "invalid_flags", .. })
+        auth.set_tenant_flags("admin", &acme.id, bad.as_object().unwrap().clone(), &ctx())
+            .await,
+        Err(AuthError::Invalid {
+            code: "invalid_flags",
+            ..
+        })
     ));
-    assert!(matches!(auth.tenant_flags("no-such-tenant").await, Err(AuthError::NotFound(_))));
+    assert!(matches!(
+        auth.tenant_flags("no-such-tenant").await,
+        Err(AuthError::NotFound(_))
+    ));
 }

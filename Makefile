@@ -1,0 +1,50 @@
+# Marquee — one entry point for developers and CI.
+#   make run           start the whole fleet on embedded defaults (gateway on :8080)
+#   make test          everything CI checks: fmt, clippy, all tests, deploy-check
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run test tools services fmt fmt-check lint unit-test e2e bench deploy-check clean
+
+run: tools
+	$(CARGO) run --release --bin marquee -- up
+
+tools:
+	@bash scripts/ensure-tools.sh
+
+services:
+	@bash scripts/ensure-services.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+lint: tools
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# Unit, integration (PostgreSQL, Redis) and end-to-end tests, in one run.
+unit-test: tools services
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --locked --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --locked --no-fail-fast; \
+	fi
+
+# Only the end-to-end tests (fleet started in-process, driven over REST).
+e2e: tools services
+	$(CARGO) test -p marquee --test e2e --locked
+
+test: fmt-check lint unit-test deploy-check
+
+deploy-check:
+	bash deploy/check/run.sh
+
+bench: tools
+	bash scripts/bench.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf data

@@ -1,0 +1,112 @@
+//! The embedded fleet: every service in one process, each on its own loopback port,
+//! talking real gRPC — what `marquee up` runs and what the end-to-end tests start.
+
+use anyhow::Context;
+use marquee_auth::AuthSettings;
+use marquee_gateway::GatewaySettings;
+use marquee_platform::shutdown::CancellationToken;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// A running fleet. Drop does not stop it: call [`Fleet::stop`].
+pub struct Fleet {
+    /// Base URL of the gateway, e.g. `http://127.0.0.1:8080`.
+    pub gateway_url: String,
+    /// Where the auth service's gRPC listens.
+    pub auth_addr: SocketAddr,
+    shutdown: CancellationToken,
+    tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
+}
+
+impl Fleet {
+    /// Starts auth on a free loopback port and the gateway on `gateway_addr`, and waits
+    /// until the gateway reports ready.
+    pub async fn start(
+        mut auth: AuthSettings,
+        mut gateway: GatewaySettings,
+        gateway_addr: &str,
+    ) -> anyhow::Result<Self> {
+        let shutdown = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+
+        // Internal services take free ports, so two fleets can run side by side.
+        let auth_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let auth_addr = auth_listener.local_addr()?;
+        auth.grpc_addr = auth_addr.to_string();
+        tasks.spawn(named("auth", marquee_auth::serve(auth, auth_listener, shutdown.clone())));
+
+        let gateway_listener = std::net::TcpListener::bind(gateway_addr)
+            .with_context(|| format!("binding the gateway to {gateway_addr}"))?;
+        let gateway_local = gateway_listener.local_addr()?;
+        gateway.addr = gateway_local.to_string();
+        gateway.auth_url = format!("http://{auth_addr}");
+        tasks.spawn(named(
+            "gateway",
+            marquee_gateway::serve(gateway, gateway_listener, shutdown.clone()),
+        ));
+
+        let mut fleet = Self {
+            gateway_url: format!("http://{gateway_local}"),
+            auth_addr,
+            shutdown,
+            tasks,
+        };
+        if let Err(error) = fleet.wait_ready(Duration::from_secs(60)).await {
+            fleet.stop().await;
+            return Err(error);
+        }
+        Ok(fleet)
+    }
+
+    async fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let url = format!("{}/readyz", self.gateway_url);
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(Ok((service, result))) = self.tasks.try_join_next() {
+                anyhow::bail!("{service} stopped during start-up: {:?}", result.err());
+            }
+            if let Ok(response) = client.get(&url).send().await
+                && response.status().is_success()
+            {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                anyhow::bail!("the fleet was not ready within {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs until `stop` is cancelled or a service fails, then shuts everything down.
+    pub async fn run_until(mut self, stop: CancellationToken) -> anyhow::Result<()> {
+        let failure = tokio::select! {
+            () = stop.cancelled() => None,
+            Some(Ok((service, result))) = self.tasks.join_next() => Some((service, result)),
+        };
+        self.stop().await;
+        match failure {
+            Some((service, Err(error))) => Err(error.context(format!("{service} failed"))),
+            Some((service, Ok(()))) => anyhow::bail!("{service} stopped unexpectedly"),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops every service, letting in-flight requests finish.
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        while let Some(joined) = self.tasks.join_next().await {
+            if let Ok((service, Err(error))) = joined {
+                tracing::warn!(%service, %error, "service ended with an error");
+            }
+        }
+    }
+}
+
+async fn named(
+    service: &'static str,
+    run: impl Future<Output = anyhow::Result<()>>,
+) -> (&'static str, anyhow::Result<()>) {
+    (service, run.await)
+}

@@ -1,0 +1,44 @@
+//! Rotating the signing key logs nobody out: old tokens keep working, new ones carry
+//! the new kid and the gateway learns it from the JWKS.
+
+use super::{Options, PASSWORD, spawn_fleet};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::time::Duration;
+
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+#[tokio::test]
+async fn rotation_keeps_sessions_and_publishes_both_keys() {
+    let fleet = spawn_fleet(Options::default()).await;
+    let before = fleet.register("rota@example.com").await;
+    let old_token = before["access_token"].as_str().unwrap().to_string();
+
+    let (new_kid, published) = marquee_auth::rotate_signing_key(fleet.auth_settings.clone())
+        .await
+        .unwrap();
+    assert_eq!(published.len(), 2);
+    assert_eq!(published[0], new_kid);
+    assert_eq!(published[1], kid_of(&old_token));
+
+    // The running auth service reloads keys every second in tests.
+    let mut new_token = String::new();
+    for _ in 0..50 {
+        let session = fleet.login("rota@example.com", PASSWORD).await;
+        new_token = session["access_token"].as_str().unwrap().to_string();
+        if kid_of(&new_token) == new_kid {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(kid_of(&new_token), new_kid, "auth signs with the new key");
+
+    assert_eq!(fleet.get_with("/api/v1/auth/me", &new_token).await.status(), StatusCode::OK);
+    assert_eq!(fleet.get_with("/api/v1/auth/me", &old_token).await.status(), StatusCode::OK);
+    let jwks: Value = fleet.http.get(fleet.at("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(kids.contains(&new_kid.as_str()) && kids.contains(&kid_of(&old_token).as_str()));
+    fleet.stop().await;
+}

@@ -1,0 +1,155 @@
+//! End-to-end: start the embedded fleet (auth + gateway on loopback ports, real gRPC
+//! between them) and drive the REST API like a client would.
+
+mod admin;
+mod auth_flow;
+mod keys;
+mod partner;
+mod problems;
+mod rate_limit;
+mod tokens;
+
+use marquee::Fleet;
+use marquee_auth::AuthSettings;
+use marquee_gateway::GatewaySettings;
+use marquee_platform::SecretString;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const ADMIN_EMAIL: &str = "admin@marquee.test";
+pub const ADMIN_PASSWORD: &str = "admin password 123";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestFleet {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub data_dir: std::path::PathBuf,
+    pub auth_settings: AuthSettings,
+    fleet: Fleet,
+    _dir: tempfile::TempDir,
+    _database: Option<marquee_testkit::TestDatabase>,
+}
+
+pub struct Options {
+    pub postgres: bool,
+    pub gateway: Box<dyn FnOnce(&mut GatewaySettings) + Send>,
+    pub auth: Box<dyn FnOnce(&mut AuthSettings) + Send>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            postgres: false,
+            gateway: Box::new(|_| {}),
+            auth: Box::new(|_| {}),
+        }
+    }
+}
+
+/// Starts a fleet of its own: a temp data dir, free ports, a bootstrap admin, and
+/// settings from code only (the test process's environment is not read).
+pub async fn spawn_fleet(options: Options) -> TestFleet {
+    marquee_platform::install_crypto_provider();
+    marquee_platform::telemetry::init_for_tests();
+    let dir = tempfile::tempdir().unwrap();
+    let mut auth = AuthSettings::default();
+    auth.data_dir = dir.path().to_path_buf();
+    auth.bootstrap_admin_email = Some(ADMIN_EMAIL.into());
+    auth.bootstrap_admin_password = Some(SecretString::from(ADMIN_PASSWORD));
+    auth.key_reload_secs = 1;
+    let database = if options.postgres {
+        let database = marquee_testkit::TestDatabase::create("e2e").await.unwrap();
+        auth.database_url = Some(SecretString::from(database.url.clone()));
+        Some(database)
+    } else {
+        None
+    };
+    (options.auth)(&mut auth);
+    let mut gateway = GatewaySettings::default();
+    gateway.workers = 1;
+    gateway.access_log = false;
+    (options.gateway)(&mut gateway);
+    let auth_settings = auth.clone();
+    let fleet = Fleet::start(auth, gateway, "127.0.0.1:0").await.unwrap();
+    TestFleet {
+        url: fleet.gateway_url.clone(),
+        http: reqwest::Client::new(),
+        data_dir: dir.path().to_path_buf(),
+        auth_settings,
+        fleet,
+        _dir: dir,
+        _database: database,
+    }
+}
+
+impl TestFleet {
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.http.post(self.at(path)).json(&body).send().await.unwrap()
+    }
+
+    pub async fn get_with(&self, path: &str, token: &str) -> Response {
+        self.http.get(self.at(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    /// Registers a user and returns the session JSON.
+    pub async fn register(&self, email: &str) -> Value {
+        let response = self
+            .post(
+                "/api/v1/auth/register",
+                json!({"email": email, "password": PASSWORD, "display_name": "Test User"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let response = self
+            .post("/api/v1/auth/login", json!({"email": email, "password": password}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "login as {email}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn stop(mut self) {
+        self.fleet.stop().await;
+    }
+}
+
+/// Asserts an RFC 9457 problem with the given status and code; returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status for expected code {code}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type {content_type:?} for {code}"
+    );
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "problem body: {body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["title"].is_string() && body["type"].is_string() && body["detail"].is_string());
+    assert!(request_id.is_some(), "every response carries X-Request-Id");
+    assert_eq!(body["request_id"].as_str(), request_id.as_deref());
+    body
+}
