@@ -1,0 +1,1017 @@
+#!/usr/bin/env python3
+"""Offline validation of Marquee's deploy artifacts (`make deploy-check`).
+
+Run through deploy/check/run.sh, which provides the virtualenv. Every section records
+its findings; the run fails when any section has an error. Nothing here needs a network
+or a cluster.
+
+Sections:
+  helm        lint (strict, Helm's engine) and render every value set in values/;
+              every file in values/bad/ must be rejected
+  kubernetes  every rendered object against the Kubernetes 1.32 schemas (strict); kinds
+              without a schema are errors, except Argo Rollouts and ServiceMonitor
+  crds        Rollout / AnalysisTemplate against the vendored Argo CRD schemas with
+              unknown fields rejected; ServiceMonitor against schemas/
+  references  rendered objects point at each other correctly (services, templates,
+              selectors, service accounts, config maps, HPA targets, ingress backends)
+  selftest    the validators reject the known-bad manifests in fixtures/
+  checkov     rendered manifests (Deployments too: checkov skips Rollout), terraform/
+              and deploy/Dockerfile
+  terraform   every .tf parses with python-hcl2; backends, pinned providers, variables
+  workflows   actionlint on .github/workflows
+  observability  Grafana dashboards and Prometheus rule files
+  docker      Dockerfile and .dockerignore essentials
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+VENV = Path(os.environ.get("MARQUEE_VENV", sys.prefix))
+KUBE_VERSION = "1.32.0"
+CHART = ROOT / "helm" / "marquee"
+RELEASE = "marquee"
+NAMESPACE = "marquee"
+
+# python-hcl2 lives in its own directory (see requirements-hcl2.txt).
+sys.path.insert(0, str(VENV / "opt" / "python-hcl2"))
+
+import yaml  # noqa: E402
+import jsonschema  # noqa: E402
+
+# ---------------------------------------------------------------------------------------
+# Findings
+
+
+class Section:
+    def __init__(self, name: str):
+        self.name = name
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        self.checked = 0
+        self.seconds = 0.0
+
+    def error(self, message: str) -> None:
+        self.errors.append(message)
+
+    def error_once(self, message: str) -> None:
+        if message not in self.errors:
+            self.errors.append(message)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+SECTIONS: list[Section] = []
+
+
+def section(name: str) -> Callable[[Callable[..., None]], Callable[..., Section]]:
+    def wrap(fn: Callable[..., None]) -> Callable[..., Section]:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Section:
+            s = Section(name)
+            SECTIONS.append(s)
+            started = time.monotonic()
+            try:
+                fn(s, *args, **kwargs)
+            except Exception as exc:  # a crash in a check is a failure, never a pass
+                s.error(f"check crashed: {type(exc).__name__}: {exc}")
+            s.seconds = time.monotonic() - started
+            status = "ok" if not s.errors else f"{len(s.errors)} error(s)"
+            print(f"[{name}] {s.checked} checked, {status} ({s.seconds:.1f}s)", flush=True)
+            return s
+
+        return run
+
+    return wrap
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_yaml(path: Path) -> Any:
+    with path.open() as f:
+        return yaml.safe_load(f)
+
+
+# ---------------------------------------------------------------------------------------
+# Helm: lint and render
+
+
+class Render:
+    """One value set rendered: its objects (hooks included), by source template."""
+
+    def __init__(self, name: str, values: dict[str, Any]):
+        self.name = name
+        self.values = values
+        self.objects: list[tuple[str, dict[str, Any]]] = []
+
+    def kinds(self, *kinds: str) -> list[dict[str, Any]]:
+        return [o for _, o in self.objects if o.get("kind") in kinds]
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def value_sets() -> list[tuple[str, dict[str, Any]]]:
+    """defaults, then every values/*.yaml; a file may `# extends: <file>` others."""
+    sets: list[tuple[str, dict[str, Any]]] = [("defaults", {})]
+    for path in sorted((HERE / "values").glob("*.yaml")):
+        text = path.read_text()
+        values: dict[str, Any] = {}
+        for m in re.finditer(r"^# extends: (\S+)$", text, re.M):
+            values = deep_merge(values, load_yaml((path.parent / m.group(1)).resolve()) or {})
+        values = deep_merge(values, yaml.safe_load(text) or {})
+        sets.append((path.stem, values))
+    return sets
+
+
+@section("helm")
+def check_helm(s: Section, renders: list[Render]) -> None:
+    import helm_python as helm
+
+    with helm.Chart.load(str(CHART)) as chart:
+        if chart.schema is None:
+            s.error("helm/marquee has no values.schema.json")
+        for name, values in value_sets():
+            s.checked += 1
+            report = helm.lint(str(CHART), values, strict=True, kube_version=f"v{KUBE_VERSION}",
+                               namespace=NAMESPACE)
+            for msg in report.get("messages", []):
+                text = f"lint [{name}] {msg.get('path')}: {msg.get('error')}"
+                # 1 = info (e.g. "icon is recommended"); warnings and errors fail (strict).
+                (s.error if msg.get("severity", 0) >= 2 or msg.get("severity") == 0 else s.note)(text)
+            for err in report.get("errors", []):
+                s.error(f"lint [{name}]: {err}")
+            try:
+                chart.validate_schema(values)
+                manifests = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+            except helm.HelmError as exc:
+                s.error(f"render [{name}]: {exc}")
+                continue
+            r = Render(name, values)
+            for template, text in sorted(manifests.items()):
+                if template.endswith("NOTES.txt") or not text.strip():
+                    continue
+                try:
+                    docs = list(yaml.safe_load_all(text))
+                except yaml.YAMLError as exc:
+                    s.error(f"render [{name}] {template}: not YAML: {exc}")
+                    continue
+                for doc in docs:
+                    if doc is None:
+                        continue
+                    if not isinstance(doc, dict) or "kind" not in doc or "apiVersion" not in doc:
+                        s.error(f"render [{name}] {template}: a document without kind/apiVersion")
+                        continue
+                    r.objects.append((template, doc))
+            if not r.objects:
+                s.error(f"render [{name}]: no objects")
+            renders.append(r)
+            s.note(f"{name}: {len(r.objects)} objects")
+
+        # Values that must be refused (by values.schema.json, or by a template's fail).
+        bad_files = sorted((HERE / "values" / "bad").glob("*.yaml"))
+        if not bad_files:
+            s.error("deploy/check/values/bad/ has no bad-value cases")
+        for path in bad_files:
+            s.checked += 1
+            values = load_yaml(path) or {}
+            expect_schema = "# rejected-by: template" not in path.read_text()
+            try:
+                chart.validate_schema(values)
+                if expect_schema:
+                    s.error(f"{rel(path)}: values.schema.json accepted these bad values")
+                    continue
+            except helm.HelmError:
+                if not expect_schema:
+                    s.error(f"{rel(path)}: expected the template to refuse it, but the schema did")
+            try:
+                chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+                s.error(f"{rel(path)}: the chart rendered these bad values")
+            except helm.HelmError as exc:
+                s.note(f"rejected as expected: {path.name}: {str(exc).strip().splitlines()[-1][:160]}")
+
+
+# ---------------------------------------------------------------------------------------
+# Kubernetes schemas
+
+
+@functools.lru_cache(maxsize=None)
+def kube_validator() -> Callable[[dict[str, Any]], None]:
+    """kubernetes_validate.validate with its schema files cached (it re-reads them per call)."""
+    import kubernetes_validate.utils as kv
+
+    kv.schema_contents = functools.lru_cache(maxsize=None)(kv.schema_contents)
+
+    def validate(obj: dict[str, Any]) -> None:
+        kv.validate(obj, KUBE_VERSION, strict=True)
+
+    return validate
+
+
+CUSTOM_KINDS = {
+    ("argoproj.io/v1alpha1", "Rollout"),
+    ("argoproj.io/v1alpha1", "AnalysisTemplate"),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+}
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
+def describe(obj: dict[str, Any]) -> str:
+    return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+
+
+def kube_errors(validate: Callable[[dict[str, Any]], None], obj: dict[str, Any]) -> list[str]:
+    import kubernetes_validate.utils as kv
+
+    try:
+        validate(obj)
+    except kv.SchemaNotFoundError as exc:
+        return [f"unknown kind: {exc.message}"]
+    except kv.ValidationError as exc:
+        where = ".".join(str(p) for p in exc.path) or "(root)"
+        return [f"{where}: {exc.message}"]
+    return []
+
+
+def metadata_errors(obj: dict[str, Any], namespaced: bool = True) -> list[str]:
+    meta = obj.get("metadata") or {}
+    errors = []
+    name = meta.get("name", "")
+    if not isinstance(name, str) or not DNS_SUBDOMAIN.match(name) or len(name) > 253:
+        errors.append(f"metadata.name {name!r} is not a DNS subdomain")
+    if namespaced and obj.get("kind") not in ("ClusterRole", "ClusterRoleBinding") and not meta.get("namespace"):
+        errors.append("metadata.namespace is not set")
+    for field in ("labels", "annotations"):
+        for k, v in (meta.get(field) or {}).items():
+            if not isinstance(v, str):
+                errors.append(f"metadata.{field}.{k} is not a string")
+    for k, v in (meta.get("labels") or {}).items():
+        if len(v) > 63 or not re.match(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", v):
+            errors.append(f"label {k}={v!r} is not a valid label value")
+    return errors
+
+
+@section("kubernetes")
+def check_kubernetes(s: Section, renders: list[Render]) -> None:
+    validate = kube_validator()
+    for r in renders:
+        seen: set[tuple[str, str, str]] = set()
+        for template, obj in r.objects:
+            s.checked += 1
+            key = (obj["apiVersion"], obj["kind"], (obj.get("metadata") or {}).get("name", ""))
+            if key in seen:
+                s.error(f"[{r.name}] {template}: duplicate {describe(obj)}")
+            seen.add(key)
+            for e in metadata_errors(obj):
+                s.error(f"[{r.name}] {template}: {describe(obj)}: {e}")
+            if (obj["apiVersion"], obj["kind"]) in CUSTOM_KINDS:
+                if obj["kind"] == "Rollout":
+                    # The Rollout's pod template must also be a valid Kubernetes pod template.
+                    as_deployment = {
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "metadata": obj["metadata"],
+                        "spec": {"selector": obj["spec"].get("selector"), "template": obj["spec"].get("template")},
+                    }
+                    for e in kube_errors(validate, as_deployment):
+                        s.error(f"[{r.name}] {template}: {describe(obj)} pod template: {e}")
+                continue
+            for e in kube_errors(validate, obj):
+                s.error(f"[{r.name}] {template}: {describe(obj)}: {e}")
+
+
+# ---------------------------------------------------------------------------------------
+# CRD schemas (Argo Rollouts, ServiceMonitor)
+
+
+def strict_crd_schema(node: Any) -> Any:
+    """An apiextensions openAPIV3Schema as JSON Schema, with unknown fields rejected
+    (what the API server does with a structural schema, minus pruning)."""
+    if isinstance(node, list):
+        return [strict_crd_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: strict_crd_schema(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
+    if node.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    out.pop("nullable", None)
+    if (
+        out.get("type") == "object"
+        and "properties" in out
+        and "additionalProperties" not in out
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        out["additionalProperties"] = False
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def crd_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
+    validators = {}
+    for path in sorted((ROOT / "deploy" / "crds").glob("*.yaml")):
+        for crd in yaml.safe_load_all(path.read_text()):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                schema = strict_crd_schema(version["schema"]["openAPIV3Schema"])
+                schema["required"] = sorted(set(schema.get("required", [])) | {"apiVersion", "kind", "metadata", "spec"})
+                validators[(f"{group}/{version['name']}", kind)] = jsonschema.Draft7Validator(schema)
+    for path in sorted((HERE / "schemas").glob("*.schema.json")):
+        schema = json.loads(path.read_text())
+        jsonschema.Draft7Validator.check_schema(schema)
+        validators[(schema["x-api-version"], schema["x-kind"])] = jsonschema.Draft7Validator(schema)
+    return validators
+
+
+def crd_errors(obj: dict[str, Any]) -> list[str]:
+    validator = crd_validators().get((obj["apiVersion"], obj["kind"]))
+    if validator is None:
+        return [f"no vendored schema for {obj['apiVersion']} {obj['kind']}"]
+    errors = []
+    for e in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.path))):
+        where = ".".join(str(p) for p in e.path) or "(root)"
+        errors.append(f"{where}: {e.message[:300]}")
+    return errors
+
+
+@section("crds")
+def check_crds(s: Section, renders: list[Render]) -> None:
+    expected = {("argoproj.io/v1alpha1", "Rollout"), ("argoproj.io/v1alpha1", "AnalysisTemplate"),
+                ("monitoring.coreos.com/v1", "ServiceMonitor")}
+    missing = expected - set(crd_validators())
+    for api_version, kind in sorted(missing):
+        s.error(f"no schema for {api_version} {kind} in deploy/crds/ or deploy/check/schemas/")
+    shared = ROOT.parent / "shared" / "k8s" / "crds"
+    for path in sorted(shared.glob("*.yaml")) if shared.is_dir() else []:
+        vendored = ROOT / "deploy" / "crds" / path.name
+        if not vendored.exists() or vendored.read_bytes() != path.read_bytes():
+            s.note(f"deploy/crds/{path.name} differs from ../shared/k8s/crds (re-vendor?)")
+    kinds_seen: set[str] = set()
+    for r in renders:
+        for template, obj in r.objects:
+            if (obj["apiVersion"], obj["kind"]) not in CUSTOM_KINDS:
+                continue
+            s.checked += 1
+            kinds_seen.add(obj["kind"])
+            for e in crd_errors(obj):
+                s.error(f"[{r.name}] {template}: {describe(obj)}: {e}")
+            if obj["kind"] == "Rollout":
+                canary = obj["spec"].get("strategy", {}).get("canary") or {}
+                weights = [st["setWeight"] for st in canary.get("steps", []) if "setWeight" in st]
+                if weights != sorted(weights) or any(not 0 <= w <= 100 for w in weights):
+                    s.error(f"[{r.name}] {describe(obj)}: canary weights {weights} must rise within 0..100")
+    for kind in ("Rollout", "AnalysisTemplate", "ServiceMonitor"):
+        if kind not in kinds_seen:
+            s.error(f"no value set renders a {kind}: its templates go unchecked")
+
+
+# ---------------------------------------------------------------------------------------
+# Cross-references between rendered objects
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+@section("references")
+def check_references(s: Section, renders: list[Render]) -> None:
+    for r in renders:
+        def named(*kinds: str) -> dict[str, dict[str, Any]]:
+            return {o["metadata"]["name"]: o for o in r.kinds(*kinds)}
+
+        workloads = r.kinds("Deployment", "Rollout")
+        services, templates = named("Service"), named("AnalysisTemplate")
+        accounts, configmaps = named("ServiceAccount"), named("ConfigMap")
+        pods = [(w, w["spec"]["template"]) for w in r.kinds("Deployment", "Rollout", "Job")]
+
+        def err(obj: dict[str, Any], msg: str) -> None:
+            s.error(f"[{r.name}] {describe(obj)}: {msg}")
+
+        for w, tpl in pods:
+            s.checked += 1
+            spec = tpl["spec"]
+            labels = tpl["metadata"].get("labels", {})
+            if w["kind"] != "Job" and not selects(w["spec"]["selector"]["matchLabels"], labels):
+                err(w, "selector does not match its own pod template")
+            sa = spec.get("serviceAccountName")
+            if sa and sa not in accounts:
+                err(w, f"serviceAccountName {sa} is not rendered")
+            for c in spec["containers"]:
+                for src in c.get("envFrom", []):
+                    cm = (src.get("configMapRef") or {}).get("name")
+                    if cm and cm not in configmaps:
+                        err(w, f"envFrom ConfigMap {cm} is not rendered")
+                ports = {p["name"] for p in c.get("ports", [])}
+                for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                    port = ((c.get(probe) or {}).get("httpGet") or {}).get("port")
+                    if isinstance(port, str) and port not in ports:
+                        err(w, f"{probe} uses port {port}, which the container does not declare")
+                if w["kind"] != "Job":
+                    for probe in ("livenessProbe", "readinessProbe"):
+                        if probe not in c:
+                            err(w, f"container {c['name']} has no {probe}")
+        for svc in services.values():
+            s.checked += 1
+            selector = svc["spec"].get("selector") or {}
+            backing = [tpl for _, tpl in pods if selects(selector, tpl["metadata"].get("labels", {}))]
+            if not backing:
+                err(svc, "selects no pods")
+            for port in svc["spec"]["ports"]:
+                target = port.get("targetPort")
+                if isinstance(target, str) and not any(
+                    target in {p["name"] for c in tpl["spec"]["containers"] for p in c.get("ports", [])}
+                    for tpl in backing
+                ):
+                    err(svc, f"targetPort {target} is not a container port of the selected pods")
+        for ro in r.kinds("Rollout"):
+            s.checked += 1
+            strategy = ro["spec"]["strategy"]
+            analyses = []
+            if "canary" in strategy:
+                analyses.append(strategy["canary"].get("analysis"))
+            if "blueGreen" in strategy:
+                bg = strategy["blueGreen"]
+                for key in ("activeService", "previewService"):
+                    if bg.get(key) not in services:
+                        err(ro, f"{key} {bg.get(key)} is not rendered")
+                analyses += [bg.get("prePromotionAnalysis"), bg.get("postPromotionAnalysis")]
+            for analysis in filter(None, analyses):
+                given = {a["name"] for a in analysis.get("args", [])}
+                for ref in analysis["templates"]:
+                    t = templates.get(ref["templateName"])
+                    if t is None:
+                        err(ro, f"AnalysisTemplate {ref['templateName']} is not rendered")
+                        continue
+                    declared = {a["name"] for a in t["spec"].get("args", [])}
+                    needed = {a["name"] for a in t["spec"].get("args", []) if "value" not in a and "valueFrom" not in a}
+                    if needed - given:
+                        err(ro, f"{t['metadata']['name']} needs args {sorted(needed - given)}")
+                    if given - declared:
+                        err(ro, f"passes args {sorted(given - declared)} that {t['metadata']['name']} does not declare")
+        for t in templates.values():
+            s.checked += 1
+            declared = {a["name"] for a in t["spec"].get("args", [])}
+            used = set(re.findall(r"\{\{\s*args\.([A-Za-z0-9_-]+)\s*\}\}", json.dumps(t["spec"])))
+            if used - declared:
+                err(t, f"uses undeclared args {sorted(used - declared)}")
+        for hpa in r.kinds("HorizontalPodAutoscaler"):
+            s.checked += 1
+            ref = hpa["spec"]["scaleTargetRef"]
+            if not any(w["kind"] == ref["kind"] and w["metadata"]["name"] == ref["name"] for w in workloads):
+                err(hpa, f"scaleTargetRef {ref['kind']}/{ref['name']} is not rendered")
+            if any(w["metadata"]["name"] == ref["name"] and "replicas" in w["spec"] for w in workloads):
+                err(hpa, "its target also sets spec.replicas (the two would fight)")
+        for pdb in r.kinds("PodDisruptionBudget"):
+            s.checked += 1
+            if not any(selects(pdb["spec"]["selector"]["matchLabels"], tpl["metadata"].get("labels", {})) for _, tpl in pods):
+                err(pdb, "selects no pods")
+        for ing in r.kinds("Ingress"):
+            s.checked += 1
+            for rule in ing["spec"].get("rules", []):
+                for p in rule["http"]["paths"]:
+                    backend = p["backend"]["service"]
+                    svc = services.get(backend["name"])
+                    if svc is None:
+                        err(ing, f"backend service {backend['name']} is not rendered")
+                    elif backend["port"].get("name") not in {pt.get("name") for pt in svc["spec"]["ports"]} and \
+                            backend["port"].get("number") not in {pt["port"] for pt in svc["spec"]["ports"]}:
+                        err(ing, f"backend port {backend['port']} is not a port of {backend['name']}")
+        for sm in r.kinds("ServiceMonitor"):
+            s.checked += 1
+            matched = [svc for svc in services.values()
+                       if selects(sm["spec"]["selector"].get("matchLabels", {}), svc["metadata"].get("labels", {}))]
+            if len(matched) != 1:
+                err(sm, f"selects {len(matched)} services (want exactly 1)")
+            for ep in sm["spec"]["endpoints"]:
+                if matched and ep.get("port") not in {p["name"] for p in matched[0]["spec"]["ports"]}:
+                    err(sm, f"endpoint port {ep.get('port')} is not a port of {matched[0]['metadata']['name']}")
+        for np in r.kinds("NetworkPolicy"):
+            s.checked += 1
+            sel = np["spec"]["podSelector"].get("matchLabels", {})
+            if not any(selects(sel, tpl["metadata"].get("labels", {})) for _, tpl in pods):
+                err(np, "selects no pods")
+        # Every pod of the release is covered by the default-deny policy when policies are on.
+        if r.kinds("NetworkPolicy"):
+            deny = [np for np in r.kinds("NetworkPolicy") if not np["spec"].get("ingress") and not np["spec"].get("egress")
+                    and set(np["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}]
+            for w, tpl in pods:
+                if not any(selects(np["spec"]["podSelector"].get("matchLabels", {}), tpl["metadata"].get("labels", {}))
+                           for np in deny):
+                    err(w, "pods are not covered by a default-deny NetworkPolicy")
+        # Services that call each other over gRPC must be able to reach each other.
+        for w, tpl in pods:
+            if w["kind"] == "Job":
+                continue
+            cm = configmaps.get(w["metadata"]["name"], {}).get("data", {})
+            for key, url in cm.items():
+                m = re.match(r"^MARQUEE_[A-Z_]+_URL$", key) and re.match(r"^https?://([a-z0-9-]+):(\d+)$", url)
+                if not m:
+                    continue
+                target = services.get(m.group(1))
+                if target is None:
+                    err(w, f"{key} points at {m.group(1)}, which is not rendered")
+                elif int(m.group(2)) not in {p["port"] for p in target["spec"]["ports"]}:
+                    err(w, f"{key} uses port {m.group(2)}, not a port of {m.group(1)}")
+
+
+# ---------------------------------------------------------------------------------------
+# Self-test: the validators must reject known-bad manifests
+
+
+@section("selftest")
+def check_selftest(s: Section) -> None:
+    validate = kube_validator()
+    fixtures = sorted((HERE / "fixtures").glob("*.yaml"))
+    if not fixtures:
+        s.error("deploy/check/fixtures/ has no known-bad manifests")
+    for path in fixtures:
+        for obj in yaml.safe_load_all(path.read_text()):
+            if not obj:
+                continue
+            s.checked += 1
+            if (obj.get("apiVersion"), obj.get("kind")) in CUSTOM_KINDS:
+                errors = crd_errors(obj)
+            else:
+                errors = kube_errors(validate, obj)
+            if not errors:
+                s.error(f"{rel(path)}: {describe(obj)} was accepted, but it is invalid on purpose")
+
+
+# ---------------------------------------------------------------------------------------
+# checkov (runs in the background while the other sections work)
+
+
+def start_checkov(renders: list[Render], workdir: Path) -> tuple[subprocess.Popen[bytes], Path] | None:
+    exe = VENV / "bin" / "checkov"
+    if not exe.exists():
+        return None
+    k8s = workdir / "checkov-manifests"
+    k8s.mkdir(parents=True, exist_ok=True)
+    for r in renders:
+        # checkov ignores Rollout, so value sets with rollouts on are scanned via the
+        # same set rendered with Deployments (the "-deployments" twins in values/).
+        docs = [o for _, o in r.objects if o["kind"] not in ("Rollout", "AnalysisTemplate", "ServiceMonitor")]
+        (k8s / f"{r.name}.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    # checkov ignores --file when --directory is given too: scan a copy in a directory.
+    docker = workdir / "checkov-docker"
+    docker.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "deploy" / "Dockerfile", docker / "Dockerfile")
+    out = workdir / "checkov.json"
+    cmd = [str(exe), "--skip-download", "--compact", "--output", "json",
+           "--config-file", str(HERE / "checkov.yaml"),
+           "--framework", "kubernetes", "terraform", "dockerfile",
+           "--directory", str(k8s), "--directory", str(ROOT / "terraform"),
+           "--directory", str(docker)]
+    log = (workdir / "checkov.stderr").open("wb")
+    # Offline: no update check against PyPI, no policy download, no colours in the report.
+    env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE",
+               ANSI_COLORS_DISABLED="1", LOG_LEVEL="ERROR")
+    proc = subprocess.Popen(cmd, stdout=out.open("wb"), stderr=log, cwd=ROOT, env=env)
+    return proc, out
+
+
+@section("checkov")
+def check_checkov(s: Section, started: tuple[subprocess.Popen[bytes], Path] | None, workdir: Path) -> None:
+    if started is None:
+        s.error(f"checkov is not installed in {VENV}")
+        return
+    proc, out = started
+    try:
+        proc.wait(timeout=900)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        s.error("checkov did not finish in 15 minutes")
+        return
+    # checkov may print several JSON documents one after the other (a report object for
+    # one framework, then a list for the others): read them all.
+    text = out.read_text()
+    decoder, pos, reports = json.JSONDecoder(), 0, []
+    try:
+        while True:
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            if pos >= len(text):
+                break
+            value, pos = decoder.raw_decode(text, pos)
+            reports.extend(value if isinstance(value, list) else [value])
+    except json.JSONDecodeError as exc:
+        s.error(f"checkov's report is not JSON ({exc}): {text[max(0, exc.pos - 200):exc.pos + 200]!r}")
+        return
+    if not reports:
+        stderr = (workdir / "checkov.stderr").read_text()[-2000:]
+        s.error(f"checkov gave no report (exit {proc.returncode}): {stderr}")
+        return
+    # The same framework's report can come twice; a bare summary has no framework.
+    by_framework = {r["check_type"]: r for r in reversed(reports) if isinstance(r, dict) and "check_type" in r}
+    frameworks = set(by_framework)
+    for report in by_framework.values():
+        summary = report["summary"]
+        s.checked += summary["passed"] + summary["failed"]
+        s.note(f"{report['check_type']}: {summary['passed']} passed, {summary['failed']} failed, "
+               f"{summary['skipped']} skipped, {summary['resource_count']} resources")
+        if summary.get("parsing_errors"):
+            s.error(f"{report['check_type']}: {summary['parsing_errors']} file(s) could not be parsed: "
+                    f"{report['results'].get('parsing_errors')}")
+        for f in report["results"]["failed_checks"]:
+            s.error_once(f"{report['check_type']} {f['check_id']} {f['check_name']}: {f['resource']} "
+                    f"({f['file_path']}:{(f.get('file_line_range') or ['?'])[0]})")
+    for fw in ("kubernetes", "terraform", "dockerfile"):
+        if fw not in frameworks:
+            s.error(f"checkov scanned nothing for {fw}")
+
+
+# ---------------------------------------------------------------------------------------
+# Terraform
+
+
+@section("terraform")
+def check_terraform(s: Section) -> None:
+    import hcl2
+
+    if not getattr(hcl2, "__file__", "").startswith(str(VENV / "opt" / "python-hcl2")):
+        s.note(f"hcl2 imported from {getattr(hcl2, '__file__', '?')} (not the isolated python-hcl2)")
+    tf_root = ROOT / "terraform"
+    files = sorted(tf_root.rglob("*.tf"))
+    if not files:
+        s.error("terraform/ has no .tf files")
+    def clean(node: Any) -> Any:
+        """python-hcl2 8 marks blocks and keeps comments under __dunder__ keys."""
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items() if not (k.startswith("__") and k.endswith("__"))}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    parsed: dict[Path, dict[str, Any]] = {}
+    for path in files:
+        s.checked += 1
+        try:
+            with path.open() as f:
+                parsed[path] = clean(hcl2.load(f))
+        except Exception as exc:
+            s.error(f"{rel(path)}: does not parse: {type(exc).__name__}: {str(exc)[:300]}")
+
+    def by_dir() -> dict[Path, list[dict[str, Any]]]:
+        out: dict[Path, list[dict[str, Any]]] = {}
+        for p, d in parsed.items():
+            out.setdefault(p.parent, []).append(d)
+        return out
+
+    def unquote(v: Any) -> Any:
+        return v[1:-1] if isinstance(v, str) and len(v) >= 2 and v[0] == v[-1] == '"' else v
+
+    for directory, docs in sorted(by_dir().items()):
+        kind = directory.relative_to(tf_root).parts[0] if directory != tf_root else ""
+        blocks: dict[str, list[Any]] = {}
+        for d in docs:
+            for k, v in d.items():
+                blocks.setdefault(k, []).extend(v if isinstance(v, list) else [v])
+        terraform_blocks = blocks.get("terraform", [])
+        where = rel(directory)
+        if not terraform_blocks:
+            s.error(f"{where}: no terraform {{}} block (required_version, required_providers)")
+            continue
+        tf = {}
+        for b in terraform_blocks:
+            tf.update(b)
+        if "required_version" not in tf:
+            s.error(f"{where}: terraform.required_version is not set")
+        providers = {}
+        for rp in tf.get("required_providers", []):
+            providers.update(rp)
+        for name, spec in providers.items():
+            if not isinstance(spec, dict) or "version" not in spec or "source" not in spec:
+                s.error(f"{where}: provider {name} needs source and a version constraint")
+        if kind == "environments":
+            if not tf.get("backend"):
+                s.error(f"{where}: an environment must configure a remote state backend")
+            for module in blocks.get("module", []):
+                for name, body in module.items():
+                    source = unquote(body.get("source", ""))
+                    if source.startswith("."):
+                        if not (directory / source).resolve().is_dir():
+                            s.error(f"{where}: module {name} source {source} does not exist")
+                    elif "?ref=" not in source and "version" not in body:
+                        s.error(f"{where}: module {name} from {source} is not pinned")
+        for variable in blocks.get("variable", []):
+            for name, body in variable.items():
+                if "description" not in body or "type" not in body:
+                    s.error(f"{where}: variable {name} needs a description and a type")
+        for output in blocks.get("output", []):
+            for name, body in output.items():
+                if "description" not in body:
+                    s.error(f"{where}: output {name} needs a description")
+    envs = sorted(p.name for p in (tf_root / "environments").iterdir() if p.is_dir()) if (tf_root / "environments").is_dir() else []
+    for env in ("staging", "production"):
+        if env not in envs:
+            s.error(f"terraform/environments/{env} is missing")
+
+
+# ---------------------------------------------------------------------------------------
+# GitHub Actions
+
+
+@section("workflows")
+def check_workflows(s: Section) -> None:
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+    if not workflows:
+        s.error(".github/workflows has no workflows")
+        return
+    for name in ("ci.yml", "release.yml", "nightly.yml"):
+        if not (ROOT / ".github" / "workflows" / name).exists():
+            s.error(f".github/workflows/{name} is missing")
+    exe = VENV / "bin" / "actionlint"
+    if not exe.exists():
+        s.error(f"actionlint is not installed in {VENV}")
+        return
+    s.checked += len(workflows)
+    proc = subprocess.run([str(exe), "-no-color", "-oneline", *map(str, workflows)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        for line in (proc.stdout + proc.stderr).strip().splitlines() or [f"actionlint exit {proc.returncode}"]:
+            s.error(line)
+    for path in workflows:
+        wf = load_yaml(path)
+        if "permissions" not in wf:
+            s.error(f"{rel(path)}: set top-level permissions (least privilege for GITHUB_TOKEN)")
+
+
+# ---------------------------------------------------------------------------------------
+# Grafana dashboards and Prometheus rules
+
+DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+
+
+def promql_errors(expr: str) -> list[str]:
+    """What can be checked without promtool: balanced brackets and quotes, no template
+    leftovers, no empty selectors."""
+    errors, stack, quote = [], [], None
+    pairs = {")": "(", "]": "[", "}": "{"}
+    for ch in expr:
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'`":
+            quote = ch
+        elif ch in "([{":
+            stack.append(ch)
+        elif ch in ")]}":
+            if not stack or stack.pop() != pairs[ch]:
+                return [f"unbalanced {ch!r} in {expr!r}"]
+    if quote or stack:
+        errors.append(f"unclosed {(quote or stack[-1])!r} in {expr!r}")
+    if "{{" in expr.replace("{{ $labels", "").replace("{{$labels", ""):
+        errors.append(f"template braces in expression {expr!r}")
+    if not expr.strip():
+        errors.append("empty expression")
+    return errors
+
+
+@section("observability")
+def check_observability(s: Section) -> None:
+    uids: dict[str, Path] = {}
+    dashboards = sorted((ROOT / "deploy" / "grafana").glob("*.json"))
+    if not dashboards:
+        s.error("deploy/grafana has no dashboards")
+    for path in dashboards:
+        s.checked += 1
+        try:
+            d = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            s.error(f"{rel(path)}: not JSON: {exc}")
+            continue
+        for key in ("uid", "title", "panels", "schemaVersion"):
+            if key not in d:
+                s.error(f"{rel(path)}: no {key}")
+        if d.get("uid") in uids:
+            s.error(f"{rel(path)}: uid {d.get('uid')} also used by {rel(uids[d['uid']])}")
+        uids[d.get("uid", "")] = path
+        variables = {v.get("name") for v in d.get("templating", {}).get("list", [])}
+        if "datasource" not in variables:
+            s.error(f"{rel(path)}: no datasource template variable (dashboards must not pin a datasource)")
+        ids: set[int] = set()
+        panels = list(d.get("panels", []))
+        for p in list(panels):
+            panels.extend(p.get("panels", []))  # rows may nest panels
+        for p in panels:
+            s.checked += 1
+            title = p.get("title", "?")
+            for key in ("id", "type", "title", "gridPos"):
+                if key not in p:
+                    s.error(f"{rel(path)}: panel {title}: no {key}")
+            if p.get("id") in ids:
+                s.error(f"{rel(path)}: panel id {p.get('id')} is used twice")
+            ids.add(p.get("id"))
+            if p.get("type") == "row":
+                continue
+            targets = p.get("targets", [])
+            if not targets:
+                s.error(f"{rel(path)}: panel {title}: no queries")
+            ds = json.dumps(p.get("datasource", {}))
+            if "${datasource}" not in ds and "$datasource" not in ds:
+                s.error(f"{rel(path)}: panel {title}: datasource must be ${{datasource}}")
+            for t in targets:
+                for e in promql_errors(re.sub(r"\$\{?[a-z_]+\}?|\$__[a-z_]+", "x", t.get("expr", ""))):
+                    s.error(f"{rel(path)}: panel {title}: {e}")
+                for var in re.findall(r"\$\{?([a-z_]+)\}?", t.get("expr", "")):
+                    if var not in variables and not var.startswith("__"):
+                        s.error(f"{rel(path)}: panel {title}: uses ${var}, which is not a dashboard variable")
+
+    rule_files = sorted((ROOT / "deploy" / "prometheus").glob("*.y*ml"))
+    if not rule_files:
+        s.error("deploy/prometheus has no rule files")
+    recorded: set[str] = set()
+    alerts: list[tuple[Path, dict[str, Any]]] = []
+    exprs: list[tuple[Path, str, str]] = []
+    alert_names: set[str] = set()
+    for path in rule_files:
+        doc = load_yaml(path)
+        if not isinstance(doc, dict) or set(doc) != {"groups"} or not isinstance(doc["groups"], list):
+            s.error(f"{rel(path)}: a rule file is a mapping with exactly one key, groups (a list)")
+            continue
+        group_names: set[str] = set()
+        for g in doc["groups"]:
+            if set(g) - {"name", "interval", "rules", "limit", "labels", "query_offset"}:
+                s.error(f"{rel(path)}: group {g.get('name')}: unknown keys {sorted(set(g) - {'name', 'interval', 'rules'})}")
+            if not g.get("name") or g["name"] in group_names:
+                s.error(f"{rel(path)}: group name {g.get('name')!r} is missing or repeated")
+            group_names.add(g.get("name"))
+            if "interval" in g and not DURATION.match(str(g["interval"])):
+                s.error(f"{rel(path)}: group {g['name']}: bad interval {g['interval']!r}")
+            if not g.get("rules"):
+                s.error(f"{rel(path)}: group {g.get('name')}: no rules")
+            for rule in g.get("rules") or []:
+                s.checked += 1
+                name = rule.get("alert") or rule.get("record")
+                if ("alert" in rule) == ("record" in rule):
+                    s.error(f"{rel(path)}: a rule needs exactly one of alert/record: {rule}")
+                    continue
+                allowed = {"alert", "expr", "for", "keep_firing_for", "labels", "annotations"} if "alert" in rule \
+                    else {"record", "expr", "labels"}
+                if set(rule) - allowed:
+                    s.error(f"{rel(path)}: {name}: unknown keys {sorted(set(rule) - allowed)}")
+                expr = str(rule.get("expr", ""))
+                for e in promql_errors(expr):
+                    s.error(f"{rel(path)}: {name}: {e}")
+                exprs.append((path, name, expr))
+                if "record" in rule:
+                    if not re.match(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", name) or ":" not in name:
+                        s.error(f"{rel(path)}: recording rule {name!r} should be level:metric:operations")
+                    recorded.add(name)
+                else:
+                    alerts.append((path, rule))
+                    if not re.match(r"^[A-Z][A-Za-z0-9]*$", name):
+                        s.error(f"{rel(path)}: alert name {name!r} should be CamelCase")
+                    if name in alert_names and not (rule.get("labels") or {}).get("severity"):
+                        s.error(f"{rel(path)}: alert {name} repeated without a distinguishing severity")
+                    alert_names.add(name)
+    for path, rule in alerts:
+        name = rule["alert"]
+        if not DURATION.match(str(rule.get("for", ""))):
+            s.error(f"{rel(path)}: alert {name}: `for` missing or not a duration")
+        severity = (rule.get("labels") or {}).get("severity")
+        if severity not in ("critical", "warning", "info"):
+            s.error(f"{rel(path)}: alert {name}: labels.severity must be critical, warning or info (got {severity!r})")
+        ann = rule.get("annotations") or {}
+        for key in ("summary", "description", "runbook_url"):
+            if not ann.get(key):
+                s.error(f"{rel(path)}: alert {name}: annotations.{key} is missing")
+        runbook = str(ann.get("runbook_url", ""))
+        m = re.search(r"(docs/ops/[A-Za-z0-9_.-]+\.md)", runbook)
+        if runbook and (not m or not (ROOT / m.group(1)).exists()):
+            s.error(f"{rel(path)}: alert {name}: runbook_url {runbook!r} does not name an existing docs/ops/*.md")
+    for path, name, expr in exprs:
+        for used in set(re.findall(r"\b([a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]+)\b", expr)):
+            if used not in recorded:
+                s.error(f"{rel(path)}: {name}: uses {used}, which no recording rule defines")
+
+
+# ---------------------------------------------------------------------------------------
+# Dockerfile
+
+
+@section("docker")
+def check_docker(s: Section) -> None:
+    dockerfile = ROOT / "deploy" / "Dockerfile"
+    ignore = ROOT / ".dockerignore"
+    s.checked += 2
+    if not dockerfile.exists():
+        s.error("deploy/Dockerfile is missing")
+        return
+    text = dockerfile.read_text()
+    lines = [ln.strip() for ln in re.sub(r"\\\n", " ", text).splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    froms = [ln for ln in lines if ln.upper().startswith("FROM ")]
+    if len(froms) < 2:
+        s.error("Dockerfile: expected a multi-stage build (build and runtime stages)")
+    final = lines[lines.index(froms[-1]):] if froms else lines
+    if not any(re.match(r"^ARG\s+SERVICE\b", ln) for ln in lines):
+        s.error("Dockerfile: no `ARG SERVICE`")
+    if "protobuf-compiler" not in text:
+        s.error("Dockerfile: the build stage must install protobuf-compiler (tonic codegen)")
+    users = [ln for ln in final if ln.upper().startswith("USER ")]
+    if not users or re.match(r"^USER\s+(root|0)(:|$)", users[-1], re.I):
+        s.error("Dockerfile: the runtime stage must end as a non-root USER")
+    if not any(ln.upper().startswith("ENTRYPOINT") for ln in final):
+        s.error("Dockerfile: the runtime stage has no ENTRYPOINT")
+    if any(re.search(r"\b(apt-get|apk)\b", ln) for ln in final if ln.upper().startswith("RUN")):
+        s.note("Dockerfile: the runtime stage runs a package manager")
+    if not ignore.exists():
+        s.error(".dockerignore is missing")
+    else:
+        patterns = {ln.strip().rstrip("/") for ln in ignore.read_text().splitlines()}
+        for needed in ("target", ".git"):
+            if not ({needed, f"/{needed}", f"**/{needed}"} & patterns):
+                s.error(f".dockerignore should exclude {needed}/")
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keep", metavar="DIR", help="write rendered manifests and reports to DIR")
+    parser.add_argument("--no-checkov", action="store_true", help="skip checkov (faster local iteration)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print notes as well as errors")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    workdir = Path(args.keep).resolve() if args.keep else Path(tempfile.mkdtemp(prefix="marquee-deploy-check-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        renders: list[Render] = []
+        check_helm(renders)
+        checkov = None if args.no_checkov else start_checkov(renders, workdir)
+        if args.keep:
+            for r in renders:
+                (workdir / f"{r.name}.yaml").write_text(yaml.safe_dump_all([o for _, o in r.objects], sort_keys=False))
+        check_kubernetes(renders)
+        check_crds(renders)
+        check_references(renders)
+        check_selftest()
+        check_terraform()
+        check_workflows()
+        check_observability()
+        check_docker()
+        if not args.no_checkov:
+            check_checkov(checkov, workdir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    print("\n== deploy-check summary ==")
+    failed = 0
+    for s in SECTIONS:
+        status = "PASS" if not s.errors else "FAIL"
+        failed += bool(s.errors)
+        print(f"{status}  {s.name:<14} {s.checked:>5} checked  {len(s.errors):>3} error(s)  {s.seconds:6.1f}s")
+    for s in SECTIONS:
+        if args.verbose and s.notes:
+            print(f"\n-- {s.name} notes --")
+            for n in s.notes:
+                print(f"  {n}")
+        if s.errors:
+            print(f"\n-- {s.name} errors --")
+            for e in s.errors[:200]:
+                print(f"  {e}")
+            if len(s.errors) > 200:
+                print(f"  … and {len(s.errors) - 200} more")
+    passed = len(SECTIONS) - failed
+    print(f"\ndeploy-check took {time.monotonic() - started:.0f}s")
+    print(f"deploy-check: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

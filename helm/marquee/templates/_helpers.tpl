@@ -1,0 +1,287 @@
+{{/*
+Shared helpers. Every per-service template loops over the merged service map built by
+"marquee.resolveServices", so adding a service is a values change only.
+*/}}
+
+{{/* Prefix of every resource name: fullnameOverride, else the release name. */}}
+{{- define "marquee.fullname" -}}
+{{- default .Release.Name .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Name of one service's resources: <fullname>-<service>. */}}
+{{- define "marquee.serviceName" -}}
+{{- printf "%s-%s" (include "marquee.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels on every object of the release. */}}
+{{- define "marquee.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: marquee
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/* Selector labels of one service's pods (dict root, name). */}}
+{{- define "marquee.selectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{/* All labels of one service's objects (dict root, name, svc). */}}
+{{- define "marquee.serviceLabels" -}}
+{{ include "marquee.labels" .root }}
+app.kubernetes.io/component: {{ .name }}
+app.kubernetes.io/version: {{ include "marquee.imageTag" . | trunc 63 | quote }}
+{{- end -}}
+
+{{/*
+Deep merge of .src into .dst, in place: maps merge key by key, anything else (scalars,
+lists, false, empty values) from .src replaces .dst. Sprig's mergeOverwrite ignores
+false and empty lists, which would make `enabled: false` impossible to set.
+*/}}
+{{- define "marquee.deepMerge" -}}
+{{- $dst := .dst -}}
+{{- range $key, $value := .src -}}
+{{- if and (kindIs "map" $value) (kindIs "map" (get $dst $key)) -}}
+{{- include "marquee.deepMerge" (dict "dst" (get $dst $key) "src" $value) -}}
+{{- else -}}
+{{- $_ := set $dst $key (deepCopy $value) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Fills .out (a dict) with every entry of .Values.services merged over serviceDefaults,
+each with its "name" set. Call: include "marquee.resolveServices" (dict "root" $ "out" $all)
+*/}}
+{{- define "marquee.resolveServices" -}}
+{{- $root := .root -}}
+{{- range $name, $cfg := $root.Values.services -}}
+{{- $svc := deepCopy $root.Values.serviceDefaults -}}
+{{- include "marquee.deepMerge" (dict "dst" $svc "src" (default dict $cfg)) -}}
+{{- $_ := set $svc "name" $name -}}
+{{- if not $svc.binary -}}
+{{- $_ := set $svc "binary" (printf "marquee-%s" $name) -}}
+{{- end -}}
+{{- $_ := set $.out $name $svc -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Image tag of a service (dict root, svc). */}}
+{{- define "marquee.imageTag" -}}
+{{- .svc.image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion -}}
+{{- end -}}
+
+{{/* Full image reference of a service (dict root, svc): by digest when one is given. */}}
+{{- define "marquee.image" -}}
+{{- $repo := .svc.image.repository | default (printf "%s/%s/%s" .root.Values.image.registry .root.Values.image.owner .svc.binary) -}}
+{{- $digest := .svc.image.digest | default .root.Values.image.digest -}}
+{{- if $digest -}}
+{{- printf "%s@%s" $repo $digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo (include "marquee.imageTag" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment-variable form of a service name: tenant-operator -> TENANT_OPERATOR. */}}
+{{- define "marquee.envName" -}}
+{{- . | upper | replace "-" "_" -}}
+{{- end -}}
+
+{{/* Pod-level security context shared by services and jobs. */}}
+{{- define "marquee.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container-level security context shared by services and jobs. */}}
+{{- define "marquee.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Annotations of a workload (dict root, name, svc). */}}
+{{- define "marquee.workloadAnnotations" -}}
+{{- if .svc.serviceAccount.automountToken }}
+checkov.io/skip1: CKV_K8S_38=serviceAccount.automountToken is true only for services that call the Kubernetes API (the tenant operator)
+{{- end }}
+{{- end -}}
+
+{{/* Does the service run as an Argo Rollout with the blue/green strategy? (dict root, svc) */}}
+{{- define "marquee.isBlueGreen" -}}
+{{- if and .root.Values.rollouts.enabled (eq .svc.rollout.strategy "blueGreen") -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+The pod template of a service, shared by Deployment and Rollout (dict root, name, svc).
+*/}}
+{{- define "marquee.podTemplate" -}}
+{{- $root := .root -}}
+{{- $svc := .svc -}}
+{{- $fullName := include "marquee.serviceName" . -}}
+metadata:
+  labels:
+    {{- include "marquee.selectorLabels" . | nindent 4 }}
+    app.kubernetes.io/version: {{ include "marquee.imageTag" . | trunc 63 | quote }}
+    {{- with $svc.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    checksum/config: {{ include "marquee.configData" . | sha256sum }}
+    {{- with $svc.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ $fullName }}
+  automountServiceAccountToken: {{ $svc.serviceAccount.automountToken }}
+  securityContext:
+    {{- include "marquee.podSecurityContext" . | nindent 4 }}
+  {{- with $root.Values.image.pullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  terminationGracePeriodSeconds: {{ $svc.terminationGracePeriodSeconds }}
+  {{- with $svc.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  containers:
+    - name: {{ .name }}
+      image: {{ include "marquee.image" . | quote }}
+      imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+      ports:
+        {{- if ne $svc.protocol "none" }}
+        - name: {{ $svc.protocol }}
+          containerPort: {{ $svc.port }}
+          protocol: TCP
+        {{- end }}
+        - name: admin
+          containerPort: {{ $svc.adminPort }}
+          protocol: TCP
+      envFrom:
+        - configMapRef:
+            name: {{ $fullName }}
+        {{- with $svc.existingSecret }}
+        - secretRef:
+            name: {{ . }}
+        {{- end }}
+      startupProbe:
+        httpGet:
+          path: /healthz
+          port: admin
+        periodSeconds: 2
+        timeoutSeconds: {{ $svc.probes.timeoutSeconds }}
+        failureThreshold: {{ $svc.probes.startupFailureThreshold }}
+      livenessProbe:
+        httpGet:
+          path: /healthz
+          port: admin
+        initialDelaySeconds: {{ $svc.probes.initialDelaySeconds }}
+        periodSeconds: {{ $svc.probes.periodSeconds }}
+        timeoutSeconds: {{ $svc.probes.timeoutSeconds }}
+        failureThreshold: {{ $svc.probes.failureThreshold }}
+      readinessProbe:
+        httpGet:
+          path: /readyz
+          port: admin
+        initialDelaySeconds: {{ $svc.probes.initialDelaySeconds }}
+        periodSeconds: {{ $svc.probes.periodSeconds }}
+        timeoutSeconds: {{ $svc.probes.timeoutSeconds }}
+        failureThreshold: {{ $svc.probes.failureThreshold }}
+      resources:
+        {{- toYaml $svc.resources | nindent 8 }}
+      securityContext:
+        {{- include "marquee.containerSecurityContext" . | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+  volumes:
+    - name: tmp
+      emptyDir:
+        sizeLimit: 64Mi
+  {{- if $svc.topologySpread.enabled }}
+  topologySpreadConstraints:
+    - maxSkew: 1
+      topologyKey: topology.kubernetes.io/zone
+      whenUnsatisfiable: {{ $svc.topologySpread.zoneWhenUnsatisfiable }}
+      labelSelector:
+        matchLabels:
+          {{- include "marquee.selectorLabels" . | nindent 10 }}
+      {{- if $root.Values.rollouts.enabled }}
+      matchLabelKeys: [rollouts-pod-template-hash]
+      {{- else }}
+      matchLabelKeys: [pod-template-hash]
+      {{- end }}
+    - maxSkew: 1
+      topologyKey: kubernetes.io/hostname
+      whenUnsatisfiable: {{ $svc.topologySpread.hostWhenUnsatisfiable }}
+      labelSelector:
+        matchLabels:
+          {{- include "marquee.selectorLabels" . | nindent 10 }}
+      {{- if $root.Values.rollouts.enabled }}
+      matchLabelKeys: [rollouts-pod-template-hash]
+      {{- else }}
+      matchLabelKeys: [pod-template-hash]
+      {{- end }}
+  {{- end }}
+  {{- with $svc.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $svc.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $svc.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/* The ConfigMap data of a service (dict root, name, svc); its hash rolls the pods. */}}
+{{- define "marquee.configData" -}}
+{{- $root := .root -}}
+{{- $svc := .svc -}}
+{{- $all := dict -}}
+{{- include "marquee.resolveServices" (dict "root" $root "out" $all) -}}
+{{- $data := dict
+      "MARQUEE_LOG__FORMAT" $root.Values.global.logFormat
+      "RUST_LOG" $root.Values.global.logFilter
+      "MARQUEE_ADMIN_ADDR" (printf "0.0.0.0:%v" $svc.adminPort)
+      "MARQUEE_JWT_ISSUER" $root.Values.global.jwt.issuer
+      "MARQUEE_JWT_AUDIENCE" $root.Values.global.jwt.audience
+      "OTEL_SERVICE_NAME" $svc.binary -}}
+{{- if $svc.addrEnv -}}
+{{- $_ := set $data $svc.addrEnv (printf "0.0.0.0:%v" $svc.port) -}}
+{{- end -}}
+{{- with $root.Values.global.otel.endpoint -}}
+{{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
+{{- end -}}
+{{- range $target := $svc.calls -}}
+{{- $callee := get $all $target -}}
+{{- if and $callee $callee.enabled -}}
+{{- $key := printf "MARQUEE_%s_%s_URL" (include "marquee.envName" $svc.name) (include "marquee.envName" $target) -}}
+{{- $_ := set $data $key (printf "http://%s:%v" (include "marquee.serviceName" (dict "root" $root "name" $target)) $callee.port) -}}
+{{- end -}}
+{{- end -}}
+{{- range $k, $v := $root.Values.global.env -}}
+{{- $_ := set $data $k (toString $v) -}}
+{{- end -}}
+{{- range $k, $v := $svc.env -}}
+{{- $_ := set $data $k (toString $v) -}}
+{{- end -}}
+{{- toYaml $data -}}
+{{- end -}}
