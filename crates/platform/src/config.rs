@@ -49,7 +49,8 @@ fn env_source(prefix: &str, env: &HashMap<String, String>) -> config::Environmen
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(default)]
 pub struct CommonSettings {
-    /// Admin HTTP listener: `/healthz`, `/readyz`, `/metrics`.
+    /// Admin HTTP listener: `/healthz`, `/readyz`, `/metrics`. Port 0 (the embedded
+    /// default) means no admin listener.
     pub admin_addr: String,
     pub log: crate::telemetry::LogSettings,
 }

@@ -104,3 +104,23 @@ pub async fn serve_admin(
     });
     server.await
 }
+
+/// Starts the admin endpoint when `addr` names a fixed port (production:
+/// `0.0.0.0:9090`). An empty address or port 0 (the embedded default) means none: the
+/// embedded fleet is probed through the gateway and the gRPC health protocol.
+pub fn spawn_admin_if_configured(
+    addr: &str,
+    health: Health,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    if addr.is_empty() || addr.ends_with(":0") {
+        return Ok(());
+    }
+    let listener = std::net::TcpListener::bind(addr)?;
+    tokio::spawn(async move {
+        if let Err(error) = serve_admin(listener, health, shutdown).await {
+            tracing::error!(%error, "admin endpoint failed");
+        }
+    });
+    Ok(())
+}

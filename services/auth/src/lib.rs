@@ -10,7 +10,7 @@ pub mod store;
 pub use domain::Auth;
 pub use settings::AuthSettings;
 
-use marquee_platform::health::{Health, serve_admin};
+use marquee_platform::health::{self, Health};
 use marquee_platform::shutdown::CancellationToken;
 use marquee_platform::{ExposeSecret, grpc};
 
@@ -46,8 +46,11 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let (health, health_service) = Health::new(SERVICE_NAME);
-    let admin = std::net::TcpListener::bind(&settings.common.admin_addr)?;
-    tokio::spawn(serve_admin(admin, health.clone(), shutdown.clone()));
+    health::spawn_admin_if_configured(
+        &settings.common.admin_addr,
+        health.clone(),
+        shutdown.clone(),
+    )?;
 
     let db = open_database(&settings).await?;
     let auth = Auth::start(db, settings).await?;

@@ -1,1 +1,208 @@
+//! The Marquee API gateway: the only REST edge of the platform.
+//!
+//! It verifies access tokens itself (against auth's cached JWKS), enforces roles, scopes
+//! and principal kinds from one route table, rate-limits per user, partner client and
+//! IP, answers every error as RFC 9457 problem+json, publishes its OpenAPI 3.1 document,
+//! and forwards calls to the internal services over gRPC with the caller's principal and
+//! the trace context in metadata.
+//!
+//! The request pipeline, outermost first: [`observe::edge`] (request id, span, metrics,
+//! access log, problem fallback) → CORS → [`policy::enforce`] (authenticate, throttle,
+//! authorize) → extractors (size and shape checks, [`errors`]) → handler ([`api`]).
 
+pub mod api;
+pub mod clients;
+pub mod errors;
+pub mod flags;
+pub mod observe;
+pub mod openapi;
+pub mod policy;
+pub mod rate_limit;
+pub mod request_id;
+pub mod settings;
+pub mod token;
+
+pub use settings::{CorsSettings, GatewaySettings, RateLimitSettings};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use marquee_platform::health::{self, Health};
+use marquee_platform::shutdown::CancellationToken;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa_actix_web::AppExt;
+
+/// Everything handlers and middleware share, once per process.
+pub struct AppState {
+    pub settings: GatewaySettings,
+    pub auth: clients::AuthClient,
+    pub verifier: Arc<token::TokenVerifier>,
+    pub limiter: rate_limit::RateLimiter,
+    pub flags: flags::FlagCache,
+    /// The serialized OpenAPI document.
+    pub openapi_json: web::Bytes,
+}
+
+impl AppState {
+    /// Builds the state; connects to nothing yet (gRPC and Redis connect lazily).
+    pub fn new(settings: GatewaySettings) -> anyhow::Result<Self> {
+        let auth = clients::AuthClient::connect_lazy(&settings.auth_url)
+            .with_context(|| format!("auth_url {:?}", settings.auth_url))?;
+        let verifier = Arc::new(token::TokenVerifier::new(
+            Box::new(auth.clone()),
+            &settings.jwt_issuer,
+            &settings.jwt_audience,
+            settings.token_cache_capacity,
+        ));
+        let limiter = rate_limit::RateLimiter::from_settings(
+            settings.redis_url.as_ref(),
+            &settings.rate_limit.redis_key_prefix,
+        )?;
+        let flags = flags::FlagCache::new(Duration::from_secs(settings.flags_cache_ttl_secs));
+        let openapi_json = serde_json::to_vec(&openapi::document())?.into();
+        Ok(Self {
+            settings,
+            auth,
+            verifier,
+            limiter,
+            flags,
+            openapi_json,
+        })
+    }
+}
+
+/// The application: routes, extractor limits, and the middleware stack.
+pub fn app(
+    state: web::Data<AppState>,
+    health: Health,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.settings.json_body_limit;
+    let cors = cors(&state.settings.cors);
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .app_data(state)
+        .app_data(errors::json_config(limit))
+        .app_data(errors::payload_config(limit))
+        .app_data(errors::query_config())
+        .app_data(errors::path_config())
+        .configure(api::configure)
+        .map(|app| {
+            app.configure(health::routes(health))
+                .default_service(web::to(errors::route_not_found))
+        })
+        .split_for_parts();
+    app.wrap(from_fn(policy::enforce))
+        .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+        .wrap(from_fn(observe::edge))
+}
+
+/// CORS from settings; `None` (no CORS headers, browsers enforce same-origin) when no
+/// origins are configured.
+fn cors(settings: &CorsSettings) -> Option<actix_cors::Cors> {
+    if settings.allowed_origins.is_empty() {
+        return None;
+    }
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "x-request-id",
+            "idempotency-key",
+            "traceparent",
+        ])
+        .expose_headers([
+            "x-request-id",
+            "retry-after",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "www-authenticate",
+        ])
+        .max_age(settings.max_age_secs);
+    for origin in &settings.allowed_origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    Some(cors)
+}
+
+/// Serves the gateway on `listener` until `shutdown` is cancelled, then stops accepting
+/// and returns once in-flight requests have finished.
+///
+/// Readiness (`/readyz`) turns true once the JWKS has been fetched from auth. Health and
+/// metrics are served on the main port; when `common.admin_addr` names a fixed port they
+/// are also served there.
+pub async fn serve(
+    settings: GatewaySettings,
+    listener: std::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    settings.validate()?;
+    let workers = settings.workers;
+    let jwks_refresh = Duration::from_secs(settings.jwks_refresh_secs);
+    let admin_addr = settings.common.admin_addr.clone();
+    let state = web::Data::new(AppState::new(settings)?);
+    let (health, _grpc_health) = Health::new("gateway");
+
+    tokio::spawn(state.verifier.clone().run_refresh_until_stopped(
+        jwks_refresh,
+        shutdown.clone(),
+        {
+            let health = health.clone();
+            async move { health.set_ready(true).await }
+        },
+    ));
+    tokio::spawn({
+        let state = state.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(60)) => state.limiter.sweep(),
+                }
+            }
+        }
+    });
+    health::spawn_admin_if_configured(&admin_addr, health.clone(), shutdown.clone())
+        .with_context(|| format!("binding admin_addr {admin_addr}"))?;
+
+    let local_addr = listener.local_addr().ok();
+    let server = HttpServer::new({
+        let state = state.clone();
+        let health = health.clone();
+        move || app(state.clone(), health.clone())
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(30)
+    .listen(listener)
+    .context("listening on the gateway socket")?
+    .run();
+    if let Some(addr) = local_addr {
+        tracing::info!(%addr, workers, "gateway listening");
+    }
+    let handle = server.handle();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        handle.stop(true).await;
+    });
+    server.await.context("gateway server")?;
+    tracing::info!("gateway stopped");
+    Ok(())
+}

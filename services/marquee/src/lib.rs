@@ -34,7 +34,10 @@ impl Fleet {
         let auth_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let auth_addr = auth_listener.local_addr()?;
         auth.grpc_addr = auth_addr.to_string();
-        tasks.spawn(named("auth", marquee_auth::serve(auth, auth_listener, shutdown.clone())));
+        tasks.spawn(named(
+            "auth",
+            marquee_auth::serve(auth, auth_listener, shutdown.clone()),
+        ));
 
         let gateway_listener = std::net::TcpListener::bind(gateway_addr)
             .with_context(|| format!("binding the gateway to {gateway_addr}"))?;

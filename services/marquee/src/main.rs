@@ -1,11 +1,15 @@
 use clap::{Parser, Subcommand};
 use marquee::Fleet;
 use marquee_auth::AuthSettings;
+use marquee_bus::BusSettings;
 use marquee_gateway::GatewaySettings;
 use marquee_platform::{install_crypto_provider, shutdown, telemetry};
 
 #[derive(Parser)]
-#[command(name = "marquee", about = "Marquee: run the embedded fleet and operate it")]
+#[command(
+    name = "marquee",
+    about = "Marquee: run the embedded fleet and operate it"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,6 +25,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Event-bus operations on RabbitMQ (MARQUEE_AMQP_URL).
+    Bus {
+        #[command(subcommand)]
+        command: BusCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -28,6 +37,25 @@ enum KeysCommand {
     /// Start signing with a new key; the previous one stays in the JWKS so nobody is
     /// logged out. Running services pick it up within `key_reload_secs`.
     Rotate,
+}
+
+#[derive(Subcommand)]
+enum BusCommand {
+    /// Move a consumer's dead-lettered messages back to its work queue, with a fresh
+    /// attempt count. Fix the cause first: consumers are idempotent, so replaying twice
+    /// is safe.
+    ReplayDlq {
+        /// The consumer, e.g. `tagging` (its queue is `<exchange>.tagging`).
+        consumer: String,
+        /// Replay at most this many (default: every message there now).
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// Show a consumer's queues: ready, waiting to retry, dead-lettered.
+    Stats {
+        /// The consumer, e.g. `tagging`.
+        consumer: String,
+    },
 }
 
 #[tokio::main]
@@ -56,7 +84,25 @@ async fn main() -> anyhow::Result<()> {
             command: KeysCommand::Rotate,
         } => {
             let (kid, published) = marquee_auth::rotate_signing_key(auth).await?;
-            println!("signing with {kid}; published keys: {}", published.join(", "));
+            println!(
+                "signing with {kid}; published keys: {}",
+                published.join(", ")
+            );
+            Ok(())
+        }
+        Command::Bus {
+            command: BusCommand::ReplayDlq { consumer, limit },
+        } => {
+            let bus: BusSettings = marquee_platform::config::load("bus")?;
+            let replayed = marquee_bus::ops::replay_dead_letters(&bus, &consumer, limit).await?;
+            println!("replayed {replayed} message(s) from {consumer}'s dead-letter queue");
+            Ok(())
+        }
+        Command::Bus {
+            command: BusCommand::Stats { consumer },
+        } => {
+            let bus: BusSettings = marquee_platform::config::load("bus")?;
+            println!("{}", marquee_bus::ops::stats(&bus, &consumer).await?);
             Ok(())
         }
     }

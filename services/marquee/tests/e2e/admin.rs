@@ -45,7 +45,12 @@ async fn tenants_flags_and_audit() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::OK);
-    let read: Value = fleet.get_with(&flags_path, &admin).await.json().await.unwrap();
+    let read: Value = fleet
+        .get_with(&flags_path, &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read["flags"]["auto_approve_assets"], true);
     assert_eq!(read["flags"]["campaign_model"], "local");
     let bad = fleet
@@ -69,7 +74,10 @@ async fn tenants_flags_and_audit() {
     let member: Value = member.json().await.unwrap();
     assert_eq!(member["user"]["tenant_id"], tenant_id);
     let mine: Value = fleet
-        .get_with("/api/v1/tenant/flags", member["access_token"].as_str().unwrap())
+        .get_with(
+            "/api/v1/tenant/flags",
+            member["access_token"].as_str().unwrap(),
+        )
         .await
         .json()
         .await
@@ -77,11 +85,19 @@ async fn tenants_flags_and_audit() {
     assert_eq!(mine["flags"]["auto_approve_assets"], true);
 
     // Audit: filters and pagination.
-    let page: Value = fleet.get_with("/api/v1/admin/audit?limit=2", &admin).await.json().await.unwrap();
+    let page: Value = fleet
+        .get_with("/api/v1/admin/audit?limit=2", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["entries"].as_array().unwrap().len(), 2);
     let cursor = page["next_cursor"].as_str().expect("more pages");
     let next: Value = fleet
-        .get_with(&format!("/api/v1/admin/audit?limit=2&cursor={cursor}"), &admin)
+        .get_with(
+            &format!("/api/v1/admin/audit?limit=2&cursor={cursor}"),
+            &admin,
+        )
         .await
         .json()
         .await
@@ -97,7 +113,9 @@ async fn tenants_flags_and_audit() {
     assert_eq!(entry["action"], "login");
     assert_eq!(entry["ip"], "127.0.0.1");
     assert!(!entry["user_agent"].as_str().unwrap().is_empty() || entry["user_agent"] == "");
-    let bad_filter = fleet.get_with("/api/v1/admin/audit?outcome=maybe", &admin).await;
+    let bad_filter = fleet
+        .get_with("/api/v1/admin/audit?outcome=maybe", &admin)
+        .await;
     assert_eq!(bad_filter.status(), StatusCode::BAD_REQUEST);
     fleet.stop().await;
 }

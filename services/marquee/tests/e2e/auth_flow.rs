@@ -25,45 +25,69 @@ async fn register_login_me_refresh_reuse_logout(postgres: bool) {
 
     let old_refresh = login["refresh_token"].as_str().unwrap();
     let refreshed = fleet
-        .post("/api/v1/auth/refresh", json!({"refresh_token": old_refresh}))
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": old_refresh}),
+        )
         .await;
     assert_eq!(refreshed.status(), StatusCode::OK);
     let refreshed: serde_json::Value = refreshed.json().await.unwrap();
     let new_refresh = refreshed["refresh_token"].as_str().unwrap();
     assert_ne!(new_refresh, old_refresh);
     let me = fleet
-        .get_with("/api/v1/auth/me", refreshed["access_token"].as_str().unwrap())
+        .get_with(
+            "/api/v1/auth/me",
+            refreshed["access_token"].as_str().unwrap(),
+        )
         .await;
     assert_eq!(me.status(), StatusCode::OK);
 
     // Reusing the rotated-out token is refused and revokes the whole family.
     let reused = fleet
-        .post("/api/v1/auth/refresh", json!({"refresh_token": old_refresh}))
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": old_refresh}),
+        )
         .await;
     assert_problem(reused, StatusCode::UNAUTHORIZED, "refresh_token_reused").await;
     let successor = fleet
-        .post("/api/v1/auth/refresh", json!({"refresh_token": new_refresh}))
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": new_refresh}),
+        )
         .await;
     assert_problem(successor, StatusCode::UNAUTHORIZED, "refresh_token_invalid").await;
 
     // Logout ends the registration's session (another family).
     let registration_refresh = registered["refresh_token"].as_str().unwrap();
     let logout = fleet
-        .post("/api/v1/auth/logout", json!({"refresh_token": registration_refresh}))
+        .post(
+            "/api/v1/auth/logout",
+            json!({"refresh_token": registration_refresh}),
+        )
         .await;
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     let after = fleet
-        .post("/api/v1/auth/refresh", json!({"refresh_token": registration_refresh}))
+        .post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": registration_refresh}),
+        )
         .await;
     assert_problem(after, StatusCode::UNAUTHORIZED, "refresh_token_invalid").await;
 
     // Wrong password and unknown email: same status, same code.
     let wrong = fleet
-        .post("/api/v1/auth/login", json!({"email": "ada@example.com", "password": "not the password"}))
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "ada@example.com", "password": "not the password"}),
+        )
         .await;
     let wrong = assert_problem(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     let unknown = fleet
-        .post("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "not the password"}))
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "nobody@example.com", "password": "not the password"}),
+        )
         .await;
     let unknown = assert_problem(unknown, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     assert_eq!(wrong["detail"], unknown["detail"]);
@@ -126,14 +150,24 @@ async fn repeated_failed_logins_are_throttled() {
     fleet.register("mary@example.com").await;
     for _ in 0..3 {
         let response = fleet
-            .post("/api/v1/auth/login", json!({"email": "mary@example.com", "password": "bad password!"}))
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": "mary@example.com", "password": "bad password!"}),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     let locked = fleet
-        .post("/api/v1/auth/login", json!({"email": "mary@example.com", "password": PASSWORD}))
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "mary@example.com", "password": PASSWORD}),
+        )
         .await;
-    let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after > 0);
     assert_problem(locked, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
     fleet.stop().await;

@@ -35,10 +35,36 @@ async fn rotation_keeps_sessions_and_publishes_both_keys() {
     }
     assert_eq!(kid_of(&new_token), new_kid, "auth signs with the new key");
 
-    assert_eq!(fleet.get_with("/api/v1/auth/me", &new_token).await.status(), StatusCode::OK);
-    assert_eq!(fleet.get_with("/api/v1/auth/me", &old_token).await.status(), StatusCode::OK);
-    let jwks: Value = fleet.http.get(fleet.at("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
-    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    // The gateway fetches the JWKS again when it meets the unknown kid; such refreshes
+    // are at most one per 5 s, and the fleet fetched it moments ago at start.
+    let mut status = StatusCode::UNAUTHORIZED;
+    for _ in 0..60 {
+        status = fleet.get_with("/api/v1/auth/me", &new_token).await.status();
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, StatusCode::OK, "the gateway learns the new key");
+    assert_eq!(
+        fleet.get_with("/api/v1/auth/me", &old_token).await.status(),
+        StatusCode::OK
+    );
+    let jwks: Value = fleet
+        .http
+        .get(fleet.at("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
     assert!(kids.contains(&new_kid.as_str()) && kids.contains(&kid_of(&old_token).as_str()));
     fleet.stop().await;
 }

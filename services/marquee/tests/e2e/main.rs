@@ -52,11 +52,13 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
     marquee_platform::install_crypto_provider();
     marquee_platform::telemetry::init_for_tests();
     let dir = tempfile::tempdir().unwrap();
-    let mut auth = AuthSettings::default();
-    auth.data_dir = dir.path().to_path_buf();
-    auth.bootstrap_admin_email = Some(ADMIN_EMAIL.into());
-    auth.bootstrap_admin_password = Some(SecretString::from(ADMIN_PASSWORD));
-    auth.key_reload_secs = 1;
+    let mut auth = AuthSettings {
+        data_dir: dir.path().to_path_buf(),
+        bootstrap_admin_email: Some(ADMIN_EMAIL.into()),
+        bootstrap_admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
+        key_reload_secs: 1,
+        ..Default::default()
+    };
     let database = if options.postgres {
         let database = marquee_testkit::TestDatabase::create("e2e").await.unwrap();
         auth.database_url = Some(SecretString::from(database.url.clone()));
@@ -65,9 +67,11 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         None
     };
     (options.auth)(&mut auth);
-    let mut gateway = GatewaySettings::default();
-    gateway.workers = 1;
-    gateway.access_log = false;
+    let mut gateway = GatewaySettings {
+        workers: 1,
+        access_log: false,
+        ..Default::default()
+    };
     (options.gateway)(&mut gateway);
     let auth_settings = auth.clone();
     let fleet = Fleet::start(auth, gateway, "127.0.0.1:0").await.unwrap();
@@ -88,11 +92,21 @@ impl TestFleet {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.http.post(self.at(path)).json(&body).send().await.unwrap()
+        self.http
+            .post(self.at(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get_with(&self, path: &str, token: &str) -> Response {
-        self.http.get(self.at(path)).bearer_auth(token).send().await.unwrap()
+        self.http
+            .get(self.at(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Registers a user and returns the session JSON.
@@ -109,7 +123,10 @@ impl TestFleet {
 
     pub async fn login(&self, email: &str, password: &str) -> Value {
         let response = self
-            .post("/api/v1/auth/login", json!({"email": email, "password": password}))
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": email, "password": password}),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "login as {email}");
         response.json().await.unwrap()

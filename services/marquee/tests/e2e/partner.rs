@@ -75,7 +75,10 @@ async fn client_credentials_and_scopes() {
         .await
         .unwrap();
     let flags = fleet
-        .get_with("/api/v1/tenant/flags", reader_token["access_token"].as_str().unwrap())
+        .get_with(
+            "/api/v1/tenant/flags",
+            reader_token["access_token"].as_str().unwrap(),
+        )
         .await;
     assert_eq!(flags.status(), StatusCode::OK);
 
@@ -100,17 +103,26 @@ async fn client_credentials_and_scopes() {
         .await
         .unwrap();
     assert_eq!(wrong_grant.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(wrong_grant.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+    assert_eq!(
+        wrong_grant.json::<Value>().await.unwrap()["error"],
+        "unsupported_grant_type"
+    );
     let extra_scope = fleet
         .http
         .post(fleet.at("/api/v1/oauth/token"))
         .basic_auth(&client_id, Some(&secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "billing:read")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "billing:read"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(extra_scope.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(extra_scope.json::<Value>().await.unwrap()["error"], "invalid_scope");
+    assert_eq!(
+        extra_scope.json::<Value>().await.unwrap()["error"],
+        "invalid_scope"
+    );
 
     // Revoked clients get no more tokens.
     let revoked = fleet
@@ -142,7 +154,10 @@ async fn client_credentials_and_scopes() {
     let mut denied_entries = 0;
     for _ in 0..50 {
         let response: Value = fleet
-            .get_with("/api/v1/admin/audit?action=access_denied&outcome=denied", &admin)
+            .get_with(
+                "/api/v1/admin/audit?action=access_denied&outcome=denied",
+                &admin,
+            )
             .await
             .json()
             .await
@@ -173,7 +188,12 @@ async fn sandbox_client_acts_in_the_sandbox_tenant() {
         .json()
         .await
         .unwrap();
-    let tenants: Value = fleet.get_with("/api/v1/admin/tenants", &admin).await.json().await.unwrap();
+    let tenants: Value = fleet
+        .get_with("/api/v1/admin/tenants", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     let sandbox = tenants["tenants"]
         .as_array()
         .unwrap()

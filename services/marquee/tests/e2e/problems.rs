@@ -19,11 +19,16 @@ async fn bad_requests_are_clear_problems() {
         .unwrap();
     assert_problem(malformed, StatusCode::BAD_REQUEST, "malformed_json").await;
 
-    let missing = fleet.post("/api/v1/auth/register", json!({"email": "a@example.com"})).await;
+    let missing = fleet
+        .post("/api/v1/auth/register", json!({"email": "a@example.com"}))
+        .await;
     assert_problem(missing, StatusCode::BAD_REQUEST, "invalid_request").await;
 
     let wrong_type = fleet
-        .post("/api/v1/auth/register", json!({"email": 5, "password": [], "display_name": null}))
+        .post(
+            "/api/v1/auth/register",
+            json!({"email": 5, "password": [], "display_name": null}),
+        )
         .await;
     assert_problem(wrong_type, StatusCode::BAD_REQUEST, "invalid_request").await;
 
@@ -35,21 +40,47 @@ async fn bad_requests_are_clear_problems() {
         .send()
         .await
         .unwrap();
-    assert_problem(not_json, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    assert_problem(
+        not_json,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
 
     let huge = "x".repeat(1024 * 1024 + 10);
     let oversized = fleet
-        .post("/api/v1/auth/register", json!({"email": "a@example.com", "password": huge, "display_name": "A"}))
+        .post(
+            "/api/v1/auth/register",
+            json!({"email": "a@example.com", "password": huge, "display_name": "A"}),
+        )
         .await;
-    assert_problem(oversized, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    assert_problem(
+        oversized,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
 
-    let unknown = fleet.http.get(fleet.at("/api/v1/nope")).send().await.unwrap();
+    let unknown = fleet
+        .http
+        .get(fleet.at("/api/v1/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_problem(unknown, StatusCode::NOT_FOUND, "route_not_found").await;
 
-    let wrong_method = fleet.http.get(fleet.at("/api/v1/auth/register")).send().await.unwrap();
+    let wrong_method = fleet
+        .http
+        .get(fleet.at("/api/v1/auth/register"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
 
-    let token = fleet.register("probe@example.com").await["access_token"].as_str().unwrap().to_string();
+    let token = fleet.register("probe@example.com").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let bad_path = fleet
         .http
         .delete(fleet.at("/api/v1/admin/oauth-clients/%ZZ"))
@@ -65,10 +96,27 @@ async fn bad_requests_are_clear_problems() {
 async fn health_metrics_and_openapi() {
     let fleet = spawn_fleet(Options::default()).await;
     for path in ["/healthz", "/readyz"] {
-        assert_eq!(fleet.http.get(fleet.at(path)).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            fleet
+                .http
+                .get(fleet.at(path))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
     }
     fleet.register("metrics@example.com").await;
-    let metrics = fleet.http.get(fleet.at("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = fleet
+        .http
+        .get(fleet.at("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
 
     let spec: serde_json::Value = fleet
@@ -96,7 +144,10 @@ async fn health_metrics_and_openapi() {
         "/api/v1/admin/audit",
         "/api/v1/tenant/flags",
     ] {
-        assert!(spec["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
     }
     assert!(spec["components"]["schemas"].get("Problem").is_some());
     let docs = fleet.http.get(fleet.at("/docs")).send().await.unwrap();

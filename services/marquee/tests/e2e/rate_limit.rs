@@ -23,7 +23,10 @@ async fn anonymous_budget_runs_out(redis: bool) {
     let mut limited = None;
     for _ in 0..8 {
         let response = fleet
-            .post("/api/v1/auth/login", json!({"email": "x@example.com", "password": "whatever123"}))
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": "x@example.com", "password": "whatever123"}),
+            )
             .await;
         assert!(response.headers().contains_key("ratelimit-limit"));
         assert!(response.headers().contains_key("ratelimit-remaining"));
@@ -34,8 +37,15 @@ async fn anonymous_budget_runs_out(redis: bool) {
         }
     }
     let limited = limited.unwrap_or_else(|| panic!("no 429 in {statuses:?}"));
-    assert!(statuses.len() >= 5, "the first five are within budget: {statuses:?}");
-    let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(
+        statuses.len() >= 5,
+        "the first five are within budget: {statuses:?}"
+    );
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after >= 1);
     assert!(limited.headers().contains_key("ratelimit-reset"));
     assert_eq!(limited.headers()["ratelimit-remaining"], "0");

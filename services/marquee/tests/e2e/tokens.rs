@@ -15,7 +15,10 @@ async fn real_key(fleet: &TestFleet) -> (String, EncodingKey) {
     let db = marquee_auth::store::connect(fleet.auth_settings.database_url().expose_secret())
         .await
         .unwrap();
-    let key = marquee_auth::store::keys::newest(&db, 1).await.unwrap().remove(0);
+    let key = marquee_auth::store::keys::newest(&db, 1)
+        .await
+        .unwrap()
+        .remove(0);
     let der = STANDARD.decode(&key.private_key).unwrap();
     (key.kid, EncodingKey::from_ed_der(&der))
 }
@@ -47,35 +50,83 @@ async fn bad_tokens_are_401() {
 
     // Control: a token we sign with the real key and sane claims is accepted, so the
     // rejections below are about what each one changes.
-    let good = sign(&kid, &key, &claims(user, 300, "marquee-auth", "marquee-api"));
+    let good = sign(
+        &kid,
+        &key,
+        &claims(user, 300, "marquee-auth", "marquee-api"),
+    );
     assert_eq!(fleet.get_with(me, &good).await.status(), StatusCode::OK);
 
     let missing = fleet.http.get(fleet.at(me)).send().await.unwrap();
     assert!(missing.headers().contains_key("www-authenticate"));
     assert_problem(missing, StatusCode::UNAUTHORIZED, "token_missing").await;
 
-    let expired = sign(&kid, &key, &claims(user, -120, "marquee-auth", "marquee-api"));
-    assert_problem(fleet.get_with(me, &expired).await, StatusCode::UNAUTHORIZED, "token_expired").await;
+    let expired = sign(
+        &kid,
+        &key,
+        &claims(user, -120, "marquee-auth", "marquee-api"),
+    );
+    assert_problem(
+        fleet.get_with(me, &expired).await,
+        StatusCode::UNAUTHORIZED,
+        "token_expired",
+    )
+    .await;
 
     // Right kid, wrong key: a forgery.
     let forger = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
     let forged_key = EncodingKey::from_ed_der(forger.to_pkcs8_der().unwrap().as_bytes());
-    let forged = sign(&kid, &forged_key, &claims(user, 300, "marquee-auth", "marquee-api"));
-    assert_problem(fleet.get_with(me, &forged).await, StatusCode::UNAUTHORIZED, "token_invalid").await;
+    let forged = sign(
+        &kid,
+        &forged_key,
+        &claims(user, 300, "marquee-auth", "marquee-api"),
+    );
+    assert_problem(
+        fleet.get_with(me, &forged).await,
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    )
+    .await;
 
     // Unknown kid.
-    let unknown_kid = sign("no-such-kid", &key, &claims(user, 300, "marquee-auth", "marquee-api"));
-    assert_problem(fleet.get_with(me, &unknown_kid).await, StatusCode::UNAUTHORIZED, "token_invalid").await;
+    let unknown_kid = sign(
+        "no-such-kid",
+        &key,
+        &claims(user, 300, "marquee-auth", "marquee-api"),
+    );
+    assert_problem(
+        fleet.get_with(me, &unknown_kid).await,
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    )
+    .await;
 
     // alg: none, unsigned.
     let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#));
-    let payload = URL_SAFE_NO_PAD.encode(claims(user, 300, "marquee-auth", "marquee-api").to_string());
-    for none in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
-        assert_problem(fleet.get_with(me, &none).await, StatusCode::UNAUTHORIZED, "token_invalid").await;
+    let payload =
+        URL_SAFE_NO_PAD.encode(claims(user, 300, "marquee-auth", "marquee-api").to_string());
+    for none in [
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}"),
+    ] {
+        assert_problem(
+            fleet.get_with(me, &none).await,
+            StatusCode::UNAUTHORIZED,
+            "token_invalid",
+        )
+        .await;
     }
 
     // HS256 with the public key as the shared secret (the classic confusion attack).
-    let jwks: Value = fleet.http.get(fleet.at("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = fleet
+        .http
+        .get(fleet.at("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let x = jwks["keys"][0]["x"].as_str().unwrap();
     let mut hs_header = Header::new(Algorithm::HS256);
     hs_header.kid = Some(kid.clone());
@@ -85,28 +136,70 @@ async fn bad_tokens_are_401() {
         &EncodingKey::from_secret(x.as_bytes()),
     )
     .unwrap();
-    assert_problem(fleet.get_with(me, &confused).await, StatusCode::UNAUTHORIZED, "token_invalid").await;
+    assert_problem(
+        fleet.get_with(me, &confused).await,
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    )
+    .await;
 
     // Right key, wrong issuer or audience.
-    let wrong_iss = sign(&kid, &key, &claims(user, 300, "someone-else", "marquee-api"));
-    assert_problem(fleet.get_with(me, &wrong_iss).await, StatusCode::UNAUTHORIZED, "token_invalid").await;
-    let wrong_aud = sign(&kid, &key, &claims(user, 300, "marquee-auth", "another-api"));
-    assert_problem(fleet.get_with(me, &wrong_aud).await, StatusCode::UNAUTHORIZED, "token_invalid").await;
+    let wrong_iss = sign(
+        &kid,
+        &key,
+        &claims(user, 300, "someone-else", "marquee-api"),
+    );
+    assert_problem(
+        fleet.get_with(me, &wrong_iss).await,
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    )
+    .await;
+    let wrong_aud = sign(
+        &kid,
+        &key,
+        &claims(user, 300, "marquee-auth", "another-api"),
+    );
+    assert_problem(
+        fleet.get_with(me, &wrong_aud).await,
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    )
+    .await;
 
-    assert_problem(fleet.get_with(me, "not.a.jwt").await, StatusCode::UNAUTHORIZED, "token_invalid").await;
+    assert_problem(
+        fleet.get_with(me, "not.a.jwt").await,
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    )
+    .await;
     fleet.stop().await;
 }
 
 #[tokio::test]
 async fn jwks_publishes_ed25519_keys() {
     let fleet = spawn_fleet(Options::default()).await;
-    let jwks: Value = fleet.http.get(fleet.at("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = fleet
+        .http
+        .get(fleet.at("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "OKP");
     assert_eq!(key["crv"], "Ed25519");
     assert_eq!(key["alg"], "EdDSA");
     assert_eq!(key["use"], "sig");
-    assert_eq!(URL_SAFE_NO_PAD.decode(key["x"].as_str().unwrap()).unwrap().len(), 32);
+    assert_eq!(
+        URL_SAFE_NO_PAD
+            .decode(key["x"].as_str().unwrap())
+            .unwrap()
+            .len(),
+        32
+    );
     assert!(jwks["keys"][0].get("d").is_none(), "no private material");
     fleet.stop().await;
 }

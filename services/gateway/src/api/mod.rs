@@ -1,0 +1,120 @@
+//! REST adapters, one module per resource. Handlers extract, call auth, render; they
+//! never check permissions (see `policy`) nor choose error statuses (errors come back
+//! from auth as the platform error and render as problem+json).
+
+pub mod admin;
+pub mod auth;
+pub mod docs;
+pub mod jwks;
+pub mod oauth;
+pub mod tenant;
+
+use chrono::{DateTime, Utc};
+use marquee_platform::Error;
+use marquee_proto::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every documented route (the OpenAPI document is collected from these).
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(auth::register)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(oauth::token)
+        .service(jwks::jwks)
+        .service(admin::create_oauth_client)
+        .service(admin::list_oauth_clients)
+        .service(admin::revoke_oauth_client)
+        .service(admin::list_tenants)
+        .service(admin::create_tenant)
+        .service(admin::get_tenant_flags)
+        .service(admin::set_tenant_flags)
+        .service(admin::list_audit)
+        .service(tenant::own_flags)
+        .service(docs::openapi_json)
+        .service(docs::docs);
+}
+
+/// A user account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBody {
+    #[schema(example = "0192f5e8-6a1b-7c3d-9e4f-0a1b2c3d4e5f")]
+    pub id: String,
+    pub tenant_id: String,
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(example = "Ada")]
+    pub display_name: String,
+    /// Any of `creator`, `moderator`, `admin`.
+    #[schema(example = json!(["creator"]))]
+    pub roles: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<marquee_proto::auth::v1::User> for UserBody {
+    fn from(user: marquee_proto::auth::v1::User) -> Self {
+        Self {
+            id: user.id,
+            tenant_id: user.tenant_id,
+            email: user.email,
+            display_name: user.display_name,
+            roles: user.roles,
+            created_at: time(user.created_at),
+        }
+    }
+}
+
+/// A protobuf timestamp as UTC; a missing or out-of-range one reads as the epoch.
+pub fn time(timestamp: Option<Timestamp>) -> DateTime<Utc> {
+    optional_time(timestamp).unwrap_or_default()
+}
+
+/// A protobuf timestamp that may be unset (e.g. `revoked_at`).
+pub fn optional_time(timestamp: Option<Timestamp>) -> Option<DateTime<Utc>> {
+    let timestamp = timestamp?;
+    if timestamp.seconds == 0 && timestamp.nanos == 0 {
+        return None;
+    }
+    DateTime::from_timestamp(
+        timestamp.seconds,
+        u32::try_from(timestamp.nanos).unwrap_or(0),
+    )
+}
+
+pub fn to_timestamp(time: DateTime<Utc>) -> Timestamp {
+    Timestamp {
+        seconds: time.timestamp(),
+        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// A field auth must always fill, missing: auth's bug, our 500.
+pub fn required<T>(value: Option<T>, what: &str) -> Result<T, Error> {
+    value.ok_or_else(|| Error::internal(format!("auth returned no {what}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_convert_both_ways() {
+        let time = DateTime::parse_from_rfc3339("2026-11-22T01:40:00.5Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(optional_time(Some(to_timestamp(time))), Some(time));
+        assert_eq!(optional_time(None), None);
+        assert_eq!(optional_time(Some(Timestamp::default())), None);
+        let json = serde_json::to_value(UserBody::from(marquee_proto::auth::v1::User {
+            id: "u".into(),
+            created_at: Some(to_timestamp(time)),
+            ..Default::default()
+        }))
+        .unwrap();
+        assert_eq!(json["created_at"], "2026-11-22T01:40:00.500Z");
+    }
+}

@@ -1,0 +1,355 @@
+//! The OpenAPI 3.1 document, generated from the code: paths and schemas are collected
+//! from the handlers' `#[utoipa::path]` annotations as they are registered
+//! (`api::configure`), then security requirements and the standard problem responses
+//! are filled in from the route policy table, so the document cannot drift from what
+//! the gateway enforces.
+
+use crate::policy::{self, Access, Rate};
+use actix_web::App;
+use marquee_platform::Problem;
+use serde::Serialize;
+use utoipa::OpenApi;
+use utoipa::ToSchema;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement,
+    SecurityScheme,
+};
+use utoipa::openapi::{Content, Ref, RefOr};
+use utoipa_actix_web::AppExt;
+
+pub const BEARER: &str = "bearer";
+pub const OAUTH2: &str = "oauth2";
+pub const CLIENT_BASIC: &str = "client_basic";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Marquee API",
+        description = "The REST API of Marquee, a creator marketplace with an AI marketing-campaign studio.\n\n\
+Every error is an RFC 9457 `application/problem+json` document with a stable `code` and the \
+`request_id` (also echoed in the `X-Request-Id` header of every response). Rate-limited routes \
+answer with `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` headers, and with \
+`429` plus `Retry-After` once the budget is spent.\n\n\
+Users authenticate with the access token from `/api/v1/auth/login`; partner integrations with \
+a client-credentials token from `/api/v1/oauth/token`. Both are sent as `Authorization: Bearer`.",
+        license(name = "Apache-2.0"),
+    ),
+    paths(healthz, readyz, metrics),
+    components(schemas(Problem, Health)),
+    tags(
+        (name = "auth", description = "Accounts, sessions and signing keys"),
+        (name = "oauth", description = "OAuth2 client-credentials grant for partner integrations"),
+        (name = "admin", description = "Administration (admin role)"),
+        (name = "tenant", description = "The caller's tenant"),
+        (name = "meta", description = "Health, metrics and this document"),
+    ),
+)]
+struct BaseDocument;
+
+/// A probe's answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// Liveness
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "meta",
+    responses((status = 200, description = "The process is alive", body = Health)),
+)]
+#[allow(dead_code)]
+fn healthz() {}
+
+/// Readiness
+///
+/// Ready once the signing keys have been fetched from auth.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "meta",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Not ready yet", body = Health),
+    ),
+)]
+#[allow(dead_code)]
+fn readyz() {}
+
+/// Prometheus metrics
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "meta",
+    responses((status = 200, description = "Metrics in the Prometheus text format", content_type = "text/plain")),
+)]
+#[allow(dead_code)]
+fn metrics() {}
+
+/// The complete document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut document) = App::new()
+        .into_utoipa_app()
+        .openapi(BaseDocument::openapi())
+        .configure(crate::api::configure)
+        .split_for_parts();
+    document.info.version = env!("CARGO_PKG_VERSION").to_string();
+    add_components(&mut document);
+    for (path, item) in &mut document.paths.paths {
+        for (method, operation) in operations_mut(item) {
+            if let Some(policy) = policy::find(method, path) {
+                apply_policy(operation, policy, path.contains('{'));
+            }
+        }
+    }
+    document
+}
+
+/// `(METHOD, path)` of every operation in `document`.
+pub fn operations(document: &utoipa::openapi::OpenApi) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
+    for (path, item) in &document.paths.paths {
+        let mut item = item.clone();
+        for (method, _) in operations_mut(&mut item) {
+            found.push((method, path.clone()));
+        }
+    }
+    found
+}
+
+fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("GET", item.get.as_mut()),
+        ("PUT", item.put.as_mut()),
+        ("POST", item.post.as_mut()),
+        ("DELETE", item.delete.as_mut()),
+        ("PATCH", item.patch.as_mut()),
+        ("HEAD", item.head.as_mut()),
+        ("OPTIONS", item.options.as_mut()),
+        ("TRACE", item.trace.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.map(|operation| (method, operation)))
+    .collect()
+}
+
+/// The standard problem responses, by status, with the name they have in components.
+const PROBLEMS: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "Malformed JSON (`malformed_json`), missing or wrong fields, query or path parameters (`invalid_request`), or invalid values (a specific code)",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No, malformed, forged or expired access token (`token_missing`, `token_invalid`, `token_expired`); carries `WWW-Authenticate: Bearer`",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The caller lacks the role (`forbidden`) or a scope (`insufficient_scope`)",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such resource (`not_found`) or route (`route_not_found`)",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The body is larger than the limit (`payload_too_large`)",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not JSON (`unsupported_media_type`)",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "The caller's rate limit is spent (`rate_limited`); see `Retry-After`",
+    ),
+    (
+        "500",
+        "InternalError",
+        "Our fault (`internal`); the detail is logged, not sent",
+    ),
+    (
+        "503",
+        "Unavailable",
+        "A backing service is unavailable (`unavailable`); try again shortly",
+    ),
+];
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            marquee_platform::error::PROBLEM_CONTENT_TYPE,
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
+        .build()
+}
+
+fn add_components(document: &mut utoipa::openapi::OpenApi) {
+    let components = document.components.get_or_insert_with(Default::default);
+    for (_, name, description) in PROBLEMS {
+        components
+            .responses
+            .insert((*name).to_string(), RefOr::T(problem_response(description)));
+    }
+    let bearer = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .bearer_format("JWT")
+        .description(Some(
+            "An access token (EdDSA JWT) from login, refresh or the token endpoint",
+        ))
+        .build();
+    components.add_security_scheme(BEARER, SecurityScheme::Http(bearer));
+    let scopes = Scopes::from_iter(
+        crate::api::admin::Scope::ALL.map(|scope| (scope.as_str(), scope.description())),
+    );
+    components.add_security_scheme(
+        OAUTH2,
+        SecurityScheme::OAuth2(OAuth2::new([Flow::ClientCredentials(
+            ClientCredentials::new("/api/v1/oauth/token", scopes),
+        )])),
+    );
+    components.add_security_scheme(
+        CLIENT_BASIC,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Basic)
+                .description(Some("Partner client id and secret (client_secret_basic)"))
+                .build(),
+        ),
+    );
+}
+
+fn apply_policy(operation: &mut Operation, policy: &policy::RoutePolicy, has_path_params: bool) {
+    let mut add = |status: &str| {
+        if let Some((_, name, _)) = PROBLEMS.iter().find(|(code, _, _)| *code == status) {
+            operation
+                .responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+        }
+    };
+    let json_body = operation
+        .request_body
+        .as_ref()
+        .is_some_and(|body| match body {
+            RefOr::T(body) => body.content.contains_key("application/json"),
+            RefOr::Ref(_) => true,
+        });
+    let has_query = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    if operation.request_body.is_some() || has_query || has_path_params {
+        add("400");
+    }
+    if json_body {
+        add("413");
+        add("415");
+    }
+    if has_path_params {
+        add("404");
+    }
+    if let Access::Token { kind, scopes, .. } = policy.access {
+        add("401");
+        add("403");
+        let mut security = vec![SecurityRequirement::new(BEARER, Vec::<String>::new())];
+        if kind != Some(marquee_platform::PrincipalKind::User) {
+            security.push(SecurityRequirement::new(OAUTH2, scopes.iter().copied()));
+        }
+        operation.security = Some(security);
+    }
+    if policy.rate == Rate::Caller {
+        add("429");
+        add("503");
+    }
+    add("500");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_is_openapi_3_1_with_security_and_problems() {
+        let json = serde_json::to_value(document()).unwrap();
+        assert_eq!(json["openapi"], "3.1.0");
+        let schemes = &json["components"]["securitySchemes"];
+        assert_eq!(schemes[BEARER]["scheme"], "bearer");
+        assert_eq!(schemes[BEARER]["bearerFormat"], "JWT");
+        let flow = &schemes[OAUTH2]["flows"]["clientCredentials"];
+        assert_eq!(flow["tokenUrl"], "/api/v1/oauth/token");
+        assert!(flow["scopes"]["tenant:read"].is_string());
+        assert_eq!(flow["scopes"].as_object().unwrap().len(), 6);
+
+        let me = &json["paths"]["/api/v1/auth/me"]["get"];
+        assert_eq!(
+            me["responses"]["401"]["$ref"],
+            "#/components/responses/Unauthorized"
+        );
+        assert_eq!(me["security"], serde_json::json!([{"bearer": []}]));
+        let flags = &json["paths"]["/api/v1/tenant/flags"]["get"];
+        assert_eq!(
+            flags["security"],
+            serde_json::json!([{"bearer": []}, {"oauth2": ["tenant:read"]}])
+        );
+        let register = &json["paths"]["/api/v1/auth/register"]["post"];
+        for status in ["201", "400", "409", "413", "415", "429", "500"] {
+            assert!(
+                register["responses"][status].is_object(),
+                "register {status}"
+            );
+        }
+        assert!(register.get("security").is_none());
+        let token = &json["paths"]["/api/v1/oauth/token"]["post"];
+        assert!(token["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object());
+        assert!(
+            token["responses"]["415"].is_null(),
+            "form endpoint has no JSON 415"
+        );
+        let revoke = &json["paths"]["/api/v1/admin/oauth-clients/{id}"]["delete"];
+        assert_eq!(revoke["parameters"][0]["name"], "id");
+        let problem = &json["components"]["schemas"]["Problem"];
+        assert!(problem["properties"]["request_id"].is_object());
+        let audit = &json["paths"]["/api/v1/admin/audit"]["get"];
+        let names: Vec<&str> = audit["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "action", "actor_id", "outcome", "since", "until", "limit", "cursor"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_referenced_schema_exists() {
+        let json = serde_json::to_string(&document()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let schemas = value["components"]["schemas"].as_object().unwrap();
+        let responses = value["components"]["responses"].as_object().unwrap();
+        for reference in json.split("\"$ref\":\"").skip(1) {
+            let target = reference.split('"').next().unwrap();
+            if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                assert!(schemas.contains_key(name), "missing schema {name}");
+            } else if let Some(name) = target.strip_prefix("#/components/responses/") {
+                assert!(responses.contains_key(name), "missing response {name}");
+            } else {
+                panic!("unexpected reference {target}");
+            }
+        }
+    }
+}

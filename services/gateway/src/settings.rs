@@ -1,0 +1,301 @@
+//! The gateway's typed settings: struct defaults → optional `config/gateway.toml` (or
+//! `MARQUEE_CONFIG_FILE`) → shared `MARQUEE_*` env → `MARQUEE_GATEWAY_*` env.
+//!
+//! Nested keys use `__`: `MARQUEE_GATEWAY_RATE_LIMIT__ANONYMOUS_PER_MINUTE=5`,
+//! `MARQUEE_GATEWAY_CORS__ALLOWED_ORIGINS=https://a.example,https://b.example`.
+
+use crate::rate_limit::Budget;
+use marquee_platform::SecretString;
+use marquee_platform::config::CommonSettings;
+use serde::Deserialize;
+
+/// Everything the gateway needs to run. Shared keys (`redis_url`, `jwt_issuer`,
+/// `jwt_audience`) are usually set once for the fleet as `MARQUEE_REDIS_URL`,
+/// `MARQUEE_JWT_ISSUER`, `MARQUEE_JWT_AUDIENCE`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GatewaySettings {
+    /// Where the binary listens (`MARQUEE_GATEWAY_ADDR`). `serve` itself takes a bound
+    /// listener, so this is only read by `main` and the fleet.
+    pub addr: String,
+    /// The auth service's gRPC endpoint (`MARQUEE_GATEWAY_AUTH_URL`).
+    pub auth_url: String,
+    /// Redis for shared rate-limit buckets (`MARQUEE_REDIS_URL`); in memory when unset.
+    pub redis_url: Option<SecretString>,
+    /// Expected `iss` of access tokens (`MARQUEE_JWT_ISSUER`).
+    pub jwt_issuer: String,
+    /// Expected `aud` of access tokens (`MARQUEE_JWT_AUDIENCE`).
+    pub jwt_audience: String,
+    /// Largest accepted JSON (and form) body, in bytes; larger bodies are 413.
+    pub json_body_limit: usize,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// One log line per request (method, route, status, latency, request id).
+    pub access_log: bool,
+    /// Take the client IP from the first `X-Forwarded-For` hop instead of the peer
+    /// address. Only enable behind a proxy that sets (and overwrites) the header.
+    pub trust_forwarded_for: bool,
+    pub cors: CorsSettings,
+    pub rate_limit: RateLimitSettings,
+    /// How long the tenant flags read by `GET /api/v1/tenant/flags` are cached.
+    pub flags_cache_ttl_secs: u64,
+    /// How often the JWKS is re-fetched from auth (also re-fetched on an unknown `kid`).
+    pub jwks_refresh_secs: u64,
+    /// Verified access tokens kept in memory so a signature is checked once per token.
+    pub token_cache_capacity: u64,
+    #[serde(flatten)]
+    pub common: CommonSettings,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:8080".into(),
+            auth_url: "http://127.0.0.1:50051".into(),
+            redis_url: None,
+            jwt_issuer: "marquee-auth".into(),
+            jwt_audience: "marquee-api".into(),
+            json_body_limit: 1024 * 1024,
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
+            access_log: true,
+            trust_forwarded_for: false,
+            cors: CorsSettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            flags_cache_ttl_secs: 30,
+            jwks_refresh_secs: 60,
+            token_cache_capacity: 100_000,
+            common: CommonSettings::default(),
+        }
+    }
+}
+
+impl GatewaySettings {
+    /// Loads the layered settings for the `gateway` service and validates them.
+    pub fn load() -> anyhow::Result<Self> {
+        let settings: Self = marquee_platform::config::load("gateway")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Rejects settings the gateway cannot run with, naming the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.json_body_limit > 0, "json_body_limit must be positive");
+        anyhow::ensure!(self.workers > 0, "workers must be positive");
+        anyhow::ensure!(
+            self.jwks_refresh_secs > 0,
+            "jwks_refresh_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.auth_url.starts_with("http://") || self.auth_url.starts_with("https://"),
+            "auth_url must be an http:// or https:// URL, got {:?}",
+            self.auth_url
+        );
+        for origin in &self.cors.allowed_origins {
+            anyhow::ensure!(
+                origin == "*" || is_origin(origin),
+                "cors.allowed_origins: {origin:?} is not an origin like https://app.example.com"
+            );
+        }
+        Ok(())
+    }
+}
+
+fn is_origin(origin: &str) -> bool {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    match rest {
+        Some(host) => {
+            !host.is_empty()
+                && !host.contains('/')
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        }
+        None => false,
+    }
+}
+
+/// Cross-origin access for browser clients. No origins (the default) means same-origin
+/// only: no CORS headers are sent at all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CorsSettings {
+    /// Exact origins (`https://app.example.com`), or `*` for any origin.
+    pub allowed_origins: Vec<String>,
+    /// How long browsers may cache a preflight answer.
+    pub max_age_secs: usize,
+}
+
+impl Default for CorsSettings {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            max_age_secs: 3600,
+        }
+    }
+}
+
+/// Token-bucket budgets. Each bucket refills at `*_per_minute / 60` tokens a second and
+/// holds at most `*_burst` tokens (`0` = one minute's budget). A `*_per_minute` of `0`
+/// turns that limit off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Anonymous routes (register, login, refresh, logout, token), per client IP.
+    pub anonymous_per_minute: u64,
+    pub anonymous_burst: u64,
+    /// Signed-in users, per user.
+    pub user_per_minute: u64,
+    pub user_burst: u64,
+    /// Partner clients, per client, by the client's rate tier.
+    pub client_basic_per_minute: u64,
+    pub client_basic_burst: u64,
+    pub client_standard_per_minute: u64,
+    pub client_standard_burst: u64,
+    pub client_premium_per_minute: u64,
+    pub client_premium_burst: u64,
+    /// Prefix of the Redis keys (`<prefix>:<class>:<id>`).
+    pub redis_key_prefix: String,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            anonymous_per_minute: 60,
+            anonymous_burst: 20,
+            user_per_minute: 1200,
+            user_burst: 200,
+            client_basic_per_minute: 60,
+            client_basic_burst: 0,
+            client_standard_per_minute: 600,
+            client_standard_burst: 0,
+            client_premium_per_minute: 6000,
+            client_premium_burst: 0,
+            redis_key_prefix: "marquee:ratelimit".into(),
+        }
+    }
+}
+
+impl RateLimitSettings {
+    pub fn anonymous(&self) -> Option<Budget> {
+        Budget::new(self.anonymous_per_minute, self.anonymous_burst)
+    }
+
+    pub fn user(&self) -> Option<Budget> {
+        Budget::new(self.user_per_minute, self.user_burst)
+    }
+
+    pub fn client(&self, tier: crate::token::RateTier) -> Option<Budget> {
+        use crate::token::RateTier;
+        match tier {
+            RateTier::Basic => Budget::new(self.client_basic_per_minute, self.client_basic_burst),
+            RateTier::Standard => {
+                Budget::new(self.client_standard_per_minute, self.client_standard_burst)
+            }
+            RateTier::Premium => {
+                Budget::new(self.client_premium_per_minute, self.client_premium_burst)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use marquee_platform::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> GatewaySettings {
+        let mut env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.insert(
+            "MARQUEE_CONFIG_FILE".into(),
+            "/nonexistent/gateway.toml".into(),
+        );
+        marquee_platform::config::load_from("gateway", env).expect("settings load")
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let settings = load(&[]);
+        assert_eq!(settings.addr, "127.0.0.1:8080");
+        assert_eq!(settings.auth_url, "http://127.0.0.1:50051");
+        assert_eq!(settings.jwt_issuer, "marquee-auth");
+        assert_eq!(settings.jwt_audience, "marquee-api");
+        assert_eq!(settings.json_body_limit, 1024 * 1024);
+        assert!(settings.access_log);
+        assert!(!settings.trust_forwarded_for);
+        assert!(settings.cors.allowed_origins.is_empty());
+        assert_eq!(settings.flags_cache_ttl_secs, 30);
+        assert_eq!(settings.jwks_refresh_secs, 60);
+        assert!(settings.redis_url.is_none());
+        assert!(settings.workers >= 1);
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn env_overrides_apply() {
+        let settings = load(&[
+            ("MARQUEE_GATEWAY_ADDR", "0.0.0.0:9000"),
+            ("MARQUEE_GATEWAY_AUTH_URL", "http://auth:50051"),
+            ("MARQUEE_REDIS_URL", "redis://:hunter2@redis:6379"),
+            ("MARQUEE_JWT_ISSUER", "iss-x"),
+            ("MARQUEE_JWT_AUDIENCE", "aud-x"),
+            ("MARQUEE_GATEWAY_WORKERS", "3"),
+            ("MARQUEE_GATEWAY_ACCESS_LOG", "false"),
+            ("MARQUEE_GATEWAY_RATE_LIMIT__ANONYMOUS_PER_MINUTE", "5"),
+            (
+                "MARQUEE_GATEWAY_CORS__ALLOWED_ORIGINS",
+                "https://a.example,https://b.example",
+            ),
+            ("MARQUEE_GATEWAY_ADMIN_ADDR", "127.0.0.1:9100"),
+        ]);
+        assert_eq!(settings.addr, "0.0.0.0:9000");
+        assert_eq!(settings.auth_url, "http://auth:50051");
+        assert_eq!(settings.jwt_issuer, "iss-x");
+        assert_eq!(settings.jwt_audience, "aud-x");
+        assert_eq!(settings.workers, 3);
+        assert!(!settings.access_log);
+        assert_eq!(settings.rate_limit.anonymous_per_minute, 5);
+        assert_eq!(settings.rate_limit.user_per_minute, 1200);
+        assert_eq!(
+            settings.cors.allowed_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        assert_eq!(settings.common.admin_addr, "127.0.0.1:9100");
+        let redis = settings.redis_url.as_ref().unwrap();
+        assert_eq!(redis.expose_secret(), "redis://:hunter2@redis:6379");
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn invalid_settings_are_rejected() {
+        let mut settings = GatewaySettings::default();
+        settings.cors.allowed_origins = vec!["not an origin".into()];
+        assert!(settings.validate().is_err());
+        let settings = GatewaySettings {
+            auth_url: "auth:50051".into(),
+            ..Default::default()
+        };
+        assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn burst_defaults_to_a_minute_and_zero_disables() {
+        let limits = RateLimitSettings {
+            anonymous_per_minute: 3,
+            anonymous_burst: 0,
+            user_per_minute: 0,
+            ..Default::default()
+        };
+        let anonymous = limits.anonymous().unwrap();
+        assert_eq!(anonymous.capacity, 3);
+        assert!(limits.user().is_none());
+    }
+}
