@@ -9,6 +9,24 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
+/// Settings of every service in the fleet. Each service's own settings load from its
+/// config file and `MARQUEE_*` / `MARQUEE_<SERVICE>_*` environment; the fleet then
+/// points them at each other on loopback.
+#[derive(Debug, Clone, Default)]
+pub struct FleetSettings {
+    pub auth: AuthSettings,
+    pub gateway: GatewaySettings,
+}
+
+impl FleetSettings {
+    pub fn load() -> anyhow::Result<Self> {
+        Ok(Self {
+            auth: AuthSettings::load()?,
+            gateway: GatewaySettings::load()?,
+        })
+    }
+}
+
 /// A running fleet. Drop does not stop it: call [`Fleet::stop`].
 pub struct Fleet {
     /// Base URL of the gateway, e.g. `http://127.0.0.1:8080`.
@@ -22,11 +40,11 @@ pub struct Fleet {
 impl Fleet {
     /// Starts auth on a free loopback port and the gateway on `gateway_addr`, and waits
     /// until the gateway reports ready.
-    pub async fn start(
-        mut auth: AuthSettings,
-        mut gateway: GatewaySettings,
-        gateway_addr: &str,
-    ) -> anyhow::Result<Self> {
+    pub async fn start(settings: FleetSettings, gateway_addr: &str) -> anyhow::Result<Self> {
+        let FleetSettings {
+            mut auth,
+            mut gateway,
+        } = settings;
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
 

@@ -1,8 +1,6 @@
 use clap::{Parser, Subcommand};
-use marquee::Fleet;
-use marquee_auth::AuthSettings;
+use marquee::{Fleet, FleetSettings};
 use marquee_bus::BusSettings;
-use marquee_gateway::GatewaySettings;
 use marquee_platform::{install_crypto_provider, shutdown, telemetry};
 
 #[derive(Parser)]
@@ -62,14 +60,13 @@ enum BusCommand {
 async fn main() -> anyhow::Result<()> {
     install_crypto_provider();
     let cli = Cli::parse();
-    let auth = AuthSettings::load()?;
-    let gateway = GatewaySettings::load()?;
-    let _telemetry = telemetry::init("marquee", &auth.common.log);
+    let settings = FleetSettings::load()?;
+    let _telemetry = telemetry::init("marquee", &settings.auth.common.log);
     match cli.command {
         Command::Up => {
-            let gateway_addr = gateway.addr.clone();
+            let gateway_addr = settings.gateway.addr.clone();
             let stop = shutdown::on_signal();
-            let fleet = Fleet::start(auth, gateway, &gateway_addr).await?;
+            let fleet = Fleet::start(settings, &gateway_addr).await?;
             tracing::info!(
                 gateway = %fleet.gateway_url,
                 auth = %fleet.auth_addr,
@@ -83,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
-            let (kid, published) = marquee_auth::rotate_signing_key(auth).await?;
+            let (kid, published) = marquee_auth::rotate_signing_key(settings.auth).await?;
             println!(
                 "signing with {kid}; published keys: {}",
                 published.join(", ")
@@ -93,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bus {
             command: BusCommand::ReplayDlq { consumer, limit },
         } => {
-            let bus: BusSettings = marquee_platform::config::load("bus")?;
+            let bus = BusSettings::load()?;
             let replayed = marquee_bus::ops::replay_dead_letters(&bus, &consumer, limit).await?;
             println!("replayed {replayed} message(s) from {consumer}'s dead-letter queue");
             Ok(())
@@ -101,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bus {
             command: BusCommand::Stats { consumer },
         } => {
-            let bus: BusSettings = marquee_platform::config::load("bus")?;
+            let bus = BusSettings::load()?;
             println!("{}", marquee_bus::ops::stats(&bus, &consumer).await?);
             Ok(())
         }

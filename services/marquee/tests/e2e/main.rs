@@ -9,7 +9,7 @@ mod problems;
 mod rate_limit;
 mod tokens;
 
-use marquee::Fleet;
+use marquee::{Fleet, FleetSettings};
 use marquee_auth::AuthSettings;
 use marquee_gateway::GatewaySettings;
 use marquee_platform::SecretString;
@@ -74,7 +74,8 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
     };
     (options.gateway)(&mut gateway);
     let auth_settings = auth.clone();
-    let fleet = Fleet::start(auth, gateway, "127.0.0.1:0").await.unwrap();
+    let settings = FleetSettings { auth, gateway };
+    let fleet = Fleet::start(settings, "127.0.0.1:0").await.unwrap();
     TestFleet {
         url: fleet.gateway_url.clone(),
         http: reqwest::Client::new(),
