@@ -204,4 +204,77 @@ mod tests {
         );
         assert!(span_context.is_remote());
     }
+
+    /// A client call made inside a span sends its trace context, and the server's span
+    /// continues the same trace.
+    #[tokio::test]
+    async fn trace_context_crosses_a_grpc_call() {
+        use opentelemetry::trace::TracerProvider as _;
+        use std::sync::{Arc, Mutex};
+        use tonic_health::pb::HealthCheckRequest;
+        use tonic_health::pb::health_client::HealthClient;
+        use tracing::Instrument;
+        use tracing_subscriber::layer::SubscriberExt;
+
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        // Current-thread runtime: client, server and this default share one thread.
+        let _default = tracing::subscriber::set_default(subscriber);
+
+        let seen = Arc::new(Mutex::new(None::<String>));
+        let recorder = seen.clone();
+        let (health, health_service) = crate::health::Health::new("test");
+        health.set_ready(true).await;
+        let router = server()
+            .trace_fn(move |request| {
+                let span = server_span(request);
+                let trace_id = span.context().span().span_context().trace_id().to_string();
+                *recorder.lock().unwrap() = Some(trace_id);
+                span
+            })
+            .add_service(health_service);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(serve(router, listener, stop.clone()));
+
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
+        );
+        let parent = opentelemetry::global::get_text_map_propagator(|p| {
+            p.extract(&HeaderExtractor(&headers))
+        });
+        let span = tracing::info_span!("client call");
+        let _ = span.set_parent(parent);
+        let mut client = HealthClient::with_interceptor(
+            channel(&format!("http://{addr}")).unwrap(),
+            TraceContextInterceptor,
+        );
+        let response = async {
+            client
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+        }
+        .instrument(span)
+        .await
+        .unwrap();
+        assert_eq!(response.into_inner().status, 1, "SERVING");
+        assert_eq!(
+            seen.lock().unwrap().as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+            "the server span continues the client's trace"
+        );
+        stop.cancel();
+        server.await.unwrap().unwrap();
+    }
 }
