@@ -84,10 +84,7 @@ impl AuthSettings {
     pub fn database_url(&self) -> SecretString {
         match &self.database_url {
             Some(url) if !url.expose_secret().is_empty() => url.clone(),
-            _ => SecretString::from(format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("auth.db").display()
-            )),
+            _ => SecretString::from(marquee_db::sqlite_url(&self.data_dir, "auth.db")),
         }
     }
 }
