@@ -143,6 +143,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     admin("GET", "/api/v1/admin/tenants/{id}/flags"),
     admin("PUT", "/api/v1/admin/tenants/{id}/flags"),
     admin("GET", "/api/v1/admin/audit"),
+    admin("POST", "/api/v1/admin/keys/rotate"),
     // Tenant data for users and partner clients.
     scoped("GET", "/api/v1/tenant/flags", &["tenant:read"]),
 ];

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod docs;
 pub mod jwks;
+pub mod keys;
 pub mod oauth;
 pub mod tenant;
 
@@ -34,6 +35,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(admin::get_tenant_flags)
         .service(admin::set_tenant_flags)
         .service(admin::list_audit)
+        .service(keys::rotate_signing_key)
         .service(tenant::own_flags)
         .service(docs::openapi_json)
         .service(docs::docs);

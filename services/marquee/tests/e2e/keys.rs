@@ -68,3 +68,56 @@ async fn rotation_keeps_sessions_and_publishes_both_keys() {
     assert!(kids.contains(&new_kid.as_str()) && kids.contains(&kid_of(&old_token).as_str()));
     fleet.stop().await;
 }
+
+#[tokio::test]
+async fn admins_rotate_through_the_api() {
+    let fleet = spawn_fleet(Options::default()).await;
+    let admin = fleet.admin_token().await;
+    let creator = fleet.register("keys@example.com").await;
+    let denied = fleet
+        .http
+        .post(fleet.at("/api/v1/admin/keys/rotate"))
+        .bearer_auth(creator["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+
+    let rotated = fleet
+        .http
+        .post(fleet.at("/api/v1/admin/keys/rotate"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new_kid = rotated["kid"].as_str().unwrap();
+    assert_eq!(rotated["published_kids"][0], new_kid);
+    assert_eq!(rotated["published_kids"][1], kid_of(&admin).as_str());
+
+    // Signed with the new key at once, and this gateway already knows it.
+    let session = fleet.login("keys@example.com", PASSWORD).await;
+    let token = session["access_token"].as_str().unwrap();
+    assert_eq!(kid_of(token), new_kid);
+    assert_eq!(
+        fleet.get_with("/api/v1/auth/me", token).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        fleet
+            .get_with("/api/v1/admin/tenants", &admin)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let audit: Value = fleet
+        .get_with("/api/v1/admin/audit?action=key_rotated", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
+    fleet.stop().await;
+}
