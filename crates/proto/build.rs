@@ -11,6 +11,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "marquee/campaign/v1/campaign.proto",
         "marquee/events/v1/envelope.proto",
         "marquee/events/v1/auth.proto",
+        "marquee/events/v1/billing.proto",
+        "marquee/events/v1/content.proto",
     ];
     let paths: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
     for path in &paths {

@@ -14,6 +14,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 const CODE_METADATA: &str = "x-marquee-code";
 const RETRY_AFTER_METADATA: &str = "retry-after";
+/// Set only for kinds that share a gRPC code with another kind (415 shares
+/// `InvalidArgument` with 400), so the kind survives the trip.
+const KIND_METADATA: &str = "x-marquee-kind";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -165,6 +168,12 @@ impl Error {
         if let Ok(value) = self.code.parse() {
             status.metadata_mut().insert(CODE_METADATA, value);
         }
+        if self.kind == ErrorKind::UnsupportedMediaType {
+            status.metadata_mut().insert(
+                KIND_METADATA,
+                tonic::metadata::MetadataValue::from_static("unsupported_media_type"),
+            );
+        }
         if let Some(seconds) = self.retry_after
             && let Ok(value) = seconds.to_string().parse()
         {
@@ -176,7 +185,12 @@ impl Error {
     /// Rebuilds the error a downstream service returned. Transport failures become
     /// `unavailable`; unknown failures become `internal` without leaking their text.
     pub fn from_status(status: &tonic::Status) -> Self {
-        let kind = ErrorKind::from_grpc(status.code());
+        let kind = match status.metadata().get(KIND_METADATA).map(|v| v.as_bytes()) {
+            Some(b"unsupported_media_type") if status.code() == Code::InvalidArgument => {
+                ErrorKind::UnsupportedMediaType
+            }
+            _ => ErrorKind::from_grpc(status.code()),
+        };
         let code = status
             .metadata()
             .get(CODE_METADATA)
@@ -291,6 +305,14 @@ mod tests {
         assert_eq!(back.code, "email_taken");
         assert_eq!(back.message, "email already registered");
         assert_eq!(back.retry_after, Some(7));
+        let media = Error::new(
+            ErrorKind::UnsupportedMediaType,
+            "unsupported_file_type",
+            "no",
+        );
+        let back = Error::from_status(&media.to_status());
+        assert_eq!(back.kind, ErrorKind::UnsupportedMediaType);
+        assert_eq!(back.status().as_u16(), 415);
     }
 
     #[test]

@@ -65,6 +65,41 @@ impl AuthClient {
     }
 }
 
+pub type ContentGrpc = marquee_proto::content::v1::content_service_client::ContentServiceClient<
+    InterceptedService<Channel, TraceContextInterceptor>,
+>;
+
+/// A cheap-to-clone handle on the content service (one multiplexed HTTP/2 connection).
+/// Its channel has no overall deadline: uploads and downloads stream for as long as
+/// the bytes keep coming.
+#[derive(Clone)]
+pub struct ContentClient {
+    client: ContentGrpc,
+}
+
+impl ContentClient {
+    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+        let channel = tonic::transport::Endpoint::from_shared(url.to_string())?
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(std::time::Duration::from_secs(30))
+            .connect_lazy();
+        Ok(Self {
+            client: marquee_proto::content::v1::content_service_client::ContentServiceClient::with_interceptor(
+                channel,
+                TraceContextInterceptor,
+            )
+                .max_decoding_message_size(8 * 1024 * 1024)
+                .max_encoding_message_size(8 * 1024 * 1024),
+        })
+    }
+
+    /// A client to make one call with.
+    pub fn grpc(&self) -> ContentGrpc {
+        self.client.clone()
+    }
+}
+
 /// A request made on behalf of a verified caller.
 pub fn for_caller<T>(principal: &Principal, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
@@ -100,5 +135,32 @@ impl JwksSource for AuthClient {
                     .collect(),
             })
         })
+    }
+}
+
+pub type BillingGrpc = marquee_proto::billing::v1::billing_service_client::BillingServiceClient<
+    InterceptedService<Channel, TraceContextInterceptor>,
+>;
+
+/// A cheap-to-clone handle on the billing service (one multiplexed HTTP/2 connection).
+#[derive(Clone)]
+pub struct BillingClient {
+    client: BillingGrpc,
+}
+
+impl BillingClient {
+    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+        let channel = marquee_platform::grpc::channel(url)?;
+        Ok(Self {
+            client: marquee_proto::billing::v1::billing_service_client::BillingServiceClient::with_interceptor(
+                channel,
+                TraceContextInterceptor,
+            ),
+        })
+    }
+
+    /// A client to make one call with.
+    pub fn grpc(&self) -> BillingGrpc {
+        self.client.clone()
     }
 }

@@ -39,6 +39,8 @@ use utoipa_actix_web::AppExt;
 pub struct AppState {
     pub settings: GatewaySettings,
     pub auth: clients::AuthClient,
+    pub content: clients::ContentClient,
+    pub billing: clients::BillingClient,
     pub verifier: Arc<token::TokenVerifier>,
     pub limiter: rate_limit::RateLimiter,
     pub flags: flags::FlagCache,
@@ -51,6 +53,10 @@ impl AppState {
     pub fn new(settings: GatewaySettings) -> anyhow::Result<Self> {
         let auth = clients::AuthClient::connect_lazy(&settings.auth_url)
             .with_context(|| format!("auth_url {:?}", settings.auth_url))?;
+        let content = clients::ContentClient::connect_lazy(&settings.content_url)
+            .with_context(|| format!("content_url {:?}", settings.content_url))?;
+        let billing = clients::BillingClient::connect_lazy(&settings.billing_url)
+            .with_context(|| format!("billing_url {:?}", settings.billing_url))?;
         let verifier = Arc::new(token::TokenVerifier::new(
             Box::new(auth.clone()),
             &settings.jwt_issuer,
@@ -66,6 +72,8 @@ impl AppState {
         Ok(Self {
             settings,
             auth,
+            content,
+            billing,
             verifier,
             limiter,
             flags,
@@ -114,13 +122,14 @@ fn cors(settings: &CorsSettings) -> Option<actix_cors::Cors> {
         return None;
     }
     let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([
             "authorization",
             "content-type",
             "x-request-id",
             "idempotency-key",
             "traceparent",
+            "range",
         ])
         .expose_headers([
             "x-request-id",
@@ -129,6 +138,8 @@ fn cors(settings: &CorsSettings) -> Option<actix_cors::Cors> {
             "ratelimit-remaining",
             "ratelimit-reset",
             "www-authenticate",
+            "content-range",
+            "accept-ranges",
         ])
         .max_age(settings.max_age_secs);
     for origin in &settings.allowed_origins {

@@ -43,6 +43,12 @@ a client-credentials token from `/api/v1/oauth/token`. Both are sent as `Authori
         (name = "oauth", description = "OAuth2 client-credentials grant for partner integrations"),
         (name = "admin", description = "Administration (admin role)"),
         (name = "tenant", description = "The caller's tenant"),
+        (name = "assets", description = "Creators' assets: upload, read, download, edit (scopes assets:read / assets:write)"),
+        (name = "moderation", description = "Reviewing assets and reported comments (moderator role)"),
+        (name = "creators", description = "Creator profiles and follows (scopes assets:read / assets:write)"),
+        (name = "comments", description = "Comments on assets, reports (scopes assets:read / assets:write)"),
+        (name = "billing", description = "Plans, subscription, usage against limits, checkout and invoices"),
+        (name = "webhooks", description = "Inbound provider webhooks (signature-authenticated)"),
         (name = "meta", description = "Health, metrics and this document"),
     ),
 )]

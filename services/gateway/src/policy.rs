@@ -100,6 +100,19 @@ const fn admin(method: &'static str, pattern: &'static str) -> RoutePolicy {
     }
 }
 
+const fn moderator(method: &'static str, pattern: &'static str) -> RoutePolicy {
+    RoutePolicy {
+        method,
+        pattern,
+        access: Access::Token {
+            kind: Some(PrincipalKind::User),
+            role: Some("moderator"),
+            scopes: ALL_SCOPES,
+        },
+        rate: Rate::Caller,
+    }
+}
+
 const fn scoped(
     method: &'static str,
     pattern: &'static str,
@@ -146,6 +159,42 @@ pub const POLICIES: &[RoutePolicy] = &[
     admin("POST", "/api/v1/admin/keys/rotate"),
     // Tenant data for users and partner clients.
     scoped("GET", "/api/v1/tenant/flags", &["tenant:read"]),
+    // Assets (content service).
+    scoped("POST", "/api/v1/assets", &["assets:write"]),
+    scoped("GET", "/api/v1/assets", &["assets:read"]),
+    scoped("GET", "/api/v1/assets/{id}", &["assets:read"]),
+    scoped("PATCH", "/api/v1/assets/{id}", &["assets:write"]),
+    scoped("DELETE", "/api/v1/assets/{id}", &["assets:write"]),
+    scoped("POST", "/api/v1/assets/{id}/retry", &["assets:write"]),
+    scoped("GET", "/api/v1/assets/{id}/content", &["assets:read"]),
+    // Moderation (content service).
+    moderator("GET", "/api/v1/moderation/assets"),
+    moderator("POST", "/api/v1/moderation/assets/{id}/approve"),
+    moderator("POST", "/api/v1/moderation/assets/{id}/reject"),
+    // Community (content service): creators, follows, comments.
+    scoped("GET", "/api/v1/creators/me", &["assets:read"]),
+    scoped("PUT", "/api/v1/creators/me", &["assets:write"]),
+    scoped("GET", "/api/v1/creators/{id}", &["assets:read"]),
+    scoped("POST", "/api/v1/creators/{id}/follow", &["assets:write"]),
+    scoped("DELETE", "/api/v1/creators/{id}/follow", &["assets:write"]),
+    scoped("GET", "/api/v1/creators/{id}/followers", &["assets:read"]),
+    scoped("GET", "/api/v1/creators/{id}/following", &["assets:read"]),
+    scoped("POST", "/api/v1/assets/{id}/comments", &["assets:write"]),
+    scoped("GET", "/api/v1/assets/{id}/comments", &["assets:read"]),
+    scoped("DELETE", "/api/v1/comments/{id}", &["assets:write"]),
+    scoped("POST", "/api/v1/comments/{id}/report", &["assets:write"]),
+    moderator("GET", "/api/v1/moderation/comments"),
+    moderator("POST", "/api/v1/moderation/comments/{id}/restore"),
+    moderator("POST", "/api/v1/moderation/comments/{id}/remove"),
+    // Billing: reads for users and partner clients, purchases for users.
+    scoped("GET", "/api/v1/billing/plans", &["billing:read"]),
+    scoped("GET", "/api/v1/billing/subscription", &["billing:read"]),
+    scoped("GET", "/api/v1/billing/usage", &["billing:read"]),
+    scoped("GET", "/api/v1/billing/invoices", &["billing:read"]),
+    user("POST", "/api/v1/billing/checkout"),
+    user("POST", "/api/v1/billing/portal"),
+    // Stripe webhooks: authenticated by their signature (in billing), not throttled.
+    ops("POST", "/api/v1/webhooks/stripe"),
 ];
 
 /// The result of looking a request up in a table.

@@ -20,6 +20,15 @@ pub struct GatewaySettings {
     pub addr: String,
     /// The auth service's gRPC endpoint (`MARQUEE_GATEWAY_AUTH_URL`).
     pub auth_url: String,
+    /// The content service's gRPC endpoint (`MARQUEE_GATEWAY_CONTENT_URL`).
+    pub content_url: String,
+    /// The billing service's gRPC endpoint (`MARQUEE_GATEWAY_BILLING_URL`).
+    pub billing_url: String,
+    /// Largest accepted Stripe webhook body, in bytes (`POST /api/v1/webhooks/stripe`).
+    pub webhook_body_limit: usize,
+    /// Largest accepted upload (`POST /api/v1/assets`), in bytes; separate from the
+    /// JSON limit. Uploads stream through, so this costs no memory.
+    pub upload_limit_bytes: u64,
     /// Redis for shared rate-limit buckets (`MARQUEE_REDIS_URL`); in memory when unset.
     pub redis_url: Option<SecretString>,
     /// Expected `iss` of access tokens (`MARQUEE_JWT_ISSUER`).
@@ -52,6 +61,10 @@ impl Default for GatewaySettings {
         Self {
             addr: "127.0.0.1:8080".into(),
             auth_url: "http://127.0.0.1:50051".into(),
+            content_url: "http://127.0.0.1:50052".into(),
+            billing_url: "http://127.0.0.1:50053".into(),
+            webhook_body_limit: 256 * 1024,
+            upload_limit_bytes: 1024 * 1024 * 1024,
             redis_url: None,
             jwt_issuer: "marquee-auth".into(),
             jwt_audience: "marquee-api".into(),
@@ -89,6 +102,20 @@ impl GatewaySettings {
             self.auth_url.starts_with("http://") || self.auth_url.starts_with("https://"),
             "auth_url must be an http:// or https:// URL, got {:?}",
             self.auth_url
+        );
+        anyhow::ensure!(
+            self.content_url.starts_with("http://") || self.content_url.starts_with("https://"),
+            "content_url must be an http:// or https:// URL, got {:?}",
+            self.content_url
+        );
+        anyhow::ensure!(
+            self.billing_url.starts_with("http://") || self.billing_url.starts_with("https://"),
+            "billing_url must be an http:// or https:// URL, got {:?}",
+            self.billing_url
+        );
+        anyhow::ensure!(
+            self.upload_limit_bytes > 0,
+            "upload_limit_bytes must be positive"
         );
         for origin in &self.cors.allowed_origins {
             anyhow::ensure!(
@@ -225,6 +252,8 @@ mod tests {
         let settings = load(&[]);
         assert_eq!(settings.addr, "127.0.0.1:8080");
         assert_eq!(settings.auth_url, "http://127.0.0.1:50051");
+        assert_eq!(settings.content_url, "http://127.0.0.1:50052");
+        assert_eq!(settings.upload_limit_bytes, 1024 * 1024 * 1024);
         assert_eq!(settings.jwt_issuer, "marquee-auth");
         assert_eq!(settings.jwt_audience, "marquee-api");
         assert_eq!(settings.json_body_limit, 1024 * 1024);

@@ -3,6 +3,8 @@
 
 use anyhow::Context;
 use marquee_auth::AuthSettings;
+use marquee_billing::BillingSettings;
+use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
 use marquee_platform::shutdown::CancellationToken;
 use std::net::SocketAddr;
@@ -16,6 +18,8 @@ use tokio::task::JoinSet;
 pub struct FleetSettings {
     pub auth: AuthSettings,
     pub gateway: GatewaySettings,
+    pub content: ContentSettings,
+    pub billing: BillingSettings,
 }
 
 impl FleetSettings {
@@ -23,6 +27,8 @@ impl FleetSettings {
         Ok(Self {
             auth: AuthSettings::load()?,
             gateway: GatewaySettings::load()?,
+            content: ContentSettings::load()?,
+            billing: BillingSettings::load()?,
         })
     }
 }
@@ -44,6 +50,8 @@ impl Fleet {
         let FleetSettings {
             mut auth,
             mut gateway,
+            mut content,
+            mut billing,
         } = settings;
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -57,11 +65,32 @@ impl Fleet {
             marquee_auth::serve(auth, auth_listener, shutdown.clone()),
         ));
 
+        // Content shares the process's in-process bus (marquee_bus::connect) and
+        // declares its consumer before its relay publishes.
+        let content_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let content_addr = content_listener.local_addr()?;
+        content.grpc_addr = content_addr.to_string();
+        content.auth_url = format!("http://{auth_addr}");
+        tasks.spawn(named(
+            "content",
+            marquee_content::serve(content, content_listener, shutdown.clone()),
+        ));
+
         let gateway_listener = std::net::TcpListener::bind(gateway_addr)
             .with_context(|| format!("binding the gateway to {gateway_addr}"))?;
         let gateway_local = gateway_listener.local_addr()?;
         gateway.addr = gateway_local.to_string();
         gateway.auth_url = format!("http://{auth_addr}");
+        gateway.content_url = format!("http://{content_addr}");
+
+        let billing_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let billing_addr = billing_listener.local_addr()?;
+        billing.grpc_addr = billing_addr.to_string();
+        tasks.spawn(named(
+            "billing",
+            marquee_billing::serve(billing, billing_listener, shutdown.clone()),
+        ));
+        gateway.billing_url = format!("http://{billing_addr}");
         tasks.spawn(named(
             "gateway",
             marquee_gateway::serve(gateway, gateway_listener, shutdown.clone()),

@@ -3,12 +3,18 @@
 //! from auth as the platform error and render as problem+json).
 
 pub mod admin;
+pub mod assets;
 pub mod auth;
+pub mod billing;
+pub mod comments;
+pub mod creators;
 pub mod docs;
 pub mod jwks;
 pub mod keys;
+pub mod moderation;
 pub mod oauth;
 pub mod tenant;
+pub mod webhooks;
 
 use chrono::{DateTime, Utc};
 use marquee_platform::Error;
@@ -37,6 +43,38 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(admin::list_audit)
         .service(keys::rotate_signing_key)
         .service(tenant::own_flags)
+        .service(assets::upload)
+        .service(assets::list_assets)
+        .service(assets::get_asset)
+        .service(assets::update_asset)
+        .service(assets::delete_asset)
+        .service(assets::retry_processing)
+        .service(assets::download)
+        .service(moderation::queue)
+        .service(moderation::approve)
+        .service(moderation::reject)
+        // `me` before `{id}`, so /creators/me resolves to its own routes.
+        .service(creators::get_me)
+        .service(creators::update_me)
+        .service(creators::get_creator)
+        .service(creators::follow)
+        .service(creators::unfollow)
+        .service(creators::followers)
+        .service(creators::following)
+        .service(comments::create)
+        .service(comments::list)
+        .service(comments::remove)
+        .service(comments::report)
+        .service(comments::reported)
+        .service(comments::restore)
+        .service(comments::remove_reported)
+        .service(billing::plans)
+        .service(billing::subscription)
+        .service(billing::usage)
+        .service(billing::invoices)
+        .service(billing::checkout)
+        .service(billing::portal)
+        .service(webhooks::stripe)
         .service(docs::openapi_json)
         .service(docs::docs);
 }

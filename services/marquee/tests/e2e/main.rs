@@ -3,6 +3,9 @@
 
 mod admin;
 mod auth_flow;
+mod billing;
+mod community;
+mod content;
 mod keys;
 mod partner;
 mod problems;
@@ -11,6 +14,7 @@ mod tokens;
 
 use marquee::{Fleet, FleetSettings};
 use marquee_auth::AuthSettings;
+use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
 use marquee_platform::SecretString;
 use reqwest::{Response, StatusCode};
@@ -34,6 +38,7 @@ pub struct Options {
     pub postgres: bool,
     pub gateway: Box<dyn FnOnce(&mut GatewaySettings) + Send>,
     pub auth: Box<dyn FnOnce(&mut AuthSettings) + Send>,
+    pub content: Box<dyn FnOnce(&mut ContentSettings) + Send>,
 }
 
 impl Default for Options {
@@ -42,6 +47,7 @@ impl Default for Options {
             postgres: false,
             gateway: Box::new(|_| {}),
             auth: Box::new(|_| {}),
+            content: Box::new(|_| {}),
         }
     }
 }
@@ -73,8 +79,27 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         ..Default::default()
     };
     (options.gateway)(&mut gateway);
+    let mut content = ContentSettings {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    // The in-process bus is shared per process and exchange: one exchange per fleet.
+    content.bus.exchange = format!("marquee.e2e.{}", uuid::Uuid::new_v4().simple());
+    content.bus.outbox.poll_interval_ms = 50;
+    (options.content)(&mut content);
     let auth_settings = auth.clone();
-    let settings = FleetSettings { auth, gateway };
+    let billing = marquee_billing::BillingSettings {
+        data_dir: dir.path().to_path_buf(),
+        // The same in-process exchange as content: one bus per fleet.
+        bus: content.bus.clone(),
+        ..Default::default()
+    };
+    let settings = FleetSettings {
+        auth,
+        gateway,
+        content,
+        billing,
+    };
     let fleet = Fleet::start(settings, "127.0.0.1:0").await.unwrap();
     TestFleet {
         url: fleet.gateway_url.clone(),

@@ -1,0 +1,210 @@
+//! Billing settings: defaults → `config/billing.toml` → `MARQUEE_*` → `MARQUEE_BILLING_*`.
+//!
+//! Stripe is off unless `stripe_secret_key` is set (`MARQUEE_STRIPE_SECRET_KEY`); without
+//! it the local provider applies plan changes at once and counts usage locally.
+
+use crate::domain::plans::PlanSettings;
+use marquee_platform::SecretString;
+use marquee_platform::config::CommonSettings;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Deserializer};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct BillingSettings {
+    /// gRPC listener.
+    pub grpc_addr: String,
+    /// `postgres://…` or `sqlite://…`; unset means `billing.db` in `data_dir`.
+    /// Env: `MARQUEE_BILLING_DATABASE_URL`, else the shared `MARQUEE_DATABASE_URL`.
+    pub database_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    /// Stripe secret key (`MARQUEE_STRIPE_SECRET_KEY`); unset = local provider.
+    pub stripe_secret_key: Option<SecretString>,
+    /// Webhook signing secrets (`MARQUEE_STRIPE_WEBHOOK_SECRET`, comma-separated): during
+    /// a rotation both the old and the new secret verify.
+    #[serde(deserialize_with = "secret_list")]
+    pub stripe_webhook_secrets: Vec<SecretString>,
+    /// Stripe API base URL (tests point it at a local fake), ending in `/`.
+    pub stripe_api_base: Option<String>,
+    /// Seconds a webhook timestamp may differ from now.
+    pub webhook_tolerance_secs: i64,
+    /// Where Checkout and the Portal send the customer back when the caller gives no URL.
+    pub checkout_success_url: String,
+    pub checkout_cancel_url: String,
+    pub portal_return_url: String,
+    /// Days a `past_due` subscription keeps its plan before entitlements fall to `free`.
+    pub past_due_grace_days: i64,
+    /// Reservation lifetime when the caller gives none, and the longest allowed.
+    pub reservation_ttl_secs: u32,
+    pub reservation_max_ttl_secs: u32,
+    /// How often expired reservations are swept, webhooks retried and usage metered.
+    pub worker_interval_ms: u64,
+    pub plans: PlanSettings,
+    /// The event bus (loaded from `MARQUEE_BUS_*`/`MARQUEE_AMQP_URL`, not from this
+    /// service's keys), for `subscription.changed`.
+    #[serde(skip)]
+    pub bus: marquee_bus::BusSettings,
+    #[serde(flatten)]
+    pub common: CommonSettings,
+}
+
+/// A list of secrets from TOML (a list) or env (one string, comma-separated).
+fn secret_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<SecretString>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let values = match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(value) => value.split(',').map(str::to_string).collect(),
+        OneOrMany::Many(values) => values,
+    };
+    Ok(values
+        .into_iter()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
+        .collect())
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        Self {
+            grpc_addr: "127.0.0.1:50053".into(),
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            stripe_secret_key: None,
+            stripe_webhook_secrets: Vec::new(),
+            stripe_api_base: None,
+            webhook_tolerance_secs: 300,
+            checkout_success_url: "http://127.0.0.1:8080/billing/success".into(),
+            checkout_cancel_url: "http://127.0.0.1:8080/billing/cancel".into(),
+            portal_return_url: "http://127.0.0.1:8080/billing".into(),
+            past_due_grace_days: 7,
+            reservation_ttl_secs: 900,
+            reservation_max_ttl_secs: 24 * 3600,
+            worker_interval_ms: 1000,
+            plans: PlanSettings::default(),
+            bus: marquee_bus::BusSettings::default(),
+            common: CommonSettings::default(),
+        }
+    }
+}
+
+impl BillingSettings {
+    /// Loads the layered settings. `MARQUEE_STRIPE_SECRET_KEY` and
+    /// `MARQUEE_STRIPE_WEBHOOK_SECRET` are read as the shared names Stripe's docs use.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut settings: Self = marquee_platform::config::load("billing")?;
+        settings.bus = marquee_bus::BusSettings::load()?;
+        if let Ok(key) = std::env::var("MARQUEE_STRIPE_SECRET_KEY")
+            && !key.is_empty()
+        {
+            settings.stripe_secret_key = Some(SecretString::from(key));
+        }
+        if let Ok(secrets) = std::env::var("MARQUEE_STRIPE_WEBHOOK_SECRET") {
+            settings.stripe_webhook_secrets = secrets
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| SecretString::from(s.to_string()))
+                .collect();
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.plans.catalogue()?;
+        anyhow::ensure!(
+            self.webhook_tolerance_secs > 0,
+            "webhook_tolerance_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.reservation_ttl_secs > 0
+                && self.reservation_ttl_secs <= self.reservation_max_ttl_secs,
+            "reservation_ttl_secs must be positive and at most reservation_max_ttl_secs"
+        );
+        if let Some(base) = &self.stripe_api_base {
+            anyhow::ensure!(
+                base.starts_with("http://") || base.starts_with("https://"),
+                "stripe_api_base must be an http(s) URL"
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether Stripe is configured (else the local provider).
+    pub fn stripe_enabled(&self) -> bool {
+        self.stripe_secret_key
+            .as_ref()
+            .is_some_and(|k| !k.expose_secret().is_empty())
+    }
+
+    /// The database URL to use: the configured one, else `<data_dir>/billing.db`.
+    pub fn database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) if !url.expose_secret().is_empty() => url.clone(),
+            _ => SecretString::from(marquee_db::sqlite_url(&self.data_dir, "billing.db")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> BillingSettings {
+        let mut env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.insert(
+            "MARQUEE_CONFIG_FILE".into(),
+            "/nonexistent/billing.toml".into(),
+        );
+        marquee_platform::config::load_from("billing", env).expect("settings load")
+    }
+
+    #[test]
+    fn defaults_are_local_and_valid() {
+        let settings = load(&[]);
+        assert_eq!(settings.grpc_addr, "127.0.0.1:50053");
+        assert!(!settings.stripe_enabled());
+        assert!(settings.stripe_webhook_secrets.is_empty());
+        assert!(
+            settings
+                .database_url()
+                .expose_secret()
+                .ends_with("billing.db?mode=rwc")
+        );
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn webhook_secrets_are_a_list_and_never_print() {
+        let settings = load(&[
+            (
+                "MARQUEE_BILLING_STRIPE_WEBHOOK_SECRETS",
+                "whsec_old, whsec_new",
+            ),
+            ("MARQUEE_BILLING_STRIPE_SECRET_KEY", "sk_test_hidden"),
+            ("MARQUEE_BILLING_PLANS__PRO__STRIPE_PRICE_ID", "price_pro"),
+        ]);
+        assert_eq!(settings.stripe_webhook_secrets.len(), 2);
+        assert_eq!(
+            settings.stripe_webhook_secrets[1].expose_secret(),
+            "whsec_new"
+        );
+        assert!(settings.stripe_enabled());
+        assert_eq!(
+            settings.plans.pro.stripe_price_id.as_deref(),
+            Some("price_pro")
+        );
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("whsec_") && !debug.contains("sk_test_hidden"));
+    }
+}

@@ -1,0 +1,342 @@
+//! Uploads: the bytes stream into object storage while their size and SHA-256 are
+//! computed; the type is sniffed from the first bytes before anything is stored; the
+//! same bytes from the same owner give back the existing asset.
+
+use super::moderation::blocked_term_flags;
+use super::sniff::{SNIFF_WINDOW, sniff};
+use super::{Asset, Content, flags, moderation_state, status, storage};
+use crate::error::{ContentError, Result};
+use crate::events::publish;
+use crate::store;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use marquee_platform::Principal;
+use object_store::{ObjectStoreExt, WriteMultipart};
+use sea_orm::TransactionTrait;
+use sha2::{Digest, Sha256};
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 5000;
+pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG_CHARS: usize = 50;
+
+/// Parts of an upload stream, in order: metadata, data…, optionally metadata again.
+#[derive(Debug, Clone)]
+pub enum UploadPart {
+    Metadata(UploadMetadata),
+    Data(Bytes),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UploadMetadata {
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub filename: String,
+}
+
+impl UploadMetadata {
+    /// Non-empty fields of `later` override.
+    fn merge(&mut self, later: UploadMetadata) {
+        if !later.title.is_empty() {
+            self.title = later.title;
+        }
+        if !later.description.is_empty() {
+            self.description = later.description;
+        }
+        if !later.tags.is_empty() {
+            self.tags = later.tags;
+        }
+        if !later.filename.is_empty() {
+            self.filename = later.filename;
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub asset: Asset,
+    pub deduplicated: bool,
+}
+
+/// Part size for multipart writes: memory per upload stays around two of these.
+const PART_SIZE: usize = 5 * 1024 * 1024;
+
+/// Validated, normalised title/description/tags.
+pub fn check_title(title: &str) -> Result<String> {
+    let title = title.trim();
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ContentError::invalid(
+            "title_too_long",
+            format!("the title is longer than {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+    Ok(title.to_string())
+}
+
+pub fn check_description(description: &str) -> Result<String> {
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ContentError::invalid(
+            "description_too_long",
+            format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    Ok(description.trim().to_string())
+}
+
+pub fn check_tags(tags: Vec<String>) -> Result<Vec<String>> {
+    let mut clean: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_lowercase();
+        if tag.is_empty() || clean.contains(&tag) {
+            continue;
+        }
+        if tag.chars().count() > MAX_TAG_CHARS {
+            return Err(ContentError::invalid(
+                "invalid_tags",
+                format!("a tag is longer than {MAX_TAG_CHARS} characters"),
+            ));
+        }
+        clean.push(tag);
+    }
+    if clean.len() > MAX_TAGS {
+        return Err(ContentError::invalid(
+            "invalid_tags",
+            format!("at most {MAX_TAGS} tags"),
+        ));
+    }
+    Ok(clean)
+}
+
+impl Content {
+    /// Stores an upload as a new asset (status `processing`, `asset.uploaded` in the
+    /// outbox), or answers the owner's existing asset with the same bytes.
+    pub async fn upload<S>(&self, caller: &Principal, mut parts: S) -> Result<Uploaded>
+    where
+        S: Stream<Item = Result<UploadPart>> + Unpin + Send,
+    {
+        let mut metadata = match parts.next().await.transpose()? {
+            Some(UploadPart::Metadata(metadata)) => metadata,
+            _ => {
+                return Err(ContentError::invalid(
+                    "metadata_first",
+                    "an upload starts with its metadata",
+                ));
+            }
+        };
+        let limit = self.settings.max_upload_bytes;
+
+        // Read the sniffing window, then decide before storing anything.
+        let mut head: Vec<u8> = Vec::with_capacity(SNIFF_WINDOW);
+        let mut pending: Vec<Bytes> = Vec::new();
+        let mut ended = false;
+        while head.len() < SNIFF_WINDOW {
+            match parts.next().await.transpose()? {
+                Some(UploadPart::Data(data)) => {
+                    let take = data.len().min(SNIFF_WINDOW - head.len());
+                    head.extend_from_slice(&data[..take]);
+                    pending.push(data);
+                }
+                Some(UploadPart::Metadata(later)) => {
+                    metadata.merge(later);
+                    ended = true;
+                    break;
+                }
+                None => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        if head.is_empty() {
+            return Err(ContentError::invalid("empty_file", "the file is empty"));
+        }
+        let sniffed = sniff(&head).map_err(|found| {
+            ContentError::UnsupportedType(format!(
+                "this file type is not supported ({found}); upload an image (JPEG, PNG, GIF, WebP), video (MP4, WebM, QuickTime, Matroska), audio (MP3, Ogg, WAV, FLAC, M4A), PDF or plain text"
+            ))
+        })?;
+        let title = check_title(&metadata.title)?;
+        let description = check_description(&metadata.description)?;
+        let tags = check_tags(std::mem::take(&mut metadata.tags))?;
+
+        let asset_id = uuid::Uuid::now_v7().to_string();
+        let dir = storage::asset_dir(&caller.tenant_id, &caller.subject, &asset_id);
+        let key = storage::original_key(&dir);
+        let upload = self.objects.put_multipart(&key).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+
+        let streamed: Result<()> = async {
+            let mut write = |data: &Bytes, writer: &mut WriteMultipart| {
+                size += data.len() as u64;
+                if size > limit {
+                    return Err(ContentError::TooLarge { limit });
+                }
+                hasher.update(data);
+                writer.write(data);
+                Ok(())
+            };
+            for data in pending.drain(..) {
+                write(&data, &mut writer)?;
+            }
+            while !ended {
+                match parts.next().await.transpose()? {
+                    Some(UploadPart::Data(data)) => {
+                        write(&data, &mut writer)?;
+                        // Bounded memory: at most two parts in flight.
+                        writer.wait_for_capacity(2).await?;
+                    }
+                    Some(UploadPart::Metadata(later)) => {
+                        metadata.merge(later);
+                        ended = true;
+                    }
+                    None => ended = true,
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = streamed {
+            if let Err(abort) = writer.abort().await {
+                tracing::warn!(error = %abort, "aborting a failed upload");
+            }
+            return Err(error);
+        }
+        writer.finish().await?;
+        let sha256 = hex::encode(hasher.finalize());
+
+        if let Some(existing) =
+            store::assets::find_by_hash(&self.db, &caller.tenant_id, &caller.subject, &sha256)
+                .await?
+        {
+            self.discard(&key).await;
+            return Ok(Uploaded {
+                asset: existing,
+                deduplicated: true,
+            });
+        }
+
+        // Metadata sent after the file may carry title etc.; re-check the merged values.
+        let title = if metadata.title.is_empty() {
+            title
+        } else {
+            check_title(&metadata.title)?
+        };
+        let description = if metadata.description.is_empty() {
+            description
+        } else {
+            check_description(&metadata.description)?
+        };
+        let tags = if metadata.tags.is_empty() {
+            tags
+        } else {
+            check_tags(metadata.tags)?
+        };
+        let filename: String = metadata.filename.trim().chars().take(255).collect();
+        let title = if title.is_empty() {
+            if filename.is_empty() {
+                "Untitled".to_string()
+            } else {
+                filename.clone()
+            }
+        } else {
+            title
+        };
+
+        let flags = blocked_term_flags(
+            &self.settings.blocked_terms,
+            [title.as_str(), description.as_str()]
+                .into_iter()
+                .chain(tags.iter().map(String::as_str)),
+        );
+        let auto_approve = flags.is_empty()
+            && match self.flags.enabled(caller, flags::AUTO_APPROVE_ASSETS).await {
+                Ok(on) => on,
+                Err(error) => {
+                    tracing::warn!(%error, "tenant flags unavailable; the asset goes to review");
+                    false
+                }
+            };
+
+        let now = chrono::Utc::now();
+        let digest = sha256.clone();
+        let asset = Asset {
+            id: asset_id,
+            tenant_id: caller.tenant_id.clone(),
+            owner_id: caller.subject.clone(),
+            title,
+            description,
+            tags: serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()),
+            filename,
+            content_type: sniffed.content_type.to_string(),
+            kind: sniffed.kind.as_str().to_string(),
+            size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+            sha256,
+            original_key: key.to_string(),
+            display_key: None,
+            thumbnail_key: None,
+            width: None,
+            height: None,
+            status: status::PROCESSING.to_string(),
+            status_reason: String::new(),
+            moderation: if auto_approve {
+                moderation_state::APPROVED
+            } else {
+                moderation_state::PENDING
+            }
+            .to_string(),
+            flags: flags.join(" "),
+            created_at: now,
+            updated_at: now,
+        };
+        let txn = self.db.begin().await?;
+        let inserted = match store::assets::insert(&txn, asset).await {
+            Ok(inserted) => inserted,
+            Err(error) if store::is_unique_violation(&error) => {
+                // The same bytes raced in from another upload of this owner.
+                drop(txn);
+                self.discard(&key).await;
+                let existing = store::assets::find_by_hash(
+                    &self.db,
+                    &caller.tenant_id,
+                    &caller.subject,
+                    &digest,
+                )
+                .await?;
+                return existing
+                    .map(|asset| Uploaded {
+                        asset,
+                        deduplicated: true,
+                    })
+                    .ok_or_else(|| ContentError::Database(error));
+            }
+            Err(error) => {
+                drop(txn);
+                self.discard(&key).await;
+                return Err(error.into());
+            }
+        };
+        publish::asset_uploaded(&txn, &inserted).await?;
+        if auto_approve {
+            publish::asset_moderated(&txn, &inserted, "", true, "auto_approve_assets").await?;
+        }
+        txn.commit().await?;
+        self.wake_relay();
+        metrics::counter!("marquee_content_uploads_total", "kind" => inserted.kind.clone())
+            .increment(1);
+        metrics::counter!("marquee_content_upload_bytes_total").increment(size);
+        Ok(Uploaded {
+            asset: inserted,
+            deduplicated: false,
+        })
+    }
+
+    /// Deletes an object we no longer need; failures only leave garbage behind.
+    pub(crate) async fn discard(&self, key: &object_store::path::Path) {
+        if let Err(error) = self.objects.delete(key).await {
+            tracing::warn!(%error, %key, "could not delete an unneeded object");
+        }
+    }
+}

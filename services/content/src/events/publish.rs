@@ -1,0 +1,155 @@
+//! Building the events content publishes, and writing them to the outbox.
+
+use super::{SERVICE, types};
+use crate::domain::{Asset, tags_of};
+use crate::error::Result;
+use marquee_bus::{EventBuilder, outbox};
+use marquee_proto::events::v1 as ev;
+use sea_orm::ConnectionTrait;
+
+async fn enqueue(
+    txn: &impl ConnectionTrait,
+    event_type: &str,
+    tenant_id: &str,
+    full_name: &str,
+    payload: &impl prost::Message,
+) -> Result<()> {
+    let envelope = EventBuilder::new(event_type, SERVICE)
+        .tenant(tenant_id)
+        .payload(full_name, payload)
+        .build()?;
+    outbox::enqueue(txn, &envelope).await?;
+    Ok(())
+}
+
+pub async fn asset_uploaded(txn: &impl ConnectionTrait, asset: &Asset) -> Result<()> {
+    let payload = ev::AssetUploaded {
+        asset_id: asset.id.clone(),
+        owner_id: asset.owner_id.clone(),
+        content_type: asset.content_type.clone(),
+        kind: asset.kind.clone(),
+        size_bytes: u64::try_from(asset.size_bytes).unwrap_or(0),
+        sha256: asset.sha256.clone(),
+        title: asset.title.clone(),
+        description: asset.description.clone(),
+        tags: tags_of(asset),
+    };
+    enqueue(
+        txn,
+        types::ASSET_UPLOADED,
+        &asset.tenant_id,
+        "marquee.events.v1.AssetUploaded",
+        &payload,
+    )
+    .await
+}
+
+pub async fn asset_processed(txn: &impl ConnectionTrait, asset: &Asset, ok: bool) -> Result<()> {
+    let payload = ev::AssetProcessed {
+        asset_id: asset.id.clone(),
+        owner_id: asset.owner_id.clone(),
+        ok,
+        reason: asset.status_reason.clone(),
+        width: asset.width.and_then(|w| u32::try_from(w).ok()).unwrap_or(0),
+        height: asset
+            .height
+            .and_then(|h| u32::try_from(h).ok())
+            .unwrap_or(0),
+        has_thumbnail: asset.thumbnail_key.is_some(),
+        status: asset.status.clone(),
+    };
+    enqueue(
+        txn,
+        types::ASSET_PROCESSED,
+        &asset.tenant_id,
+        "marquee.events.v1.AssetProcessed",
+        &payload,
+    )
+    .await
+}
+
+/// `asset.approved` or `asset.rejected`; `moderator_id` empty for automatic approval.
+pub async fn asset_moderated(
+    txn: &impl ConnectionTrait,
+    asset: &Asset,
+    moderator_id: &str,
+    approved: bool,
+    reason: &str,
+) -> Result<()> {
+    let payload = ev::AssetModerated {
+        asset_id: asset.id.clone(),
+        owner_id: asset.owner_id.clone(),
+        moderator_id: moderator_id.to_string(),
+        approved,
+        reason: reason.to_string(),
+    };
+    let event_type = if approved {
+        types::ASSET_APPROVED
+    } else {
+        types::ASSET_REJECTED
+    };
+    enqueue(
+        txn,
+        event_type,
+        &asset.tenant_id,
+        "marquee.events.v1.AssetModerated",
+        &payload,
+    )
+    .await
+}
+
+pub async fn asset_deleted(txn: &impl ConnectionTrait, asset: &Asset) -> Result<()> {
+    let payload = ev::AssetDeleted {
+        asset_id: asset.id.clone(),
+        owner_id: asset.owner_id.clone(),
+    };
+    enqueue(
+        txn,
+        types::ASSET_DELETED,
+        &asset.tenant_id,
+        "marquee.events.v1.AssetDeleted",
+        &payload,
+    )
+    .await
+}
+
+pub async fn creator_followed(
+    txn: &impl ConnectionTrait,
+    tenant_id: &str,
+    follower_id: &str,
+    creator_id: &str,
+) -> Result<()> {
+    let payload = ev::CreatorFollowed {
+        follower_id: follower_id.to_string(),
+        creator_id: creator_id.to_string(),
+    };
+    enqueue(
+        txn,
+        types::CREATOR_FOLLOWED,
+        tenant_id,
+        "marquee.events.v1.CreatorFollowed",
+        &payload,
+    )
+    .await
+}
+
+pub async fn comment_created(
+    txn: &impl ConnectionTrait,
+    comment: &crate::domain::Comment,
+    asset_owner_id: &str,
+) -> Result<()> {
+    let payload = ev::CommentCreated {
+        comment_id: comment.id.clone(),
+        asset_id: comment.asset_id.clone(),
+        asset_owner_id: asset_owner_id.to_string(),
+        author_id: comment.author_id.clone(),
+    };
+    enqueue(
+        txn,
+        types::COMMENT_CREATED,
+        &comment.tenant_id,
+        "marquee.events.v1.CommentCreated",
+        &payload,
+    )
+    .await
+}

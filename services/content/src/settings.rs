@@ -1,0 +1,146 @@
+//! Content service settings: defaults → `config/content.toml` → `MARQUEE_*` →
+//! `MARQUEE_CONTENT_*`.
+
+use marquee_bus::BusSettings;
+use marquee_platform::SecretString;
+use marquee_platform::config::CommonSettings;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ContentSettings {
+    /// gRPC listener.
+    pub grpc_addr: String,
+    /// `postgres://…` or `sqlite://…`; unset means `<data_dir>/content.db`.
+    /// Env: `MARQUEE_CONTENT_DATABASE_URL`, else the shared `MARQUEE_DATABASE_URL`.
+    pub database_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    /// `s3://bucket/prefix` for S3 or any S3-compatible store (credentials, region and
+    /// endpoint from the usual `AWS_*` environment), `file:///path`, or unset for the
+    /// local file system under `<data_dir>/objects`. Env: `MARQUEE_OBJECT_STORE_URL`.
+    pub object_store_url: Option<String>,
+    /// Extra object_store options for S3 (`aws_endpoint`, `aws_allow_http`,
+    /// `aws_access_key_id`, …); they override the `AWS_*` environment.
+    pub object_store_options: std::collections::BTreeMap<String, String>,
+    /// The auth service (tenant flags). Env: `MARQUEE_CONTENT_AUTH_URL`.
+    pub auth_url: String,
+    /// Largest accepted upload, in bytes; larger ones are refused with 413.
+    pub max_upload_bytes: u64,
+    /// Words that flag an asset (title, description, tags) for a moderator, matched
+    /// case-insensitively as whole words. Env: `MARQUEE_CONTENT_BLOCKED_TERMS=a,b`.
+    pub blocked_terms: Vec<String>,
+    /// Longest side of a thumbnail, in pixels.
+    pub thumbnail_size: u32,
+    /// Images with more pixels than this are not decoded (failed: too large).
+    pub max_image_pixels: u64,
+    /// How long tenant flags read from auth are cached.
+    pub flags_cache_ttl_secs: u64,
+    /// Comments a user may post per `comment_window_secs` (0 = unlimited). Counted in
+    /// the database, so every replica agrees.
+    pub comments_per_window: u32,
+    pub comment_window_secs: u64,
+    /// New follows a user may make per `follow_window_secs` (0 = unlimited).
+    pub follows_per_window: u32,
+    pub follow_window_secs: u64,
+    /// Links (`http://`, `https://`, `www.`) allowed in one comment.
+    pub comment_max_links: u32,
+    /// Longest comment, in characters.
+    pub comment_max_chars: usize,
+    /// The same author posting the same normalised body again within this many
+    /// seconds is refused as a duplicate (0 = off).
+    pub duplicate_comment_window_secs: u64,
+    /// Distinct reports that hide a comment pending review.
+    pub report_hide_threshold: u32,
+    /// The event bus (loaded from `MARQUEE_BUS_*`/`MARQUEE_AMQP_URL`, not from this
+    /// service's keys).
+    #[serde(skip)]
+    pub bus: BusSettings,
+    #[serde(flatten)]
+    pub common: CommonSettings,
+}
+
+impl Default for ContentSettings {
+    fn default() -> Self {
+        Self {
+            grpc_addr: "127.0.0.1:50052".into(),
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            object_store_url: None,
+            object_store_options: Default::default(),
+            auth_url: "http://127.0.0.1:50051".into(),
+            max_upload_bytes: 1024 * 1024 * 1024,
+            blocked_terms: Vec::new(),
+            thumbnail_size: 320,
+            max_image_pixels: 100_000_000,
+            flags_cache_ttl_secs: 30,
+            comments_per_window: 10,
+            comment_window_secs: 60,
+            follows_per_window: 30,
+            follow_window_secs: 60,
+            comment_max_links: 2,
+            comment_max_chars: 2000,
+            duplicate_comment_window_secs: 3600,
+            report_hide_threshold: 3,
+            bus: BusSettings::default(),
+            common: CommonSettings::default(),
+        }
+    }
+}
+
+impl ContentSettings {
+    pub fn load() -> anyhow::Result<Self> {
+        let mut settings: Self = marquee_platform::config::load("content")?;
+        settings.bus = BusSettings::load()?;
+        Ok(settings)
+    }
+
+    /// The database URL to use: the configured one, else `<data_dir>/content.db`.
+    pub fn database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) if !url.expose_secret().is_empty() => url.clone(),
+            _ => SecretString::from(marquee_db::sqlite_url(&self.data_dir, "content.db")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn env_overrides_apply() {
+        let env = HashMap::from([
+            (
+                "MARQUEE_CONFIG_FILE".to_string(),
+                "/nonexistent.toml".to_string(),
+            ),
+            (
+                "MARQUEE_OBJECT_STORE_URL".to_string(),
+                "s3://b/p".to_string(),
+            ),
+            (
+                "MARQUEE_CONTENT_BLOCKED_TERMS".to_string(),
+                "spam,scam".to_string(),
+            ),
+            (
+                "MARQUEE_CONTENT_MAX_UPLOAD_BYTES".to_string(),
+                "10".to_string(),
+            ),
+        ]);
+        let settings: ContentSettings =
+            marquee_platform::config::load_from("content", env).unwrap();
+        assert_eq!(settings.object_store_url.as_deref(), Some("s3://b/p"));
+        assert_eq!(settings.blocked_terms, vec!["spam", "scam"]);
+        assert_eq!(settings.max_upload_bytes, 10);
+        assert_eq!(settings.grpc_addr, "127.0.0.1:50052");
+        assert!(
+            settings
+                .database_url()
+                .expose_secret()
+                .ends_with("content.db?mode=rwc")
+        );
+    }
+}

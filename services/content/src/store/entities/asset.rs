@@ -1,0 +1,42 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "assets")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub tenant_id: String,
+    pub owner_id: String,
+    pub title: String,
+    pub description: String,
+    /// JSON array of strings.
+    pub tags: String,
+    pub filename: String,
+    /// Sniffed from the bytes.
+    pub content_type: String,
+    /// image | video | audio | document
+    pub kind: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    /// Key of the uploaded bytes in object storage.
+    pub original_key: String,
+    /// Key of the published bytes (images re-encoded without metadata), once processed.
+    pub display_key: Option<String>,
+    pub thumbnail_key: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// processing | pending_review | ready | rejected | failed
+    pub status: String,
+    pub status_reason: String,
+    /// pending | approved | rejected
+    pub moderation: String,
+    /// Space-separated automatic moderation flags.
+    pub flags: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,481 @@
+//! Content through the gateway: upload an image → processed with a thumbnail →
+//! moderated → visible to another user; downloads with Range; auto-approval by tenant
+//! flag; and bad uploads, wrong types, oversize and other tenants' ids as clear 4xx
+//! problems.
+
+use super::{Options, PASSWORD, TestFleet, assert_problem, spawn_fleet};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const BOUNDARY: &str = "marquee-e2e-boundary";
+
+/// A multipart/form-data body, built by hand so tests can also break it.
+pub(crate) fn form(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+pub(crate) fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, seed])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+pub(crate) async fn upload_raw(fleet: &TestFleet, token: &str, body: Vec<u8>) -> reqwest::Response {
+    fleet
+        .http
+        .post(fleet.at("/api/v1/assets"))
+        .bearer_auth(token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn upload(
+    fleet: &TestFleet,
+    token: &str,
+    fields: &[(&str, &str)],
+    file: (&str, &[u8]),
+) -> reqwest::Response {
+    upload_raw(fleet, token, form(fields, Some(file))).await
+}
+
+pub(crate) async fn token_of(fleet: &TestFleet, email: &str) -> String {
+    fleet.register(email).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+pub(crate) async fn get_json(fleet: &TestFleet, path: &str, token: &str) -> (StatusCode, Value) {
+    let response = fleet.get_with(path, token).await;
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls the asset until its status leaves `processing`.
+pub(crate) async fn processed(fleet: &TestFleet, token: &str, id: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, asset) = get_json(fleet, &format!("/api/v1/assets/{id}"), token).await;
+        assert_eq!(status, StatusCode::OK, "{asset}");
+        if asset["status"] != "processing" {
+            return asset;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "asset {id} still processing"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub(crate) async fn post_json(
+    fleet: &TestFleet,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> reqwest::Response {
+    fleet
+        .http
+        .post(fleet.at(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_is_processed_moderated_and_then_visible() {
+    let fleet = spawn_fleet(Options::default()).await;
+    let creator = token_of(&fleet, "creator@content.test").await;
+    let viewer = token_of(&fleet, "viewer@content.test").await;
+    let moderator = fleet.admin_token().await;
+    let picture = png(400, 200, 7);
+
+    let response = upload(
+        &fleet,
+        &creator,
+        &[
+            ("title", "Sunset"),
+            ("description", "Over the bay"),
+            ("tags", "sea, Sky"),
+        ],
+        ("sunset.png", &picture),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.unwrap();
+    assert_eq!(uploaded["deduplicated"], false);
+    let asset = &uploaded["asset"];
+    let id = asset["id"].as_str().unwrap().to_string();
+    assert_eq!(asset["content_type"], "image/png");
+    assert_eq!(asset["kind"], "image");
+    assert_eq!(asset["size_bytes"], picture.len());
+    assert_eq!(asset["filename"], "sunset.png");
+    assert_eq!(asset["tags"], json!(["sea", "sky"]));
+    assert_eq!(asset["sha256"].as_str().unwrap().len(), 64);
+
+    let asset = processed(&fleet, &creator, &id).await;
+    assert_eq!(asset["status"], "pending_review", "{asset}");
+    assert_eq!(asset["width"], 400);
+    assert_eq!(asset["height"], 200);
+    assert_eq!(asset["has_thumbnail"], true);
+
+    // Not approved yet: invisible to others, exactly like a missing asset.
+    let hidden = fleet
+        .get_with(&format!("/api/v1/assets/{id}"), &viewer)
+        .await;
+    assert_problem(hidden, StatusCode::NOT_FOUND, "not_found").await;
+    let (_, page) = get_json(&fleet, "/api/v1/assets", &viewer).await;
+    assert_eq!(page["assets"], json!([]));
+
+    // Moderation: creators may not; a rejection needs a reason; the queue shows it.
+    let refused = fleet.get_with("/api/v1/moderation/assets", &creator).await;
+    assert_problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
+    let (status, queue) = get_json(&fleet, "/api/v1/moderation/assets", &moderator).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(queue["assets"][0]["id"], id.as_str());
+    let no_reason = post_json(
+        &fleet,
+        &format!("/api/v1/moderation/assets/{id}/reject"),
+        &moderator,
+        json!({}),
+    )
+    .await;
+    assert_problem(no_reason, StatusCode::BAD_REQUEST, "reason_required").await;
+    let approved = post_json(
+        &fleet,
+        &format!("/api/v1/moderation/assets/{id}/approve"),
+        &moderator,
+        json!({}),
+    )
+    .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let approved: Value = approved.json().await.unwrap();
+    assert_eq!(approved["status"], "ready");
+
+    // Now everyone in the tenant sees it.
+    let (status, seen) = get_json(&fleet, &format!("/api/v1/assets/{id}"), &viewer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seen["title"], "Sunset");
+    let (_, page) = get_json(&fleet, "/api/v1/assets?kind=image&status=ready", &viewer).await;
+    assert_eq!(page["assets"][0]["id"], id.as_str());
+
+    // Downloads: whole, ranged, thumbnail; the original stays the owner's.
+    let content = format!("/api/v1/assets/{id}/content");
+    let whole = fleet.get_with(&content, &viewer).await;
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()["content-type"], "image/png");
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    let published = whole.bytes().await.unwrap();
+    let decoded = image::load_from_memory(&published).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (400, 200));
+    let ranged = fleet
+        .http
+        .get(fleet.at(&content))
+        .bearer_auth(&viewer)
+        .header("range", "bytes=0-9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        ranged.headers()["content-range"],
+        format!("bytes 0-9/{}", published.len()).as_str()
+    );
+    assert_eq!(ranged.bytes().await.unwrap(), published[..10]);
+    let thumbnail = fleet
+        .get_with(&format!("{content}?variant=thumbnail"), &viewer)
+        .await;
+    assert_eq!(thumbnail.status(), StatusCode::OK);
+    assert_eq!(thumbnail.headers()["content-type"], "image/jpeg");
+    let thumbnail = image::load_from_memory(&thumbnail.bytes().await.unwrap()).unwrap();
+    assert_eq!((thumbnail.width(), thumbnail.height()), (320, 160));
+    let original = fleet
+        .get_with(&format!("{content}?variant=original"), &viewer)
+        .await;
+    assert_problem(original, StatusCode::FORBIDDEN, "forbidden").await;
+    let original = fleet
+        .get_with(&format!("{content}?variant=original"), &creator)
+        .await;
+    assert_eq!(original.bytes().await.unwrap(), picture);
+
+    // The same bytes again: the existing asset.
+    let again = upload(
+        &fleet,
+        &creator,
+        &[("title", "Again")],
+        ("again.png", &picture),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["deduplicated"], true);
+    assert_eq!(again["asset"]["id"], id.as_str());
+
+    // Editing is the owner's.
+    let path = format!("/api/v1/assets/{id}");
+    let edit = |token: &str| {
+        fleet
+            .http
+            .patch(fleet.at(&path))
+            .bearer_auth(token.to_string())
+            .json(&json!({"title": "Sunset, edited"}))
+            .send()
+    };
+    assert_problem(
+        edit(&viewer).await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let edited: Value = edit(&creator).await.unwrap().json().await.unwrap();
+    assert_eq!(edited["title"], "Sunset, edited");
+
+    // Delete: gone for everyone.
+    let deleted = fleet
+        .http
+        .delete(fleet.at(&path))
+        .bearer_auth(&creator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = fleet.get_with(&path, &creator).await;
+    assert_problem(gone, StatusCode::NOT_FOUND, "not_found").await;
+    fleet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_flag_auto_approves_and_other_tenants_see_nothing() {
+    let fleet = spawn_fleet(Options::default()).await;
+    let admin = fleet.admin_token().await;
+    let created = post_json(
+        &fleet,
+        "/api/v1/admin/tenants",
+        &admin,
+        json!({"name": "Acme", "slug": "acme"}),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let tenant: Value = created.json().await.unwrap();
+    let tenant_id = tenant["id"].as_str().unwrap();
+    let put = fleet
+        .http
+        .put(fleet.at(&format!("/api/v1/admin/tenants/{tenant_id}/flags")))
+        .bearer_auth(&admin)
+        .json(&json!({"flags": {"auto_approve_assets": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+    let member = fleet
+        .post(
+            "/api/v1/auth/register",
+            json!({"email": "member@acme.test", "password": PASSWORD, "display_name": "M", "tenant_id": tenant_id}),
+        )
+        .await;
+    assert_eq!(member.status(), StatusCode::CREATED);
+    let member: Value = member.json().await.unwrap();
+    let member = member["access_token"].as_str().unwrap().to_string();
+
+    let response = upload(&fleet, &member, &[], ("notes.txt", b"plain notes\n")).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.unwrap();
+    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        uploaded["asset"]["title"], "notes.txt",
+        "title defaults to the file name"
+    );
+    assert_eq!(uploaded["asset"]["kind"], "document");
+    let asset = processed(&fleet, &member, &id).await;
+    assert_eq!(asset["status"], "ready", "auto-approved: {asset}");
+
+    // The default tenant's users, even moderators, never see it.
+    let outsider = token_of(&fleet, "outsider@content.test").await;
+    for token in [&outsider, &admin] {
+        let response = fleet.get_with(&format!("/api/v1/assets/{id}"), token).await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not_found").await;
+        let response = fleet
+            .get_with(&format!("/api/v1/assets/{id}/content"), token)
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    let approve = post_json(
+        &fleet,
+        &format!("/api/v1/moderation/assets/{id}/approve"),
+        &admin,
+        json!({}),
+    )
+    .await;
+    assert_problem(approve, StatusCode::NOT_FOUND, "not_found").await;
+    let delete = fleet
+        .http
+        .delete(fleet.at(&format!("/api/v1/assets/{id}")))
+        .bearer_auth(&outsider)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(delete, StatusCode::NOT_FOUND, "not_found").await;
+    fleet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_uploads_are_clear_problems() {
+    let fleet = spawn_fleet(Options {
+        gateway: Box::new(|gateway| gateway.upload_limit_bytes = 64 * 1024),
+        content: Box::new(|content| {
+            content.max_upload_bytes = 32 * 1024;
+            content.blocked_terms = vec!["scam".into()];
+        }),
+        ..Default::default()
+    })
+    .await;
+    let creator = token_of(&fleet, "bad@content.test").await;
+
+    // Not multipart at all.
+    let json_body = post_json(&fleet, "/api/v1/assets", &creator, json!({"file": "x"})).await;
+    assert_problem(
+        json_body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    // Multipart that breaks off in the middle.
+    let mut broken = form(&[("title", "x")], Some(("a.png", &png(8, 8, 1))));
+    broken.truncate(broken.len() - 30);
+    let broken = upload_raw(&fleet, &creator, broken).await;
+    assert_problem(broken, StatusCode::BAD_REQUEST, "invalid_multipart").await;
+    // No file.
+    let no_file = upload_raw(&fleet, &creator, form(&[("title", "x")], None)).await;
+    assert_problem(no_file, StatusCode::BAD_REQUEST, "file_missing").await;
+    // Unknown field.
+    let unknown = upload_raw(&fleet, &creator, form(&[("color", "red")], None)).await;
+    assert_problem(unknown, StatusCode::BAD_REQUEST, "invalid_multipart").await;
+    // Empty file.
+    let empty = upload(&fleet, &creator, &[], ("empty.png", b"")).await;
+    assert_problem(empty, StatusCode::BAD_REQUEST, "empty_file").await;
+    // A type we do not take, whatever the name says.
+    let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0>\0\x01\0\0\0";
+    let exe = upload(&fleet, &creator, &[], ("cat.png", elf)).await;
+    let problem = assert_problem(
+        exe,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_file_type",
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not supported")
+    );
+    // Over the service's limit (32 KiB), under the gateway's.
+    let big = vec![b'a'; 40 * 1024];
+    let over_service = upload(&fleet, &creator, &[], ("big.txt", &big)).await;
+    assert_problem(
+        over_service,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+    // Over the gateway's limit (64 KiB).
+    let huge = vec![b'a'; 200 * 1024];
+    let over_gateway = upload(&fleet, &creator, &[], ("huge.txt", &huge)).await;
+    assert_problem(
+        over_gateway,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+    // Too long a title.
+    let long_title = "t".repeat(300);
+    let titled = upload(
+        &fleet,
+        &creator,
+        &[("title", &long_title)],
+        ("a.txt", b"hi"),
+    )
+    .await;
+    assert_problem(titled, StatusCode::BAD_REQUEST, "title_too_long").await;
+    // Bad list parameters.
+    for (query, code) in [
+        ("status=nope", "invalid_status"),
+        ("kind=exe", "invalid_kind"),
+        ("cursor=abc", "invalid_cursor"),
+    ] {
+        let response = fleet
+            .get_with(&format!("/api/v1/assets?{query}"), &creator)
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, code).await;
+    }
+    let variant = fleet
+        .get_with("/api/v1/assets/x/content?variant=raw", &creator)
+        .await;
+    assert_problem(variant, StatusCode::BAD_REQUEST, "invalid_variant").await;
+    let missing = fleet.get_with("/api/v1/assets/nope", &creator).await;
+    assert_problem(missing, StatusCode::NOT_FOUND, "not_found").await;
+
+    // A corrupt image is stored, then fails processing with a reason; retry re-runs it.
+    let mut corrupt = png(64, 64, 3);
+    corrupt.truncate(100);
+    let response = upload(&fleet, &creator, &[], ("broken.png", &corrupt)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.unwrap();
+    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let failed = processed(&fleet, &creator, &id).await;
+    assert_eq!(failed["status"], "failed");
+    assert!(!failed["status_reason"].as_str().unwrap().is_empty());
+    let retry = post_json(
+        &fleet,
+        &format!("/api/v1/assets/{id}/retry"),
+        &creator,
+        json!({}),
+    )
+    .await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(processed(&fleet, &creator, &id).await["status"], "failed");
+
+    // A blocked term flags the asset for review.
+    let flagged = upload(
+        &fleet,
+        &creator,
+        &[("title", "Total SCAM offer")],
+        ("offer.txt", b"buy now"),
+    )
+    .await;
+    assert_eq!(flagged.status(), StatusCode::CREATED);
+    let flagged: Value = flagged.json().await.unwrap();
+    assert_eq!(flagged["asset"]["flags"], json!(["blocked_term:scam"]));
+    fleet.stop().await;
+}
