@@ -14,8 +14,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 const CODE_METADATA: &str = "x-marquee-code";
 const RETRY_AFTER_METADATA: &str = "retry-after";
+const RANGE_SIZE_METADATA: &str = "x-marquee-range-size";
 /// Set only for kinds that share a gRPC code with another kind (415 shares
-/// `InvalidArgument` with 400), so the kind survives the trip.
+/// `InvalidArgument` with 400, 416 shares `OutOfRange` with 413), so the kind survives
+/// the trip.
 const KIND_METADATA: &str = "x-marquee-kind";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub enum ErrorKind {
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// HTTP 416: a `Range` outside the representation.
+    RangeNotSatisfiable,
     RateLimited,
     QuotaExceeded,
     Unavailable,
@@ -43,6 +47,7 @@ impl ErrorKind {
             Self::Conflict => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::QuotaExceeded => StatusCode::PAYMENT_REQUIRED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -57,7 +62,7 @@ impl ErrorKind {
             Self::PermissionDenied => Code::PermissionDenied,
             Self::NotFound => Code::NotFound,
             Self::Conflict => Code::AlreadyExists,
-            Self::PayloadTooLarge => Code::OutOfRange,
+            Self::PayloadTooLarge | Self::RangeNotSatisfiable => Code::OutOfRange,
             Self::RateLimited => Code::ResourceExhausted,
             Self::QuotaExceeded => Code::FailedPrecondition,
             Self::Unavailable => Code::Unavailable,
@@ -89,6 +94,7 @@ impl ErrorKind {
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RangeNotSatisfiable => "range_not_satisfiable",
             Self::RateLimited => "rate_limited",
             Self::QuotaExceeded => "quota_exceeded",
             Self::Unavailable => "unavailable",
@@ -111,6 +117,9 @@ pub struct Error {
     pub message: String,
     /// Seconds the caller should wait (rate limits, throttling).
     pub retry_after: Option<u64>,
+    /// For `RangeNotSatisfiable`: the size of the whole representation, answered as
+    /// `Content-Range: bytes */<size>`.
+    pub unsatisfied_range_size: Option<u64>,
 }
 
 impl Error {
@@ -124,6 +133,7 @@ impl Error {
             code: code.into(),
             message: message.into(),
             retry_after: None,
+            unsatisfied_range_size: None,
         }
     }
 
@@ -158,6 +168,12 @@ impl Error {
         self
     }
 
+    /// A 416 for a representation of `size` bytes.
+    pub fn with_unsatisfied_range(mut self, size: u64) -> Self {
+        self.unsatisfied_range_size = Some(size);
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.kind.http_status()
     }
@@ -168,11 +184,21 @@ impl Error {
         if let Ok(value) = self.code.parse() {
             status.metadata_mut().insert(CODE_METADATA, value);
         }
-        if self.kind == ErrorKind::UnsupportedMediaType {
+        let shared_code_kind = match self.kind {
+            ErrorKind::UnsupportedMediaType => Some("unsupported_media_type"),
+            ErrorKind::RangeNotSatisfiable => Some("range_not_satisfiable"),
+            _ => None,
+        };
+        if let Some(kind) = shared_code_kind {
             status.metadata_mut().insert(
                 KIND_METADATA,
-                tonic::metadata::MetadataValue::from_static("unsupported_media_type"),
+                tonic::metadata::MetadataValue::from_static(kind),
             );
+        }
+        if let Some(size) = self.unsatisfied_range_size
+            && let Ok(value) = size.to_string().parse()
+        {
+            status.metadata_mut().insert(RANGE_SIZE_METADATA, value);
         }
         if let Some(seconds) = self.retry_after
             && let Ok(value) = seconds.to_string().parse()
@@ -188,6 +214,9 @@ impl Error {
         let kind = match status.metadata().get(KIND_METADATA).map(|v| v.as_bytes()) {
             Some(b"unsupported_media_type") if status.code() == Code::InvalidArgument => {
                 ErrorKind::UnsupportedMediaType
+            }
+            Some(b"range_not_satisfiable") if status.code() == Code::OutOfRange => {
+                ErrorKind::RangeNotSatisfiable
             }
             _ => ErrorKind::from_grpc(status.code()),
         };
@@ -213,11 +242,17 @@ impl Error {
             .get(RETRY_AFTER_METADATA)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
+        let unsatisfied_range_size = status
+            .metadata()
+            .get(RANGE_SIZE_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         Self {
             kind,
             code,
             message,
             retry_after,
+            unsatisfied_range_size,
         }
     }
 
@@ -284,6 +319,9 @@ impl actix_web::ResponseError for Error {
         if let Some(seconds) = self.retry_after {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
+        if let Some(size) = self.unsatisfied_range_size {
+            response.insert_header(("Content-Range", format!("bytes */{size}")));
+        }
         response.json(self.problem(request_id))
     }
 }
@@ -313,6 +351,38 @@ mod tests {
         let back = Error::from_status(&media.to_status());
         assert_eq!(back.kind, ErrorKind::UnsupportedMediaType);
         assert_eq!(back.status().as_u16(), 415);
+        let range = Error::new(
+            ErrorKind::RangeNotSatisfiable,
+            "range_not_satisfiable",
+            "no",
+        )
+        .with_unsatisfied_range(42);
+        let back = Error::from_status(&range.to_status());
+        assert_eq!(back.kind, ErrorKind::RangeNotSatisfiable);
+        assert_eq!(back.status().as_u16(), 416);
+        assert_eq!(back.unsatisfied_range_size, Some(42));
+        let too_large = Error::new(ErrorKind::PayloadTooLarge, "payload_too_large", "no");
+        assert_eq!(
+            Error::from_status(&too_large.to_status()).kind,
+            ErrorKind::PayloadTooLarge
+        );
+    }
+
+    #[test]
+    fn range_problem_names_the_size() {
+        use actix_web::ResponseError;
+        let error = Error::new(
+            ErrorKind::RangeNotSatisfiable,
+            "range_not_satisfiable",
+            "no",
+        )
+        .with_unsatisfied_range(42);
+        let response = error.error_response();
+        assert_eq!(response.status().as_u16(), 416);
+        assert_eq!(
+            response.headers().get("content-range").unwrap(),
+            "bytes */42"
+        );
     }
 
     #[test]

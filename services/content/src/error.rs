@@ -13,6 +13,12 @@ pub enum ContentError {
     NotFound(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Refused with a specific code (signed URLs: `invalid_signature`, `url_expired`).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
+    /// A `Range` that starts at or after the end of an object of `size` bytes.
+    #[error("the requested range is not satisfiable: the object has {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
     #[error("the upload is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("{0}")]
@@ -28,6 +34,9 @@ pub enum ContentError {
     },
     #[error(transparent)]
     Unauthenticated(Error),
+    /// Billing's answer (quota exceeded, unavailable…), passed through unchanged.
+    #[error(transparent)]
+    Billing(Error),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("object storage error: {0}")]
@@ -41,6 +50,13 @@ pub enum ContentError {
 impl ContentError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn denied(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Denied {
             code,
             message: message.into(),
         }
@@ -61,6 +77,13 @@ impl From<ContentError> for Error {
             ContentError::Invalid { code, .. } => Error::invalid(code, message),
             ContentError::NotFound(_) => Error::not_found(message),
             ContentError::Forbidden(_) => Error::forbidden("forbidden", message),
+            ContentError::Denied { code, .. } => Error::forbidden(code, message),
+            ContentError::RangeNotSatisfiable { size } => Error::new(
+                ErrorKind::RangeNotSatisfiable,
+                "range_not_satisfiable",
+                message,
+            )
+            .with_unsatisfied_range(size),
             ContentError::TooLarge { .. } => {
                 Error::new(ErrorKind::PayloadTooLarge, "payload_too_large", message)
             }
@@ -74,6 +97,7 @@ impl From<ContentError> for Error {
                 code, retry_after, ..
             } => Error::new(ErrorKind::RateLimited, code, message).with_retry_after(retry_after),
             ContentError::Unauthenticated(error) => error,
+            ContentError::Billing(error) => error,
             ContentError::Database(error) => Error::internal(error),
             ContentError::Storage(error) => Error::internal(error),
             ContentError::Bus(error) => Error::internal(error),
@@ -113,5 +137,13 @@ mod tests {
         assert_eq!(limited.status().as_u16(), 429);
         assert_eq!(limited.retry_after, Some(12));
         assert_eq!(limited.code, "comment_rate_limited");
+        let range = Error::from(ContentError::RangeNotSatisfiable { size: 9 });
+        assert_eq!(range.status().as_u16(), 416);
+        assert_eq!(range.unsatisfied_range_size, Some(9));
+        let denied = Error::from(ContentError::denied("url_expired", "late"));
+        assert_eq!(
+            (denied.status().as_u16(), &*denied.code),
+            (403, "url_expired")
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! events, and moderation — over gRPC.
 
 pub mod api;
+pub mod billing;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -56,9 +57,17 @@ pub async fn serve(
         &settings.auth_url,
         Duration::from_secs(settings.flags_cache_ttl_secs),
     )?);
+    if settings.signing_key.is_none() {
+        tracing::warn!(
+            "MARQUEE_CONTENT_SIGNING_KEY is unset: signed download URLs use a random key and stop working when this process restarts"
+        );
+    }
     let bus = marquee_bus::connect(&settings.bus)?;
     let relay = OutboxRelay::new(events::SERVICE, db.clone(), bus.clone(), &settings.bus);
-    let content = Content::new(db, objects, settings, flags).with_waker(relay.waker());
+    let billing = billing::BillingClient::connect_lazy(&settings.billing_url)?;
+    let content = Content::new(db, objects, settings, flags)
+        .with_waker(relay.waker())
+        .with_billing(billing);
 
     // Declare the worker's queue before anything is published, so no event is dropped.
     let consumer = events::processing_worker::consumer(content.clone());

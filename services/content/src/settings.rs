@@ -26,6 +26,8 @@ pub struct ContentSettings {
     pub object_store_options: std::collections::BTreeMap<String, String>,
     /// The auth service (tenant flags). Env: `MARQUEE_CONTENT_AUTH_URL`.
     pub auth_url: String,
+    /// The billing service (storage and asset quotas). Env: `MARQUEE_CONTENT_BILLING_URL`.
+    pub billing_url: String,
     /// Largest accepted upload, in bytes; larger ones are refused with 413.
     pub max_upload_bytes: u64,
     /// Words that flag an asset (title, description, tags) for a moderator, matched
@@ -53,6 +55,10 @@ pub struct ContentSettings {
     pub duplicate_comment_window_secs: u64,
     /// Distinct reports that hide a comment pending review.
     pub report_hide_threshold: u32,
+    /// HMAC key of signed download URLs. Env: `MARQUEE_CONTENT_SIGNING_KEY`. Unset: a
+    /// random key per start, so signed URLs die with a restart and differ between
+    /// replicas — set it in any deployment with more than one process.
+    pub signing_key: Option<SecretString>,
     /// The event bus (loaded from `MARQUEE_BUS_*`/`MARQUEE_AMQP_URL`, not from this
     /// service's keys).
     #[serde(skip)]
@@ -70,6 +76,7 @@ impl Default for ContentSettings {
             object_store_url: None,
             object_store_options: Default::default(),
             auth_url: "http://127.0.0.1:50051".into(),
+            billing_url: "http://127.0.0.1:50053".into(),
             max_upload_bytes: 1024 * 1024 * 1024,
             blocked_terms: Vec::new(),
             thumbnail_size: 320,
@@ -83,6 +90,7 @@ impl Default for ContentSettings {
             comment_max_chars: 2000,
             duplicate_comment_window_secs: 3600,
             report_hide_threshold: 3,
+            signing_key: None,
             bus: BusSettings::default(),
             common: CommonSettings::default(),
         }
@@ -129,12 +137,21 @@ mod tests {
                 "MARQUEE_CONTENT_MAX_UPLOAD_BYTES".to_string(),
                 "10".to_string(),
             ),
+            (
+                "MARQUEE_CONTENT_BILLING_URL".to_string(),
+                "http://billing:50053".to_string(),
+            ),
         ]);
         let settings: ContentSettings =
             marquee_platform::config::load_from("content", env).unwrap();
         assert_eq!(settings.object_store_url.as_deref(), Some("s3://b/p"));
         assert_eq!(settings.blocked_terms, vec!["spam", "scam"]);
         assert_eq!(settings.max_upload_bytes, 10);
+        assert_eq!(settings.billing_url, "http://billing:50053");
+        assert_eq!(
+            ContentSettings::default().billing_url,
+            "http://127.0.0.1:50053"
+        );
         assert_eq!(settings.grpc_addr, "127.0.0.1:50052");
         assert!(
             settings

@@ -167,6 +167,10 @@ pub const POLICIES: &[RoutePolicy] = &[
     scoped("DELETE", "/api/v1/assets/{id}", &["assets:write"]),
     scoped("POST", "/api/v1/assets/{id}/retry", &["assets:write"]),
     scoped("GET", "/api/v1/assets/{id}/content", &["assets:read"]),
+    scoped("POST", "/api/v1/assets/{id}/signed-url", &["assets:read"]),
+    // Signed download URLs: no token; the content service checks the signature.
+    // Throttled per IP like any anonymous call.
+    anonymous("GET", "/api/v1/assets/{id}/content/signed"),
     // Moderation (content service).
     moderator("GET", "/api/v1/moderation/assets"),
     moderator("POST", "/api/v1/moderation/assets/{id}/approve"),

@@ -65,12 +65,17 @@ impl Fleet {
             marquee_auth::serve(auth, auth_listener, shutdown.clone()),
         ));
 
-        // Content shares the process's in-process bus (marquee_bus::connect) and
-        // declares its consumer before its relay publishes.
+        // Content's bus is whatever its settings name: the process's in-process bus, or
+        // RabbitMQ with `amqp_url` set (marquee_bus::connect); either way it declares its
+        // consumer before its relay publishes.
         let content_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let content_addr = content_listener.local_addr()?;
         content.grpc_addr = content_addr.to_string();
         content.auth_url = format!("http://{auth_addr}");
+        // Billing's port is taken now so content can hold storage quota there.
+        let billing_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let billing_addr = billing_listener.local_addr()?;
+        content.billing_url = format!("http://{billing_addr}");
         tasks.spawn(named(
             "content",
             marquee_content::serve(content, content_listener, shutdown.clone()),
@@ -83,8 +88,6 @@ impl Fleet {
         gateway.auth_url = format!("http://{auth_addr}");
         gateway.content_url = format!("http://{content_addr}");
 
-        let billing_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let billing_addr = billing_listener.local_addr()?;
         billing.grpc_addr = billing_addr.to_string();
         tasks.spawn(named(
             "billing",

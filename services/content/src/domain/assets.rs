@@ -43,6 +43,24 @@ pub enum Variant {
     Original,
 }
 
+impl Variant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Published => "published",
+            Self::Thumbnail => "thumbnail",
+            Self::Original => "original",
+        }
+    }
+}
+
+/// A signed download URL (path and query, relative to the gateway's base URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedUrl {
+    pub path: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
 /// A requested byte range (HTTP semantics; `end` inclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ByteRange {
@@ -67,19 +85,25 @@ pub struct Download {
     pub body: BoxStream<'static, Result<Bytes>>,
 }
 
-/// Resolves `range` against an object of `size` bytes: `None` means the whole object
-/// (no range, or one that cannot be satisfied — HTTP lets a server ignore it).
-pub fn resolve_range(range: Option<ByteRange>, size: u64) -> Option<(u64, u64)> {
+/// Resolves `range` against an object of `size` bytes: `Ok(None)` means the whole
+/// object (no range, or an empty object); a range starting at or after the end, or an
+/// empty suffix, is 416 (RFC 9110 §14.1.2 / §15.5.17).
+pub fn resolve_range(range: Option<ByteRange>, size: u64) -> Result<Option<(u64, u64)>> {
+    let Some(range) = range else { return Ok(None) };
     if size == 0 {
-        return None;
+        return Ok(None);
     }
-    match range? {
+    let unsatisfiable = ContentError::RangeNotSatisfiable { size };
+    match range {
         ByteRange::From { start, end } => {
+            if start >= size {
+                return Err(unsatisfiable);
+            }
             let end = end.unwrap_or(size - 1).min(size - 1);
-            (start <= end).then_some((start, end))
+            Ok((start <= end).then_some((start, end)))
         }
-        ByteRange::Suffix(0) => None,
-        ByteRange::Suffix(n) => Some((size.saturating_sub(n), size - 1)),
+        ByteRange::Suffix(0) => Err(unsatisfiable),
+        ByteRange::Suffix(n) => Ok(Some((size.saturating_sub(n), size - 1))),
     }
 }
 
@@ -204,8 +228,12 @@ impl Content {
             ));
         }
         let txn = self.db.begin().await?;
-        store::assets::delete(&txn, &asset.tenant_id, &asset.id).await?;
+        let deleted = store::assets::delete(&txn, &asset.tenant_id, &asset.id).await?;
         publish::asset_deleted(&txn, &asset).await?;
+        if deleted > 0 {
+            // Quota back before the row goes: billing unreachable keeps the asset (503).
+            self.give_back_quota(caller, &asset).await?;
+        }
         txn.commit().await?;
         self.wake_relay();
         for key in [
@@ -255,13 +283,68 @@ impl Content {
         range: Option<ByteRange>,
     ) -> Result<Download> {
         let asset = self.asset(caller, id).await?;
-        let privileged = asset.owner_id == caller.subject || is_moderator(caller);
+        check_variant(caller, &asset, variant)?;
+        self.serve(&asset, variant, range).await
+    }
+
+    /// A signed URL for `variant` of an asset the caller may download that variant of;
+    /// valid `expires_in_secs` (0 = 15 min, capped at 1 h).
+    pub async fn signed_url(
+        &self,
+        caller: &Principal,
+        id: &str,
+        variant: Variant,
+        expires_in_secs: u32,
+    ) -> Result<SignedUrl> {
+        let asset = self.asset(caller, id).await?;
+        check_variant(caller, &asset, variant)?;
+        if variant == Variant::Thumbnail && asset.thumbnail_key.is_none() {
+            return Err(ContentError::NotFound("thumbnail"));
+        }
+        let expires_at =
+            chrono::Utc::now().timestamp() + i64::from(super::signing::lifetime(expires_in_secs));
+        let signature = self.signing_key.sign(&asset.id, variant, expires_at);
+        Ok(SignedUrl {
+            path: format!(
+                "/api/v1/assets/{}/content/signed?variant={}&expires={expires_at}&signature={signature}",
+                asset.id,
+                variant.name()
+            ),
+            expires_at,
+        })
+    }
+
+    /// A download through a signed URL: no caller; the signature and expiry decide.
+    /// Assets deleted or rejected since the URL was made are 404.
+    pub async fn download_signed(
+        &self,
+        id: &str,
+        variant: Variant,
+        expires: i64,
+        signature: &str,
+        range: Option<ByteRange>,
+    ) -> Result<Download> {
+        self.signing_key.verify(
+            id,
+            variant,
+            expires,
+            signature,
+            chrono::Utc::now().timestamp(),
+        )?;
+        let asset = store::assets::find_any(&self.db, id)
+            .await?
+            .filter(|asset| asset.status != status::REJECTED)
+            .ok_or(ContentError::NotFound("asset"))?;
+        self.serve(&asset, variant, range).await
+    }
+
+    async fn serve(
+        &self,
+        asset: &Asset,
+        variant: Variant,
+        range: Option<ByteRange>,
+    ) -> Result<Download> {
         let (key, content_type, filename) = match variant {
-            Variant::Original if !privileged => {
-                return Err(ContentError::Forbidden(
-                    "only the owner or a moderator can download the original",
-                ));
-            }
             Variant::Original => (
                 asset.original_key.clone(),
                 asset.content_type.clone(),
@@ -290,7 +373,7 @@ impl Content {
         };
         let key = storage::key(&key);
         let size = self.objects.head(&key).await?.size;
-        let resolved = resolve_range(range, size);
+        let resolved = resolve_range(range, size)?;
         let options = GetOptions {
             range: resolved.map(|(start, end)| GetRange::Bounded(start..end + 1)),
             ..Default::default()
@@ -317,6 +400,18 @@ impl Content {
     }
 }
 
+/// The original is the owner's and moderators'; the other variants anyone's who sees
+/// the asset.
+fn check_variant(caller: &Principal, asset: &Asset, variant: Variant) -> Result<()> {
+    let privileged = asset.owner_id == caller.subject || is_moderator(caller);
+    if variant == Variant::Original && !privileged {
+        return Err(ContentError::Forbidden(
+            "only the owner or a moderator can download the original",
+        ));
+    }
+    Ok(())
+}
+
 /// The visibility rule.
 pub fn visible(caller: &Principal, asset: &Asset) -> bool {
     asset.tenant_id == caller.tenant_id
@@ -332,18 +427,24 @@ mod tests {
     #[test]
     fn ranges_resolve_like_http() {
         let from = |start, end| Some(ByteRange::From { start, end });
-        assert_eq!(resolve_range(None, 10), None);
-        assert_eq!(resolve_range(from(0, Some(3)), 10), Some((0, 3)));
-        assert_eq!(resolve_range(from(5, None), 10), Some((5, 9)));
-        assert_eq!(resolve_range(from(5, Some(99)), 10), Some((5, 9)));
-        assert_eq!(
-            resolve_range(from(10, None), 10),
-            None,
-            "unsatisfiable: whole"
-        );
-        assert_eq!(resolve_range(Some(ByteRange::Suffix(3)), 10), Some((7, 9)));
-        assert_eq!(resolve_range(Some(ByteRange::Suffix(30)), 10), Some((0, 9)));
-        assert_eq!(resolve_range(from(0, Some(0)), 0), None);
+        let ok = |range, size| resolve_range(range, size).unwrap();
+        assert_eq!(ok(None, 10), None);
+        assert_eq!(ok(from(0, Some(3)), 10), Some((0, 3)));
+        assert_eq!(ok(from(5, None), 10), Some((5, 9)));
+        assert_eq!(ok(from(5, Some(99)), 10), Some((5, 9)));
+        assert_eq!(ok(Some(ByteRange::Suffix(3)), 10), Some((7, 9)));
+        assert_eq!(ok(Some(ByteRange::Suffix(30)), 10), Some((0, 9)));
+        assert_eq!(ok(from(0, Some(0)), 0), None);
+        for unsatisfiable in [
+            from(10, None),
+            from(12, Some(20)),
+            Some(ByteRange::Suffix(0)),
+        ] {
+            assert!(matches!(
+                resolve_range(unsatisfiable, 10),
+                Err(ContentError::RangeNotSatisfiable { size: 10 })
+            ));
+        }
     }
 
     #[test]

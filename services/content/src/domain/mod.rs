@@ -9,6 +9,7 @@ pub mod moderation;
 pub mod pipeline;
 pub mod processing;
 pub mod review;
+pub mod signing;
 pub mod sniff;
 pub mod spam;
 pub mod storage;
@@ -55,6 +56,10 @@ pub struct Content {
     pub(crate) settings: Arc<ContentSettings>,
     pub(crate) flags: Arc<dyn flags::FlagSource>,
     pub(crate) waker: Option<OutboxWaker>,
+    pub(crate) signing_key: signing::SigningKey,
+    /// Storage and asset quotas; `None` (tests, tools) means unmetered. `serve` always
+    /// sets it.
+    pub(crate) billing: Option<crate::billing::BillingClient>,
 }
 
 impl Content {
@@ -67,10 +72,18 @@ impl Content {
         Self {
             db,
             objects,
+            signing_key: signing::SigningKey::from_settings(settings.signing_key.as_ref()),
             settings: Arc::new(settings),
             flags,
             waker: None,
+            billing: None,
         }
+    }
+
+    /// Holds storage and asset quota in billing for uploads, gives it back on delete.
+    pub fn with_billing(mut self, billing: crate::billing::BillingClient) -> Self {
+        self.billing = Some(billing);
+        self
     }
 
     /// Wakes this relay after each commit that wrote an event (publish now rather than

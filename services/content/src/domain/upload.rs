@@ -5,6 +5,7 @@
 use super::moderation::blocked_term_flags;
 use super::sniff::{SNIFF_WINDOW, sniff};
 use super::{Asset, Content, flags, moderation_state, status, storage};
+use crate::billing::UploadHold;
 use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
@@ -161,176 +162,248 @@ impl Content {
         let tags = check_tags(std::mem::take(&mut metadata.tags))?;
 
         let asset_id = uuid::Uuid::now_v7().to_string();
+        // Quota before a byte is stored: one asset held, the storage left caps the stream.
+        let mut hold = UploadHold::start(self.billing.as_ref(), caller, &asset_id).await?;
         let dir = storage::asset_dir(&caller.tenant_id, &caller.subject, &asset_id);
         let key = storage::original_key(&dir);
-        let upload = self.objects.put_multipart(&key).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
+        let mut stored = false;
+        let result: Result<Uploaded> = async {
+            let upload = self.objects.put_multipart(&key).await?;
+            let mut writer = Some(WriteMultipart::new_with_chunk_size(upload, PART_SIZE));
+            let mut hasher = Sha256::new();
+            let mut size: u64 = 0;
+            // Past the storage left, bytes are only hashed (a duplicate costs nothing),
+            // and only up to the owner's largest asset: nothing longer can be one.
+            let mut horizon: u64 = 0;
 
-        let streamed: Result<()> = async {
-            let mut write = |data: &Bytes, writer: &mut WriteMultipart| {
-                size += data.len() as u64;
-                if size > limit {
-                    return Err(ContentError::TooLarge { limit });
-                }
-                hasher.update(data);
-                writer.write(data);
-                Ok(())
-            };
-            for data in pending.drain(..) {
-                write(&data, &mut writer)?;
-            }
-            while !ended {
-                match parts.next().await.transpose()? {
-                    Some(UploadPart::Data(data)) => {
-                        write(&data, &mut writer)?;
+            let streamed: Result<()> = async {
+                let mut pending = pending.drain(..);
+                loop {
+                    let data = match pending.next() {
+                        Some(data) => data,
+                        None if ended => break,
+                        None => match parts.next().await.transpose()? {
+                            Some(UploadPart::Data(data)) => data,
+                            Some(UploadPart::Metadata(later)) => {
+                                metadata.merge(later);
+                                ended = true;
+                                continue;
+                            }
+                            None => {
+                                ended = true;
+                                continue;
+                            }
+                        },
+                    };
+                    size += data.len() as u64;
+                    if size > limit {
+                        return Err(ContentError::TooLarge { limit });
+                    }
+                    if size > hold.cap
+                        && let Some(full) = writer.take()
+                    {
+                        full.abort().await?;
+                        horizon = self.largest_owned_size(caller).await?;
+                    }
+                    if writer.is_none() && size > horizon {
+                        return Err(hold.over_quota(size).await);
+                    }
+                    hasher.update(&data);
+                    if let Some(writer) = writer.as_mut() {
+                        writer.write(&data);
                         // Bounded memory: at most two parts in flight.
                         writer.wait_for_capacity(2).await?;
                     }
-                    Some(UploadPart::Metadata(later)) => {
-                        metadata.merge(later);
-                        ended = true;
-                    }
-                    None => ended = true,
                 }
+                Ok(())
             }
-            Ok(())
-        }
-        .await;
-        if let Err(error) = streamed {
-            if let Err(abort) = writer.abort().await {
-                tracing::warn!(error = %abort, "aborting a failed upload");
-            }
-            return Err(error);
-        }
-        writer.finish().await?;
-        let sha256 = hex::encode(hasher.finalize());
-
-        if let Some(existing) =
-            store::assets::find_by_hash(&self.db, &caller.tenant_id, &caller.subject, &sha256)
-                .await?
-        {
-            self.discard(&key).await;
-            return Ok(Uploaded {
-                asset: existing,
-                deduplicated: true,
-            });
-        }
-
-        // Metadata sent after the file may carry title etc.; re-check the merged values.
-        let title = if metadata.title.is_empty() {
-            title
-        } else {
-            check_title(&metadata.title)?
-        };
-        let description = if metadata.description.is_empty() {
-            description
-        } else {
-            check_description(&metadata.description)?
-        };
-        let tags = if metadata.tags.is_empty() {
-            tags
-        } else {
-            check_tags(metadata.tags)?
-        };
-        let filename: String = metadata.filename.trim().chars().take(255).collect();
-        let title = if title.is_empty() {
-            if filename.is_empty() {
-                "Untitled".to_string()
-            } else {
-                filename.clone()
-            }
-        } else {
-            title
-        };
-
-        let flags = blocked_term_flags(
-            &self.settings.blocked_terms,
-            [title.as_str(), description.as_str()]
-                .into_iter()
-                .chain(tags.iter().map(String::as_str)),
-        );
-        let auto_approve = flags.is_empty()
-            && match self.flags.enabled(caller, flags::AUTO_APPROVE_ASSETS).await {
-                Ok(on) => on,
-                Err(error) => {
-                    tracing::warn!(%error, "tenant flags unavailable; the asset goes to review");
-                    false
+            .await;
+            if let Err(error) = streamed {
+                if let Some(writer) = writer
+                    && let Err(abort) = writer.abort().await
+                {
+                    tracing::warn!(error = %abort, "aborting a failed upload");
                 }
-            };
-
-        let now = chrono::Utc::now();
-        let digest = sha256.clone();
-        let asset = Asset {
-            id: asset_id,
-            tenant_id: caller.tenant_id.clone(),
-            owner_id: caller.subject.clone(),
-            title,
-            description,
-            tags: serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()),
-            filename,
-            content_type: sniffed.content_type.to_string(),
-            kind: sniffed.kind.as_str().to_string(),
-            size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
-            sha256,
-            original_key: key.to_string(),
-            display_key: None,
-            thumbnail_key: None,
-            width: None,
-            height: None,
-            status: status::PROCESSING.to_string(),
-            status_reason: String::new(),
-            moderation: if auto_approve {
-                moderation_state::APPROVED
-            } else {
-                moderation_state::PENDING
+                return Err(error);
             }
-            .to_string(),
-            flags: flags.join(" "),
-            created_at: now,
-            updated_at: now,
-        };
-        let txn = self.db.begin().await?;
-        let inserted = match store::assets::insert(&txn, asset).await {
-            Ok(inserted) => inserted,
-            Err(error) if store::is_unique_violation(&error) => {
-                // The same bytes raced in from another upload of this owner.
-                drop(txn);
-                self.discard(&key).await;
-                let existing = store::assets::find_by_hash(
+            let sha256 = hex::encode(hasher.finalize());
+            let Some(writer) = writer else {
+                // Over the storage left: only the owner's same bytes are accepted.
+                return match store::assets::find_by_hash(
                     &self.db,
                     &caller.tenant_id,
                     &caller.subject,
-                    &digest,
+                    &sha256,
                 )
-                .await?;
-                return existing
-                    .map(|asset| Uploaded {
-                        asset,
+                .await?
+                {
+                    Some(existing) => Ok(Uploaded {
+                        asset: existing,
                         deduplicated: true,
-                    })
-                    .ok_or_else(|| ContentError::Database(error));
+                    }),
+                    None => Err(hold.over_quota(size).await),
+                };
+            };
+            writer.finish().await?;
+            stored = true;
+
+            if let Some(existing) =
+                store::assets::find_by_hash(&self.db, &caller.tenant_id, &caller.subject, &sha256)
+                    .await?
+            {
+                return Ok(Uploaded {
+                    asset: existing,
+                    deduplicated: true,
+                });
             }
-            Err(error) => {
-                drop(txn);
-                self.discard(&key).await;
-                return Err(error.into());
+
+            // Metadata sent after the file may carry title etc.; re-check the merged values.
+            let title = if metadata.title.is_empty() {
+                title
+            } else {
+                check_title(&metadata.title)?
+            };
+            let description = if metadata.description.is_empty() {
+                description
+            } else {
+                check_description(&metadata.description)?
+            };
+            let tags = if metadata.tags.is_empty() {
+                tags
+            } else {
+                check_tags(std::mem::take(&mut metadata.tags))?
+            };
+            let filename: String = metadata.filename.trim().chars().take(255).collect();
+            let title = if title.is_empty() {
+                if filename.is_empty() {
+                    "Untitled".to_string()
+                } else {
+                    filename.clone()
+                }
+            } else {
+                title
+            };
+
+            // The actual size, held atomically in billing: parallel uploads that each
+            // fitted the cap cannot pass the limit together.
+            hold.reserve_storage(size).await?;
+
+            let flags = blocked_term_flags(
+                &self.settings.blocked_terms,
+                [title.as_str(), description.as_str()]
+                    .into_iter()
+                    .chain(tags.iter().map(String::as_str)),
+            );
+            let auto_approve = flags.is_empty()
+                && match self.flags.enabled(caller, flags::AUTO_APPROVE_ASSETS).await {
+                    Ok(on) => on,
+                    Err(error) => {
+                        tracing::warn!(%error, "tenant flags unavailable; the asset goes to review");
+                        false
+                    }
+                };
+
+            let now = chrono::Utc::now();
+            let digest = sha256.clone();
+            let asset = Asset {
+                id: asset_id.clone(),
+                tenant_id: caller.tenant_id.clone(),
+                owner_id: caller.subject.clone(),
+                title,
+                description,
+                tags: serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()),
+                filename,
+                content_type: sniffed.content_type.to_string(),
+                kind: sniffed.kind.as_str().to_string(),
+                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+                sha256,
+                original_key: key.to_string(),
+                display_key: None,
+                thumbnail_key: None,
+                width: None,
+                height: None,
+                status: status::PROCESSING.to_string(),
+                status_reason: String::new(),
+                moderation: if auto_approve {
+                    moderation_state::APPROVED
+                } else {
+                    moderation_state::PENDING
+                }
+                .to_string(),
+                flags: flags.join(" "),
+                created_at: now,
+                updated_at: now,
+            };
+            let txn = self.db.begin().await?;
+            let inserted = match store::assets::insert(&txn, asset).await {
+                Ok(inserted) => inserted,
+                Err(error) if store::is_unique_violation(&error) => {
+                    // The same bytes raced in from another upload of this owner.
+                    drop(txn);
+                    let existing = store::assets::find_by_hash(
+                        &self.db,
+                        &caller.tenant_id,
+                        &caller.subject,
+                        &digest,
+                    )
+                    .await?;
+                    return existing
+                        .map(|asset| Uploaded {
+                            asset,
+                            deduplicated: true,
+                        })
+                        .ok_or_else(|| ContentError::Database(error));
+                }
+                Err(error) => return Err(error.into()),
+            };
+            publish::asset_uploaded(&txn, &inserted).await?;
+            if auto_approve {
+                publish::asset_moderated(&txn, &inserted, "", true, "auto_approve_assets")
+                    .await?;
             }
-        };
-        publish::asset_uploaded(&txn, &inserted).await?;
-        if auto_approve {
-            publish::asset_moderated(&txn, &inserted, "", true, "auto_approve_assets").await?;
+            // Billed before the row is: a commit billing refuses rolls the row back;
+            // a row that then fails to commit gives the usage back (below).
+            hold.commit().await?;
+            txn.commit().await?;
+            Ok(Uploaded {
+                asset: inserted,
+                deduplicated: false,
+            })
         }
-        txn.commit().await?;
-        self.wake_relay();
-        metrics::counter!("marquee_content_uploads_total", "kind" => inserted.kind.clone())
-            .increment(1);
-        metrics::counter!("marquee_content_upload_bytes_total").increment(size);
-        Ok(Uploaded {
-            asset: inserted,
-            deduplicated: false,
-        })
+        .await;
+
+        match result {
+            Ok(uploaded) if !uploaded.deduplicated => {
+                self.wake_relay();
+                metrics::counter!("marquee_content_uploads_total", "kind" => uploaded.asset.kind.clone())
+                    .increment(1);
+                metrics::counter!("marquee_content_upload_bytes_total")
+                    .increment(u64::try_from(uploaded.asset.size_bytes).unwrap_or(0));
+                Ok(uploaded)
+            }
+            // A deduplicated or failed upload costs nothing and leaves no object.
+            other => {
+                hold.settle_failed().await;
+                if stored {
+                    self.discard(&key).await;
+                }
+                other
+            }
+        }
+    }
+
+    /// The size of the caller's largest asset (0 without any): no longer upload can be
+    /// one of their duplicates.
+    async fn largest_owned_size(&self, caller: &Principal) -> Result<u64> {
+        use crate::store::entities::asset;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let largest = asset::Entity::find()
+            .filter(asset::Column::TenantId.eq(caller.tenant_id.as_str()))
+            .filter(asset::Column::OwnerId.eq(caller.subject.as_str()))
+            .order_by_desc(asset::Column::SizeBytes)
+            .one(&self.db)
+            .await?;
+        Ok(largest.map_or(0, |a| u64::try_from(a.size_bytes).unwrap_or(0)))
     }
 
     /// Deletes an object we no longer need; failures only leave garbage behind.

@@ -21,6 +21,11 @@ pub async fn find(
         .await
 }
 
+/// Any tenant's asset: only for signed downloads, whose signature names the id.
+pub async fn find_any(db: &impl ConnectionTrait, id: &str) -> Result<Option<asset::Model>, DbErr> {
+    asset::Entity::find_by_id(id.to_string()).one(db).await
+}
+
 pub async fn find_by_hash(
     db: &impl ConnectionTrait,
     tenant_id: &str,

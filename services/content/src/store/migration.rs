@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         let mut all: Vec<Box<dyn MigrationTrait>> = vec![Box::new(M0001Assets)];
         all.extend(marquee_bus::migration::migrations());
         all.push(Box::new(super::migration_community::M0002Community));
+        all.push(Box::new(super::migration_media::M0003MediaMetadata));
         all
     }
 

@@ -7,6 +7,7 @@ pub mod entities;
 
 pub mod migration;
 mod migration_community;
+mod migration_media;
 pub mod moderation;
 
 use sea_orm::{DatabaseConnection, DbErr};

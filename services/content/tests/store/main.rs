@@ -4,6 +4,7 @@
 
 mod assets;
 mod community;
+mod quota;
 mod s3;
 
 use bytes::Bytes;

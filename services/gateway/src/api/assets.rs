@@ -4,7 +4,7 @@
 
 use super::{required, time};
 use crate::AppState;
-use crate::clients::for_caller;
+use crate::clients::{anonymous, for_caller};
 use crate::policy::Authenticated;
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::StatusCode;
@@ -261,6 +261,8 @@ async fn read_metadata_field(
         (status = 200, description = "You had uploaded these bytes before", body = UploadedBody),
         (status = 413, description = "The file is larger than the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart (`unsupported_media_type`) or a file type we do not accept (`unsupported_file_type`)", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "Over the plan's storage or asset limit (`quota_exceeded`, the detail names the limit)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Billing cannot be reached: nothing is stored (`unavailable`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/api/v1/assets")]
@@ -578,14 +580,16 @@ pub fn parse_range(value: Option<&str>) -> Option<pb::ByteRange> {
 
 /// Download an asset's bytes
 ///
-/// Supports a single HTTP `Range` (`206 Partial Content` with `Content-Range`); an
-/// unsatisfiable or multiple range is ignored and the whole file is sent.
+/// Supports a single HTTP `Range` (`206 Partial Content` with `Content-Range`); a
+/// range starting past the end is `416` with `Content-Range: bytes */<size>`; several
+/// ranges or a malformed one are ignored and the whole file is sent.
 #[utoipa::path(
     tag = "assets",
     params(("id" = String, Path, description = "Asset id"), ContentQuery),
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream"),
         (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 416, description = "The range starts past the end (`range_not_satisfiable`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/api/v1/assets/{id}/content")]
@@ -596,7 +600,27 @@ pub async fn download(
     query: web::Query<ContentQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let variant = match query.variant.as_deref() {
+    let variant = parse_variant(query.variant.as_deref())?;
+    let range = request_range(&request);
+    let stream = state
+        .content
+        .grpc()
+        .get_asset_content(for_caller(
+            caller.principal(),
+            pb::GetAssetContentRequest {
+                id: id.into_inner(),
+                variant: variant.into(),
+                range,
+                signed: None,
+            },
+        ))
+        .await?
+        .into_inner();
+    respond(stream).await
+}
+
+fn parse_variant(value: Option<&str>) -> Result<pb::ContentVariant, Error> {
+    Ok(match value {
         None | Some("published") => pb::ContentVariant::Unspecified,
         Some("thumbnail") => pb::ContentVariant::Thumbnail,
         Some("original") => pb::ContentVariant::Original,
@@ -606,26 +630,22 @@ pub async fn download(
                 "variant is one of published, thumbnail, original",
             ));
         }
-    };
-    let range = parse_range(
+    })
+}
+
+fn request_range(request: &HttpRequest) -> Option<pb::ByteRange> {
+    parse_range(
         request
             .headers()
             .get(header::RANGE)
             .and_then(|v| v.to_str().ok()),
-    );
-    let mut stream = state
-        .content
-        .grpc()
-        .get_asset_content(for_caller(
-            caller.principal(),
-            pb::GetAssetContentRequest {
-                id: id.into_inner(),
-                variant: variant.into(),
-                range,
-            },
-        ))
-        .await?
-        .into_inner();
+    )
+}
+
+/// Turns the content service's download stream into the HTTP response.
+async fn respond(
+    mut stream: tonic::Streaming<pb::AssetContentChunk>,
+) -> Result<HttpResponse, Error> {
     let header = match stream.message().await? {
         Some(pb::AssetContentChunk {
             part: Some(pb::asset_content_chunk::Part::Header(header)),
@@ -683,6 +703,125 @@ pub async fn download(
         }
     });
     Ok(response.streaming(body))
+}
+
+/// What a signed URL should grant.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignedUrlRequest {
+    /// `published` (default), `thumbnail` or `original` (owner and moderators).
+    pub variant: Option<String>,
+    /// Seconds the URL stays valid: default 900, capped at 3600.
+    pub expires_in: Option<u32>,
+}
+
+/// A short-lived download URL that needs no token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedUrlBody {
+    /// Path and query, relative to the API's base URL (this gateway).
+    #[schema(
+        example = "/api/v1/assets/0190…/content/signed?variant=published&expires=1767225600&signature=9f…"
+    )]
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Make a signed download URL
+///
+/// For an asset (and variant) you may download; whoever holds the URL can download
+/// it without a token until `expires_at`.
+#[utoipa::path(
+    tag = "assets",
+    params(("id" = String, Path, description = "Asset id")),
+    request_body = SignedUrlRequest,
+    responses(
+        (status = 200, description = "The URL", body = SignedUrlBody),
+        (status = 400, description = "`invalid_variant`, `invalid_expires_in`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/assets/{id}/signed-url")]
+pub async fn create_signed_url(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+    body: web::Json<SignedUrlRequest>,
+) -> Result<HttpResponse, Error> {
+    let variant = parse_variant(body.variant.as_deref())?;
+    let expires_in = match body.expires_in {
+        None => 0,
+        Some(0) => {
+            return Err(Error::invalid(
+                "invalid_expires_in",
+                "expires_in is at least 1 second",
+            ));
+        }
+        Some(seconds) => seconds,
+    };
+    let signed = state
+        .content
+        .grpc()
+        .create_signed_url(for_caller(
+            caller.principal(),
+            pb::CreateSignedUrlRequest {
+                id: id.into_inner(),
+                variant: variant.into(),
+                expires_in_secs: expires_in,
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(SignedUrlBody {
+        url: signed.path,
+        expires_at: time(signed.expires_at),
+    }))
+}
+
+/// The query of a signed download URL.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SignedContentQuery {
+    pub variant: Option<String>,
+    /// Unix seconds.
+    pub expires: i64,
+    /// Hex HMAC-SHA256.
+    pub signature: String,
+}
+
+/// Download through a signed URL
+///
+/// No token: the content service checks the signature (over asset id, variant and
+/// expiry) and the expiry. Range works as on `/content`.
+#[utoipa::path(
+    tag = "assets",
+    params(("id" = String, Path, description = "Asset id"), SignedContentQuery),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 403, description = "`invalid_signature` or `url_expired`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/assets/{id}/content/signed")]
+pub async fn download_signed(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<SignedContentQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let variant = parse_variant(query.variant.as_deref())?;
+    let stream = state
+        .content
+        .grpc()
+        .get_asset_content(anonymous(pb::GetAssetContentRequest {
+            id: id.into_inner(),
+            variant: variant.into(),
+            range: request_range(&request),
+            signed: Some(pb::SignedAccess {
+                expires: query.expires,
+                signature: query.signature.clone(),
+            }),
+        }))
+        .await?
+        .into_inner();
+    respond(stream).await
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(assets::delete_asset)
         .service(assets::retry_processing)
         .service(assets::download)
+        .service(assets::download_signed)
+        .service(assets::create_signed_url)
         .service(moderation::queue)
         .service(moderation::approve)
         .service(moderation::reject)

@@ -479,3 +479,263 @@ async fn bad_uploads_are_clear_problems() {
     assert_eq!(flagged["asset"]["flags"], json!(["blocked_term:scam"]));
     fleet.stop().await;
 }
+
+/// The same flow on the production backends: auth and content on PostgreSQL, events
+/// through RabbitMQ (an exchange of this test's own, deleted afterwards).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_flow_on_postgres_and_rabbitmq() {
+    let fleet = spawn_fleet(Options {
+        postgres: true,
+        amqp: true,
+        ..Default::default()
+    })
+    .await;
+    let creator = token_of(&fleet, "creator@amqp.test").await;
+    let viewer = token_of(&fleet, "viewer@amqp.test").await;
+    let moderator = fleet.admin_token().await;
+    let picture = png(640, 320, 11);
+
+    let response = upload(
+        &fleet,
+        &creator,
+        &[("title", "Harbour")],
+        ("harbour.png", &picture),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.unwrap();
+    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+
+    // asset.uploaded went through RabbitMQ to the processing worker.
+    let asset = processed(&fleet, &creator, &id).await;
+    assert_eq!(asset["status"], "pending_review", "{asset}");
+    assert_eq!(
+        (asset["width"].clone(), asset["height"].clone()),
+        (json!(640), json!(320))
+    );
+    assert_eq!(asset["has_thumbnail"], true);
+    let hidden = fleet
+        .get_with(&format!("/api/v1/assets/{id}"), &viewer)
+        .await;
+    assert_problem(hidden, StatusCode::NOT_FOUND, "not_found").await;
+
+    let approved = post_json(
+        &fleet,
+        &format!("/api/v1/moderation/assets/{id}/approve"),
+        &moderator,
+        json!({}),
+    )
+    .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+
+    let (status, seen) = get_json(&fleet, &format!("/api/v1/assets/{id}"), &viewer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seen["status"], "ready");
+    let thumbnail = fleet
+        .get_with(
+            &format!("/api/v1/assets/{id}/content?variant=thumbnail"),
+            &viewer,
+        )
+        .await;
+    assert_eq!(thumbnail.status(), StatusCode::OK);
+    let thumbnail = image::load_from_memory(&thumbnail.bytes().await.unwrap()).unwrap();
+    assert_eq!((thumbnail.width(), thumbnail.height()), (320, 160));
+    fleet.stop().await;
+}
+
+/// Signs like the content service does, with the key the fleet was given.
+fn sign(key: &str, id: &str, variant: &str, expires: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(format!("marquee-signed-download/v1\n{id}\n{variant}\n{expires}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_urls_and_unsatisfiable_ranges() {
+    const KEY: &str = "e2e signing key";
+    let fleet = spawn_fleet(Options {
+        content: Box::new(|content| {
+            content.signing_key = Some(marquee_platform::SecretString::from(KEY));
+        }),
+        ..Default::default()
+    })
+    .await;
+    let creator = token_of(&fleet, "creator@signed.test").await;
+    let viewer = token_of(&fleet, "viewer@signed.test").await;
+    let moderator = fleet.admin_token().await;
+    let picture = png(64, 32, 5);
+    let response = upload(&fleet, &creator, &[], ("signed.png", &picture)).await;
+    let uploaded: Value = response.json().await.unwrap();
+    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    processed(&fleet, &creator, &id).await;
+    let approved = post_json(
+        &fleet,
+        &format!("/api/v1/moderation/assets/{id}/approve"),
+        &moderator,
+        json!({}),
+    )
+    .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let published = fleet
+        .get_with(&format!("/api/v1/assets/{id}/content"), &viewer)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+
+    // A range past the end: 416 with the size.
+    let past = fleet
+        .http
+        .get(fleet.at(&format!("/api/v1/assets/{id}/content")))
+        .bearer_auth(&viewer)
+        .header("range", format!("bytes={}-", published.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        past.headers()["content-range"],
+        format!("bytes */{}", published.len()).as_str()
+    );
+    assert_problem(
+        past,
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "range_not_satisfiable",
+    )
+    .await;
+
+    // Minting: anyone who may download; the original only for its owner.
+    let path = format!("/api/v1/assets/{id}/signed-url");
+    let minted = post_json(&fleet, &path, &viewer, json!({"expires_in": 120})).await;
+    assert_eq!(minted.status(), StatusCode::OK);
+    let minted: Value = minted.json().await.unwrap();
+    let url = minted["url"].as_str().unwrap().to_string();
+    let expires_at = chrono::DateTime::parse_from_rfc3339(minted["expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    let now = chrono::Utc::now().timestamp();
+    assert!((now + 110..=now + 130).contains(&expires_at), "{minted}");
+    let capped: Value = post_json(&fleet, &path, &viewer, json!({"expires_in": 999_999}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let capped_at = chrono::DateTime::parse_from_rfc3339(capped["expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert!(
+        capped_at <= chrono::Utc::now().timestamp() + 3600,
+        "{capped}"
+    );
+    let original = post_json(&fleet, &path, &viewer, json!({"variant": "original"})).await;
+    assert_problem(original, StatusCode::FORBIDDEN, "forbidden").await;
+    let zero = post_json(&fleet, &path, &viewer, json!({"expires_in": 0})).await;
+    assert_problem(zero, StatusCode::BAD_REQUEST, "invalid_expires_in").await;
+    let anonymous = fleet.post(&path, json!({})).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    // The URL works without a token, Range included.
+    let whole = fleet.http.get(fleet.at(&url)).send().await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.bytes().await.unwrap(), published);
+    let ranged = fleet
+        .http
+        .get(fleet.at(&url))
+        .header("range", "bytes=-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        ranged.bytes().await.unwrap(),
+        published[published.len() - 4..]
+    );
+    let owner_original: Value = post_json(&fleet, &path, &creator, json!({"variant": "original"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let original = fleet
+        .http
+        .get(fleet.at(owner_original["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(original.bytes().await.unwrap(), picture);
+
+    // Tampered: another variant, a later expiry, a changed signature.
+    let signature = url.rsplit_once("signature=").unwrap().1.to_string();
+    let base = format!("/api/v1/assets/{id}/content/signed");
+    for tampered in [
+        url.replace("variant=published", "variant=original"),
+        url.replace(
+            &format!("expires={expires_at}"),
+            &format!("expires={}", expires_at + 3600),
+        ),
+        format!(
+            "{base}?expires={expires_at}&signature={}0",
+            &signature[..signature.len() - 1]
+        ),
+        format!("{base}?expires={expires_at}&signature=not-hex"),
+    ] {
+        let response = fleet.http.get(fleet.at(&tampered)).send().await.unwrap();
+        assert_problem(response, StatusCode::FORBIDDEN, "invalid_signature").await;
+    }
+    let missing = fleet.http.get(fleet.at(&base)).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+
+    // Expired: correctly signed, but the expiry has passed.
+    let past = chrono::Utc::now().timestamp() - 1;
+    let expired = format!(
+        "{base}?variant=published&expires={past}&signature={}",
+        sign(KEY, &id, "published", past)
+    );
+    let response = fleet.http.get(fleet.at(&expired)).send().await.unwrap();
+    assert_problem(response, StatusCode::FORBIDDEN, "url_expired").await;
+    // And the format the test signs with is the service's: a future expiry works.
+    let future = chrono::Utc::now().timestamp() + 60;
+    let forged_ok = format!(
+        "{base}?variant=thumbnail&expires={future}&signature={}",
+        sign(KEY, &id, "thumbnail", future)
+    );
+    let response = fleet.http.get(fleet.at(&forged_ok)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // Another tenant cannot mint one (its asset is a 404 there).
+    let admin = moderator;
+    let tenant: Value = post_json(
+        &fleet,
+        "/api/v1/admin/tenants",
+        &admin,
+        json!({"name": "Other", "slug": "other-signed"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let member: Value = fleet
+        .post(
+            "/api/v1/auth/register",
+            json!({"email": "m@other.test", "password": PASSWORD, "display_name": "M", "tenant_id": tenant["id"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let outsider = member["access_token"].as_str().unwrap();
+    let foreign = post_json(&fleet, &path, outsider, json!({})).await;
+    assert_problem(foreign, StatusCode::NOT_FOUND, "not_found").await;
+
+    // A deleted asset's URL is a 404.
+    let deleted = fleet
+        .http
+        .delete(fleet.at(&format!("/api/v1/assets/{id}")))
+        .bearer_auth(&creator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = fleet.http.get(fleet.at(&url)).send().await.unwrap();
+    assert_problem(gone, StatusCode::NOT_FOUND, "not_found").await;
+    fleet.stop().await;
+}

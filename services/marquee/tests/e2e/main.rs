@@ -2,6 +2,7 @@
 //! between them) and drive the REST API like a client would.
 
 mod admin;
+mod amqp;
 mod auth_flow;
 mod billing;
 mod community;
@@ -9,6 +10,7 @@ mod content;
 mod keys;
 mod partner;
 mod problems;
+mod quota;
 mod rate_limit;
 mod tokens;
 
@@ -32,22 +34,30 @@ pub struct TestFleet {
     fleet: Fleet,
     _dir: tempfile::TempDir,
     _database: Option<marquee_testkit::TestDatabase>,
+    _content_database: Option<marquee_testkit::TestDatabase>,
+    _topology: Option<amqp::Topology>,
 }
 
 pub struct Options {
+    /// Auth and content on PostgreSQL (a database each, dropped afterwards).
     pub postgres: bool,
+    /// Content's (and billing's) bus on RabbitMQ, with an exchange of this fleet's own.
+    pub amqp: bool,
     pub gateway: Box<dyn FnOnce(&mut GatewaySettings) + Send>,
     pub auth: Box<dyn FnOnce(&mut AuthSettings) + Send>,
     pub content: Box<dyn FnOnce(&mut ContentSettings) + Send>,
+    pub billing: Box<dyn FnOnce(&mut marquee_billing::BillingSettings) + Send>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             postgres: false,
+            amqp: false,
             gateway: Box::new(|_| {}),
             auth: Box::new(|_| {}),
             content: Box::new(|_| {}),
+            billing: Box::new(|_| {}),
         }
     }
 }
@@ -86,14 +96,33 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
     // The in-process bus is shared per process and exchange: one exchange per fleet.
     content.bus.exchange = format!("marquee.e2e.{}", uuid::Uuid::new_v4().simple());
     content.bus.outbox.poll_interval_ms = 50;
+    let content_database = if options.postgres {
+        let database = marquee_testkit::TestDatabase::create("e2e_content")
+            .await
+            .unwrap();
+        content.database_url = Some(SecretString::from(database.url.clone()));
+        Some(database)
+    } else {
+        None
+    };
+    if options.amqp {
+        content.bus.amqp_url = Some(SecretString::from(amqp::amqp_url()));
+    }
     (options.content)(&mut content);
+    let topology = options.amqp.then(|| {
+        amqp::Topology::new(
+            content.bus.clone(),
+            vec![marquee_content::events::processing_worker::CONSUMER],
+        )
+    });
     let auth_settings = auth.clone();
-    let billing = marquee_billing::BillingSettings {
+    let mut billing = marquee_billing::BillingSettings {
         data_dir: dir.path().to_path_buf(),
         // The same in-process exchange as content: one bus per fleet.
         bus: content.bus.clone(),
         ..Default::default()
     };
+    (options.billing)(&mut billing);
     let settings = FleetSettings {
         auth,
         gateway,
@@ -109,6 +138,8 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         fleet,
         _dir: dir,
         _database: database,
+        _content_database: content_database,
+        _topology: topology,
     }
 }
 

@@ -25,6 +25,12 @@ pub struct Model {
     pub thumbnail_key: Option<String>,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    /// Milliseconds, for processed MP4/QuickTime/M4A files (migration 0003).
+    pub duration_ms: Option<i64>,
+    /// Pages, for processed PDFs.
+    pub page_count: Option<i32>,
+    /// The first ~2,000 characters of a processed document's text.
+    pub text_excerpt: Option<String>,
     /// processing | pending_review | ready | rejected | failed
     pub status: String,
     pub status_reason: String,
