@@ -3,6 +3,11 @@
 //! PostgreSQL tests get a database of their own, created fresh and dropped afterwards,
 //! on the server named by `MARQUEE_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`). `make test` makes sure it runs.
+//!
+//! [`stripe`] is a local server speaking Stripe's wire format, for the real async-stripe
+//! client in billing's tests and the end-to-end tests.
+
+pub mod stripe;
 
 use sea_orm::{ConnectionTrait, Database};
 

@@ -1,8 +1,7 @@
 //! Billing against real databases: every scenario runs on SQLite and on PostgreSQL (a
 //! fresh database per test). The Stripe scenarios drive the real async-stripe client
-//! against a local server speaking Stripe's wire format (`fake_stripe`).
+//! against a local server speaking Stripe's wire format (`marquee_testkit::stripe`).
 
-mod fake_stripe;
 mod quotas;
 mod stripe_flows;
 

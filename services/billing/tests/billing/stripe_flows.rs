@@ -1,10 +1,10 @@
-//! The Stripe provider end to end against the fake Stripe server (`fake_stripe`), through
+//! The Stripe provider end to end against the fake Stripe server
+//! (`marquee_testkit::stripe`, imported as `fake_stripe`), through
 //! the real async-stripe client: checkout → signed webhook → subscription; duplicated,
 //! replayed and out-of-order webhooks; bad signatures; dunning (past_due grace, then
 //! downgrade); meter events; Stripe's error bodies. Webhook processing is driven by
 //! calling the worker's pass directly, so nothing waits on time.
 
-use super::fake_stripe::{self, FakeStripe, SECRET_KEY, WEBHOOK_SECRET, sign};
 use super::{Backend, start};
 use marquee_billing::domain::subscriptions::CheckoutInput;
 use marquee_billing::domain::webhooks::MAX_ATTEMPTS;
@@ -13,6 +13,7 @@ use marquee_billing::store::entities::{subscription, webhook_event};
 use marquee_billing::{Billing, BillingSettings, store};
 use marquee_platform::SecretString;
 use marquee_proto::events::v1::SubscriptionChanged;
+use marquee_testkit::stripe::{self as fake_stripe, FakeStripe, SECRET_KEY, WEBHOOK_SECRET, sign};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 

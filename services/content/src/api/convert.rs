@@ -56,6 +56,9 @@ pub fn asset(asset: Asset) -> pb::Asset {
             .unwrap_or(0),
         has_thumbnail: asset.thumbnail_key.is_some(),
         updated_at: Some(timestamp(asset.updated_at)),
+        duration_ms: asset.duration_ms.and_then(|ms| u64::try_from(ms).ok()),
+        page_count: asset.page_count.and_then(|n| u32::try_from(n).ok()),
+        text_excerpt: asset.text_excerpt,
     }
 }
 

@@ -7,8 +7,8 @@
 //! has no second effect.
 
 use super::processing::{
-    DocumentMetadata, ProcessingFailure, box_header, is_mp4_family, mp4_duration_ms,
-    process_image, process_pdf, process_text,
+    DocumentMetadata, ProcessingFailure, box_header, is_mp4_family, mp4_duration_ms, process_image,
+    process_pdf, process_text,
 };
 use super::{Content, moderation_state, status};
 use crate::error::{ContentError, Result};
@@ -249,7 +249,7 @@ impl Content {
             height: i32::try_from(processed.height).ok(),
             display_key,
             thumbnail_key: Some(thumbnail_key),
-            failure: None,
+            ..Default::default()
         })
     }
 }

@@ -110,7 +110,14 @@ pub fn process_pdf(bytes: &[u8]) -> Result<DocumentMetadata, ProcessingFailure> 
         .map_err(|error| ProcessingFailure(format!("unreadable PDF: {error}")))?;
     let pages = document.get_pages();
     if pages.is_empty() {
-        return Err(ProcessingFailure("unreadable PDF: no pages".into()));
+        // lopdf opens documents encrypted with an empty user password itself; with any
+        // other password it loads nothing.
+        let reason = if document.trailer.get(b"Encrypt").is_ok() {
+            "unreadable PDF: it is protected by a password"
+        } else {
+            "unreadable PDF: no pages"
+        };
+        return Err(ProcessingFailure(reason.into()));
     }
     let mut text = String::new();
     for number in pages.keys() {
@@ -272,7 +279,8 @@ mod tests {
         let font_id = doc.add_object(dictionary! {
             "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Courier",
         });
-        let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+        let resources_id =
+            doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
         let mut kids = Vec::new();
         for number in 1..=pages {
             let content = Content {
@@ -327,6 +335,39 @@ mod tests {
         );
     }
 
+    fn encrypted(user_password: &str) -> Vec<u8> {
+        use lopdf::{Document, EncryptionState, EncryptionVersion, Permissions};
+        let mut doc = Document::load_mem(&pdf(2, "secret plans")).unwrap();
+        let id = lopdf::Object::string_literal(b"0123456789abcdef".to_vec());
+        doc.trailer.set("ID", vec![id.clone(), id]);
+        let state = EncryptionState::try_from(EncryptionVersion::V2 {
+            document: &doc,
+            owner_password: "owner",
+            user_password,
+            key_length: 128,
+            permissions: Permissions::PRINTABLE,
+        })
+        .unwrap();
+        doc.encrypt(&state).unwrap();
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn encrypted_pdfs() {
+        // An owner password only (empty user password): read like any other.
+        let metadata = process_pdf(&encrypted("")).unwrap();
+        assert_eq!(metadata.page_count, Some(2));
+        assert!(
+            metadata.text_excerpt.unwrap().contains("secret plans"),
+            "decrypted text"
+        );
+        // A user password we do not have: failed, saying why.
+        let failure = process_pdf(&encrypted("user-secret")).unwrap_err();
+        assert!(failure.0.contains("password"), "{failure}");
+    }
+
     #[test]
     fn bad_pdfs_fail_with_a_reason() {
         let mut truncated = pdf(2, "cut");
@@ -351,7 +392,10 @@ mod tests {
     }
 
     fn mp4_box(name: &[u8; 4], payload: &[u8]) -> Vec<u8> {
-        let mut out = u32::try_from(payload.len() + 8).unwrap().to_be_bytes().to_vec();
+        let mut out = u32::try_from(payload.len() + 8)
+            .unwrap()
+            .to_be_bytes()
+            .to_vec();
         out.extend_from_slice(name);
         out.extend_from_slice(payload);
         out

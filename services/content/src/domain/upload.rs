@@ -322,6 +322,9 @@ impl Content {
                 thumbnail_key: None,
                 width: None,
                 height: None,
+                duration_ms: None,
+                page_count: None,
+                text_excerpt: None,
                 status: status::PROCESSING.to_string(),
                 status_reason: String::new(),
                 moderation: if auto_approve {

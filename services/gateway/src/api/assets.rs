@@ -48,6 +48,17 @@ pub struct AssetBody {
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// Milliseconds, for processed MP4, QuickTime and M4A files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 12_345)]
+    pub duration_ms: Option<u64>,
+    /// Pages, for processed PDFs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
+    pub page_count: Option<u32>,
+    /// The first ~2,000 characters of the text of a processed PDF or text file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_excerpt: Option<String>,
     /// `GET /api/v1/assets/{id}/content?variant=thumbnail` serves it.
     pub has_thumbnail: bool,
     /// Automatic moderation flags, e.g. `blocked_term:scam`.
@@ -101,6 +112,9 @@ impl From<pb::Asset> for AssetBody {
             status_reason: asset.status_reason,
             width: (asset.width > 0).then_some(asset.width),
             height: (asset.height > 0).then_some(asset.height),
+            duration_ms: asset.duration_ms,
+            page_count: asset.page_count,
+            text_excerpt: asset.text_excerpt,
             has_thumbnail: asset.has_thumbnail,
             flags: asset.flags,
             created_at: time(asset.created_at),

@@ -320,6 +320,8 @@ async fn tenant_flag_auto_approves_and_other_tenants_see_nothing() {
     assert_eq!(uploaded["asset"]["kind"], "document");
     let asset = processed(&fleet, &member, &id).await;
     assert_eq!(asset["status"], "ready", "auto-approved: {asset}");
+    assert_eq!(asset["text_excerpt"], "plain notes", "{asset}");
+    assert!(asset.get("page_count").is_none(), "{asset}");
 
     // The default tenant's users, even moderators, never see it.
     let outsider = token_of(&fleet, "outsider@content.test").await;
@@ -738,4 +740,145 @@ async fn signed_urls_and_unsatisfiable_ranges() {
     let gone = fleet.http.get(fleet.at(&url)).send().await.unwrap();
     assert_problem(gone, StatusCode::NOT_FOUND, "not_found").await;
     fleet.stop().await;
+}
+
+/// A minimal PDF with one page per text, each drawing its text; the cross-reference
+/// table carries the real offsets.
+fn pdf(texts: &[&str]) -> Vec<u8> {
+    let pages = texts.len();
+    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} /MediaBox [0 0 595 842] >>",
+            kids.join(" ")
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".to_string(),
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        objects.push(format!(
+            "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+            5 + 2 * i
+        ));
+        let content = format!("BT /F1 12 Tf 72 700 Td ({text}) Tj ET");
+        objects.push(format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ));
+    }
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+fn mp4_box(name: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut out = u32::try_from(payload.len() + 8)
+        .unwrap()
+        .to_be_bytes()
+        .to_vec();
+    out.extend_from_slice(name);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// `ftyp`, a media-data box of `mdat_len` bytes, then `moov` (with only `mvhd`) at the
+/// end, as many encoders write it: the duration is found past the media data.
+fn mp4(timescale: u32, duration: u32, mdat_len: usize) -> Vec<u8> {
+    let mut ftyp = b"isom".to_vec();
+    ftyp.extend_from_slice(&512u32.to_be_bytes());
+    ftyp.extend_from_slice(b"isomiso2mp41");
+    let mut mvhd = vec![0u8; 12]; // version 0, flags, creation and modification times
+    mvhd.extend_from_slice(&timescale.to_be_bytes());
+    mvhd.extend_from_slice(&duration.to_be_bytes());
+    mvhd.extend_from_slice(&0x0001_0000u32.to_be_bytes()); // rate 1.0
+    mvhd.extend_from_slice(&0x0100u16.to_be_bytes()); // volume 1.0
+    mvhd.extend_from_slice(&[0; 10]);
+    for value in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
+        mvhd.extend_from_slice(&value.to_be_bytes());
+    }
+    mvhd.extend_from_slice(&[0; 24]);
+    mvhd.extend_from_slice(&2u32.to_be_bytes());
+    let mut out = mp4_box(b"ftyp", &ftyp);
+    out.extend(mp4_box(b"mdat", &vec![7u8; mdat_len]));
+    out.extend(mp4_box(b"moov", &mp4_box(b"mvhd", &mvhd)));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mp4_gets_its_duration() {
+    let fleet = spawn_fleet(Options::default()).await;
+    let creator = token_of(&fleet, "filmmaker@content.test").await;
+    let video = mp4(600, 45_300, 300_000);
+    let response = upload(&fleet, &creator, &[], ("clip.mp4", &video)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.unwrap();
+    assert_eq!(uploaded["asset"]["content_type"], "video/mp4");
+    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let asset = processed(&fleet, &creator, &id).await;
+    assert_eq!(asset["status"], "pending_review", "{asset}");
+    assert_eq!(asset["duration_ms"], 75_500, "{asset}");
+    assert!(asset.get("page_count").is_none(), "{asset}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdf_gets_page_count_and_text_excerpt() {
+    let fleet = spawn_fleet(Options::default()).await;
+    let creator = token_of(&fleet, "writer@content.test").await;
+    let document = pdf(&["Quarterly report", "Second page"]);
+
+    let response = upload(
+        &fleet,
+        &creator,
+        &[("title", "Report")],
+        ("report.pdf", &document),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.unwrap();
+    assert_eq!(uploaded["asset"]["content_type"], "application/pdf");
+    assert_eq!(uploaded["asset"]["kind"], "document");
+    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+
+    let asset = processed(&fleet, &creator, &id).await;
+    assert_eq!(asset["status"], "pending_review", "{asset}");
+    assert_eq!(asset["page_count"], 2, "{asset}");
+    let excerpt = asset["text_excerpt"].as_str().unwrap();
+    assert!(excerpt.contains("Quarterly report"), "{excerpt}");
+    assert!(excerpt.contains("Second page"), "{excerpt}");
+    assert!(asset.get("duration_ms").is_none(), "{asset}");
+    assert!(asset.get("width").is_none(), "{asset}");
+
+    // A PDF lopdf cannot read fails with a reason the owner reads.
+    let broken = b"%PDF-1.7\nthis is not really a PDF\n".to_vec();
+    let response = upload(&fleet, &creator, &[], ("broken.pdf", &broken)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.unwrap();
+    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let asset = processed(&fleet, &creator, &id).await;
+    assert_eq!(asset["status"], "failed", "{asset}");
+    assert!(
+        asset["status_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("unreadable PDF"),
+        "{asset}"
+    );
 }

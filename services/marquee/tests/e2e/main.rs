@@ -12,6 +12,7 @@ mod partner;
 mod problems;
 mod quota;
 mod rate_limit;
+mod stripe;
 mod tokens;
 
 use marquee::{Fleet, FleetSettings};

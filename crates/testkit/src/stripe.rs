@@ -5,6 +5,9 @@
 //! response for the same key and parameters; `idempotency_error` for other parameters).
 //! Tests change the account's state with the methods below and build signed webhook
 //! events from it, as Stripe's dashboard or a customer would.
+//!
+//! Used by billing's integration tests (`services/billing/tests/billing/stripe_flows.rs`)
+//! and the end-to-end tests through the gateway (`services/marquee/tests/e2e/stripe.rs`).
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use hmac::{Hmac, Mac};
