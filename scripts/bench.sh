@@ -56,6 +56,9 @@ RPS=$(echo "$RESULT" | awk '/Requests\/sec/ {print $2}')
 P50=$(echo "$RESULT" | awk '$1=="50%" {print $2}')
 P99=$(echo "$RESULT" | awk '$1=="99%" {print $2}')
 NON2XX=$(echo "$RESULT" | awk '/Non-2xx/ {print $NF}')
+# Other benchmarks (e.g. scripts/bench-upload.sh) keep their sections after ours.
+REST=""
+if [ -f "$OUT" ]; then REST=$(awk '/^## / {n++} n>=2' "$OUT"); fi
 CPU=$(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')
 
 cat >"$OUT" <<MD
@@ -88,4 +91,5 @@ Raw wrk output:
 $RESULT
 \`\`\`
 MD
+if [ -n "$REST" ]; then printf '\n%s\n' "$REST" >>"$OUT"; fi
 echo "wrote $OUT"
