@@ -158,6 +158,16 @@ impl TestFleet {
             .unwrap()
     }
 
+    pub async fn post_with(&self, path: &str, token: &str, body: Value) -> Response {
+        self.http
+            .post(self.at(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get_with(&self, path: &str, token: &str) -> Response {
         self.http
             .get(self.at(path))

@@ -11,13 +11,8 @@ async fn client_credentials_and_scopes() {
     let admin = fleet.admin_token().await;
 
     let created = fleet
-        .http
-        .post(fleet.at("/api/v1/admin/oauth-clients"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "Acme sync", "scopes": ["assets:read"], "environment": "live", "rate_tier": "standard"}))
-        .send()
-        .await
-        .unwrap();
+        .post_with("/api/v1/admin/oauth-clients", &admin, json!({"name": "Acme sync", "scopes": ["assets:read"], "environment": "live", "rate_tier": "standard"}))
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let created: Value = created.json().await.unwrap();
     let client_id = created["client"]["id"].as_str().unwrap().to_string();
@@ -49,13 +44,8 @@ async fn client_credentials_and_scopes() {
 
     // A client granted tenant:read, authenticating with form fields this time.
     let reader: Value = fleet
-        .http
-        .post(fleet.at("/api/v1/admin/oauth-clients"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "Flags reader", "scopes": ["tenant:read"], "environment": "live", "rate_tier": "basic"}))
-        .send()
+        .post_with("/api/v1/admin/oauth-clients", &admin, json!({"name": "Flags reader", "scopes": ["tenant:read"], "environment": "live", "rate_tier": "basic"}))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -178,13 +168,8 @@ async fn sandbox_client_acts_in_the_sandbox_tenant() {
     let fleet = spawn_fleet(Options::default()).await;
     let admin = fleet.admin_token().await;
     let created: Value = fleet
-        .http
-        .post(fleet.at("/api/v1/admin/oauth-clients"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "Sandbox app", "scopes": ["tenant:read"], "environment": "sandbox", "rate_tier": "basic"}))
-        .send()
+        .post_with("/api/v1/admin/oauth-clients", &admin, json!({"name": "Sandbox app", "scopes": ["tenant:read"], "environment": "sandbox", "rate_tier": "basic"}))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
