@@ -3,12 +3,49 @@
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::Path;
 use std::time::Duration;
 
 /// The SQLite URL of `file` under `data_dir`, created on first connect.
 pub fn sqlite_url(data_dir: &Path, file: &str) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join(file).display())
+}
+
+/// The database a service uses: the configured URL when there is one, else its SQLite
+/// `file` under `data_dir`.
+pub fn database_url(configured: Option<&SecretString>, data_dir: &Path, file: &str) -> SecretString {
+    match configured {
+        Some(url) if !url.expose_secret().is_empty() => url.clone(),
+        _ => SecretString::from(sqlite_url(data_dir, file)),
+    }
+}
+
+/// Connects to `url` — creating `data_dir` first when it is a SQLite file — and applies
+/// the migrator's pending migrations. Every service opens its database this way.
+pub async fn open<M: MigratorTrait>(
+    url: &SecretString,
+    data_dir: &Path,
+) -> anyhow::Result<DatabaseConnection> {
+    let url = url.expose_secret();
+    if url.starts_with("sqlite") {
+        std::fs::create_dir_all(data_dir)?;
+    }
+    let db = connect(url).await?;
+    M::up(&db, None).await?;
+    Ok(db)
+}
+
+/// The readiness probe of a service's database (for `Service::watch`).
+pub fn probe(
+    db: DatabaseConnection,
+) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + 'static
+{
+    move || {
+        let db = db.clone();
+        Box::pin(async move { db.ping().await.map_err(|error| error.to_string()) })
+    }
 }
 
 /// Connects to `url` (`postgres://…` or `sqlite://…`).

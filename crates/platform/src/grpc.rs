@@ -2,6 +2,7 @@
 //! trace, a client interceptor that sends the current trace context, and serving until
 //! shutdown.
 
+use crate::principal::Principal;
 use crate::shutdown::CancellationToken;
 use opentelemetry::propagation::{Extractor, Injector};
 use std::time::Duration;
@@ -21,6 +22,11 @@ pub fn server()
         .tcp_keepalive(Some(Duration::from_secs(60)))
         .layer(MetricsLayer)
 }
+
+/// The router [`server`] builds, as services mount theirs on it.
+pub type GrpcRouter = tonic::transport::server::Router<
+    tower::layer::util::Stack<MetricsLayer, tower::layer::util::Identity>,
+>;
 
 /// Counts calls and their latency per method and gRPC status code.
 #[derive(Clone, Copy, Debug, Default)]
@@ -120,14 +126,51 @@ where
         .await
 }
 
-/// A lazily connecting channel to `url` (e.g. `http://127.0.0.1:50051`) with deadlines.
+/// The deadline of a unary call between services unless the call sets its own.
+pub const UNARY_DEADLINE: Duration = Duration::from_secs(15);
+
+/// A lazily connecting channel to `url` (e.g. `http://127.0.0.1:50051`) whose calls all
+/// get [`UNARY_DEADLINE`] (a request's own `grpc-timeout`, if shorter, wins).
 pub fn channel(url: &str) -> Result<Channel, tonic::transport::Error> {
+    Ok(endpoint(url)?.timeout(UNARY_DEADLINE).connect_lazy())
+}
+
+/// A lazily connecting channel with no overall deadline, for services whose streams last
+/// as long as their bytes keep coming. Its unary calls must set one: build them with
+/// [`for_caller`] / [`anonymous`], which do.
+pub fn streaming_channel(url: &str) -> Result<Channel, tonic::transport::Error> {
+    Ok(endpoint(url)?.connect_lazy())
+}
+
+fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
     Ok(Endpoint::from_shared(url.to_string())?
         .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(15))
         .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .connect_lazy())
+        .http2_keep_alive_interval(Duration::from_secs(30)))
+}
+
+/// A unary request made on behalf of a verified caller: their identity in metadata and
+/// the [`UNARY_DEADLINE`].
+pub fn for_caller<T>(caller: &Principal, message: T) -> tonic::Request<T> {
+    let mut request = anonymous(message);
+    caller.write_to(request.metadata_mut());
+    request
+}
+
+/// A unary request with no caller (register, login, token grant, JWKS), with the
+/// [`UNARY_DEADLINE`].
+pub fn anonymous<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.set_timeout(UNARY_DEADLINE);
+    request
+}
+
+/// A streaming request on behalf of `caller`: identity, no overall deadline (the server
+/// bounds idle time instead).
+pub fn stream_for_caller<T>(caller: &Principal, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    caller.write_to(request.metadata_mut());
+    request
 }
 
 /// Client interceptor: sends the current span's trace context as `traceparent`.

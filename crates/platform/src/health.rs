@@ -3,32 +3,51 @@
 
 use crate::shutdown::CancellationToken;
 use actix_web::{HttpResponse, web};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
-/// Shared readiness of one service. Live means the process answers; ready means its
-/// dependencies (database, downstream services) are usable.
+/// The gRPC health service to mount beside a service's own.
+pub type HealthGrpc =
+    tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService>;
+
+/// Shared readiness of one service. Live means the process answers; ready means it has
+/// started and every dependency it watches (database, broker, background tasks) is
+/// usable — readiness drops while one is not, and comes back when it recovers.
 #[derive(Clone)]
 pub struct Health {
     service: &'static str,
     ready: Arc<AtomicBool>,
+    state: Arc<Mutex<Readiness>>,
     reporter: HealthReporter,
+}
+
+#[derive(Default)]
+struct Readiness {
+    started: bool,
+    /// Dependencies that are failing now, with why.
+    failing: BTreeMap<&'static str, String>,
+}
+
+impl Readiness {
+    fn ready(&self) -> bool {
+        self.started && self.failing.is_empty()
+    }
 }
 
 impl Health {
     /// Returns the state and the gRPC health service to mount next to the service's own.
-    pub fn new(
-        service: &'static str,
-    ) -> (
-        Self,
-        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
-    ) {
-        let (reporter, grpc_service) = tonic_health::server::health_reporter();
+    pub fn new(service: &'static str) -> (Self, HealthGrpc) {
+        let reporter = HealthReporter::new();
+        let grpc_service = tonic_health::pb::health_server::HealthServer::new(
+            tonic_health::server::HealthService::from_health_reporter(reporter.clone()),
+        );
         let health = Self {
             service,
             ready: Arc::new(AtomicBool::new(false)),
+            state: Arc::default(),
             reporter,
         };
         (health, grpc_service)
@@ -38,8 +57,47 @@ impl Health {
         self.ready.load(Ordering::Relaxed)
     }
 
+    /// Whether the service has finished starting (or is shutting down: `false`).
     pub async fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::Relaxed);
+        let now = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.started = ready;
+            state.ready()
+        };
+        self.publish(now).await;
+    }
+
+    /// Records whether `dependency` works; `problem` says why when it does not.
+    pub async fn set_dependency(&self, dependency: &'static str, problem: Option<String>) {
+        let (now, changed) = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let changed = match problem {
+                Some(problem) => state.failing.insert(dependency, problem).is_none(),
+                None => state.failing.remove(dependency).is_some(),
+            };
+            (state.ready(), changed)
+        };
+        if changed {
+            match self.failing().get(dependency) {
+                Some(problem) => {
+                    tracing::warn!(dependency, %problem, "dependency lost: not ready")
+                }
+                None => tracing::info!(dependency, "dependency back"),
+            }
+        }
+        self.publish(now).await;
+    }
+
+    /// The dependencies failing now, with why.
+    pub fn failing(&self) -> BTreeMap<&'static str, String> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.failing.clone()
+    }
+
+    async fn publish(&self, ready: bool) {
+        if self.ready.swap(ready, Ordering::Relaxed) == ready && ready {
+            return;
+        }
         let status = if ready {
             ServingStatus::Serving
         } else {
@@ -72,7 +130,10 @@ async fn readyz(health: web::Data<Health>) -> HttpResponse {
     if health.is_ready() {
         HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
     } else {
-        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "not_ready" }))
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status": "not_ready",
+            "failing": health.failing(),
+        }))
     }
 }
 

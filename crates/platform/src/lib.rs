@@ -6,12 +6,15 @@ pub mod config;
 pub mod error;
 pub mod grpc;
 pub mod health;
+pub mod identity;
 pub mod metrics;
 pub mod principal;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 
 pub use error::{Error, ErrorKind, Problem, Result};
+pub use identity::{AccessClaims, Role, Scope};
 pub use principal::{Principal, PrincipalKind};
 pub use secrecy::{ExposeSecret, SecretString};
 

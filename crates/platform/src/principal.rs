@@ -4,6 +4,7 @@
 //! outside requests (they are never read from HTTP).
 
 use crate::error::Error;
+pub use crate::identity::PrincipalKind;
 use tonic::metadata::MetadataMap;
 
 const SUBJECT: &str = "x-marquee-subject";
@@ -11,14 +12,6 @@ const TENANT: &str = "x-marquee-tenant";
 const ROLES: &str = "x-marquee-roles";
 const SCOPES: &str = "x-marquee-scopes";
 const KIND: &str = "x-marquee-principal-kind";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrincipalKind {
-    /// A person signed in with email and password.
-    User,
-    /// An OAuth2 partner client (client-credentials grant).
-    Client,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -40,10 +33,7 @@ impl Principal {
     }
 
     pub fn write_to(&self, metadata: &mut MetadataMap) {
-        let kind = match self.kind {
-            PrincipalKind::User => "user",
-            PrincipalKind::Client => "client",
-        };
+        let kind = self.kind.as_str();
         let pairs = [
             (SUBJECT, self.subject.clone()),
             (TENANT, self.tenant_id.clone()),
@@ -56,6 +46,11 @@ impl Principal {
                 metadata.insert(key, value);
             }
         }
+    }
+
+    /// The caller of an incoming gRPC request, as the `Status` a handler returns with `?`.
+    pub fn from_request<T>(request: &tonic::Request<T>) -> Result<Self, tonic::Status> {
+        Self::from_metadata(request.metadata()).map_err(|error| error.to_status())
     }
 
     /// The principal of an incoming gRPC request; `unauthenticated` when absent.

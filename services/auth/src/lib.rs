@@ -10,9 +10,8 @@ pub mod store;
 pub use domain::Auth;
 pub use settings::AuthSettings;
 
-use marquee_platform::health::{self, Health};
+use marquee_platform::service::Service;
 use marquee_platform::shutdown::CancellationToken;
-use marquee_platform::{ExposeSecret, grpc};
 
 /// The gRPC service name, as reported by the health protocol.
 pub const SERVICE_NAME: &str = "marquee.auth.v1.AuthService";
@@ -20,13 +19,13 @@ pub const SERVICE_NAME: &str = "marquee.auth.v1.AuthService";
 /// Opens the database (creating the SQLite file's directory if needed) and applies
 /// migrations.
 pub async fn open_database(settings: &AuthSettings) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let url = settings.database_url();
-    if url.expose_secret().starts_with("sqlite") {
-        std::fs::create_dir_all(&settings.data_dir)?;
-    }
-    let db = store::connect(url.expose_secret()).await?;
-    store::migrate(&db).await?;
-    Ok(db)
+    marquee_db::open::<store::migration::Migrator>(&settings.database_url(), &settings.data_dir)
+        .await
+}
+
+/// `marquee-auth migrate`.
+pub async fn migrate(settings: &AuthSettings) -> anyhow::Result<()> {
+    open_database(settings).await.map(drop)
 }
 
 /// Rotates the signing key in the configured database (the `keys rotate` commands).
@@ -45,24 +44,18 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let (health, health_service) = Health::new(SERVICE_NAME);
-    health::spawn_admin_if_configured(
-        &settings.common.admin_addr,
-        health.clone(),
-        shutdown.clone(),
-    )?;
-
+    let mut service = Service::start(SERVICE_NAME, &settings.common, shutdown)?;
     let db = open_database(&settings).await?;
+    service.watch("database", marquee_db::probe(db.clone()));
     let auth = Auth::start(db, settings).await?;
-    tokio::spawn(auth.clone().reload_keys_until_stopped(shutdown.clone()));
-    health.set_ready(true).await;
-    tracing::info!(addr = %listener.local_addr()?, "auth service listening");
-
-    let router = grpc::server()
-        .trace_fn(grpc::server_span)
-        .add_service(health_service)
-        .add_service(api::AuthGrpc::new(auth).into_server());
-    grpc::serve(router, listener, shutdown).await?;
-    tracing::info!("auth service stopped");
-    Ok(())
+    let reloader = auth.clone().reload_keys_until_stopped(service.shutdown());
+    service.spawn("signing key reloader", async move {
+        reloader.await;
+        Ok::<_, std::convert::Infallible>(())
+    });
+    service
+        .serve(listener, |router| {
+            router.add_service(api::AuthGrpc::new(auth).into_server())
+        })
+        .await
 }

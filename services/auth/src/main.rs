@@ -1,47 +1,36 @@
 use clap::{Parser, Subcommand};
-use marquee_auth::{AuthSettings, open_database};
-use marquee_platform::{install_crypto_provider, shutdown, telemetry};
+use marquee_auth::AuthSettings;
+use marquee_platform::service::{self, Command};
 
 #[derive(Parser)]
 #[command(name = "marquee-auth", about = "Marquee identity service")]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Option<AuthCommand>,
 }
 
 #[derive(Subcommand)]
-enum Command {
-    /// Serve gRPC (the default).
-    Serve,
-    /// Apply database migrations and exit.
-    Migrate,
+enum AuthCommand {
+    #[command(flatten)]
+    Service(Command),
     /// Rotate the JWT signing key; the previous key stays published.
     RotateKey,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    install_crypto_provider();
-    let cli = Cli::parse();
+    let command = match Cli::parse().command {
+        None => Command::Serve,
+        Some(AuthCommand::Service(command)) => command,
+        Some(AuthCommand::RotateKey) => return rotate_key().await,
+    };
+    service::launch("auth", command, marquee_auth::migrate, marquee_auth::serve).await
+}
+
+async fn rotate_key() -> anyhow::Result<()> {
+    marquee_platform::install_crypto_provider();
     let settings = AuthSettings::load()?;
-    let _telemetry = telemetry::init("auth", &settings.common.log);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let listener = tokio::net::TcpListener::bind(&settings.grpc_addr).await?;
-            marquee_auth::serve(settings, listener, shutdown::on_signal()).await
-        }
-        Command::Migrate => {
-            open_database(&settings).await?;
-            tracing::info!("migrations applied");
-            Ok(())
-        }
-        Command::RotateKey => {
-            let (kid, published) = marquee_auth::rotate_signing_key(settings).await?;
-            println!(
-                "signing with {kid}; published keys: {}",
-                published.join(", ")
-            );
-            Ok(())
-        }
-    }
+    let (kid, published) = marquee_auth::rotate_signing_key(settings).await?;
+    println!("signing with {kid}; published keys: {}", published.join(", "));
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
-use secrecy::ExposeSecret;
+use marquee_platform::service::ServiceSettings;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -82,9 +82,20 @@ impl AuthSettings {
 
     /// The database URL to use: the configured one, else `<data_dir>/auth.db`.
     pub fn database_url(&self) -> SecretString {
-        match &self.database_url {
-            Some(url) if !url.expose_secret().is_empty() => url.clone(),
-            _ => SecretString::from(marquee_db::sqlite_url(&self.data_dir, "auth.db")),
-        }
+        marquee_db::database_url(self.database_url.as_ref(), &self.data_dir, "auth.db")
+    }
+}
+
+impl ServiceSettings for AuthSettings {
+    fn load() -> anyhow::Result<Self> {
+        Ok(Self::load()?)
+    }
+
+    fn common(&self) -> &CommonSettings {
+        &self.common
+    }
+
+    fn grpc_addr(&self) -> &str {
+        &self.grpc_addr
     }
 }

@@ -12,9 +12,8 @@ pub mod stripe;
 pub use domain::Billing;
 pub use settings::BillingSettings;
 
-use marquee_platform::health::{self, Health};
+use marquee_platform::service::Service;
 use marquee_platform::shutdown::CancellationToken;
-use marquee_platform::{ExposeSecret, grpc};
 
 /// The gRPC service name, as reported by the health protocol.
 pub const SERVICE_NAME: &str = "marquee.billing.v1.BillingService";
@@ -24,47 +23,41 @@ pub const SERVICE_NAME: &str = "marquee.billing.v1.BillingService";
 pub async fn open_database(
     settings: &BillingSettings,
 ) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let url = settings.database_url();
-    if url.expose_secret().starts_with("sqlite") {
-        std::fs::create_dir_all(&settings.data_dir)?;
-    }
-    let db = store::connect(url.expose_secret()).await?;
-    store::migrate(&db).await?;
-    Ok(db)
+    marquee_db::open::<store::migration::Migrator>(&settings.database_url(), &settings.data_dir)
+        .await
 }
 
-/// Runs the service on `listener` until `shutdown` is cancelled; in-flight calls finish.
+/// `marquee-billing migrate`.
+pub async fn migrate(settings: &BillingSettings) -> anyhow::Result<()> {
+    open_database(settings).await.map(drop)
+}
+
+/// Runs the service on `listener` until `shutdown` is cancelled: gRPC, the outbox relay
+/// and the webhook worker. In-flight calls finish.
 pub async fn serve(
     settings: BillingSettings,
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     settings.validate()?;
-    let (health, health_service) = Health::new(SERVICE_NAME);
-    health::spawn_admin_if_configured(
-        &settings.common.admin_addr,
-        health.clone(),
-        shutdown.clone(),
-    )?;
-
+    let mut service = Service::start(SERVICE_NAME, &settings.common, shutdown)?;
     let db = open_database(&settings).await?;
-    let bus_settings = settings.bus.clone();
-    let billing = Billing::new(db.clone(), settings)?;
-    let bus = marquee_bus::connect(&bus_settings)?;
-    let relay = marquee_bus::OutboxRelay::new("billing", db, bus, &bus_settings);
+    service.watch("database", marquee_db::probe(db.clone()));
+    let bus = marquee_bus::connect(&settings.bus)?;
+    let relay = marquee_bus::OutboxRelay::new(events::SERVICE, db.clone(), bus, &settings.bus);
+    let billing = Billing::new(db, settings)?;
     billing.set_outbox_waker(relay.waker());
-    let relay_task = tokio::spawn(relay.run_until_stopped(shutdown.clone()));
-    let worker_task = tokio::spawn(events::run_until_stopped(billing.clone(), shutdown.clone()));
-    health.set_ready(true).await;
-    tracing::info!(addr = %listener.local_addr()?, provider = billing.provider().as_str(), "billing service listening");
+    tracing::info!(provider = billing.provider().as_str(), "billing provider");
 
-    let router = grpc::server()
-        .trace_fn(grpc::server_span)
-        .add_service(health_service)
-        .add_service(api::BillingGrpc::new(billing).into_server());
-    grpc::serve(router, listener, shutdown).await?;
-    let _ = worker_task.await;
-    let _ = relay_task.await;
-    tracing::info!("billing service stopped");
-    Ok(())
+    service.spawn("outbox relay", relay.run_until_stopped(service.shutdown()));
+    let worker = events::webhook_worker::run_until_stopped(billing.clone(), service.shutdown());
+    service.spawn("webhook worker", async move {
+        worker.await;
+        Ok::<_, std::convert::Infallible>(())
+    });
+    service
+        .serve(listener, |router| {
+            router.add_service(api::BillingGrpc::new(billing).into_server())
+        })
+        .await
 }

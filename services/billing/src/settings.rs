@@ -145,10 +145,21 @@ impl BillingSettings {
 
     /// The database URL to use: the configured one, else `<data_dir>/billing.db`.
     pub fn database_url(&self) -> SecretString {
-        match &self.database_url {
-            Some(url) if !url.expose_secret().is_empty() => url.clone(),
-            _ => SecretString::from(marquee_db::sqlite_url(&self.data_dir, "billing.db")),
-        }
+        marquee_db::database_url(self.database_url.as_ref(), &self.data_dir, "billing.db")
+    }
+}
+
+impl marquee_platform::service::ServiceSettings for BillingSettings {
+    fn load() -> anyhow::Result<Self> {
+        Self::load()
+    }
+
+    fn common(&self) -> &marquee_platform::config::CommonSettings {
+        &self.common
+    }
+
+    fn grpc_addr(&self) -> &str {
+        &self.grpc_addr
     }
 }
 

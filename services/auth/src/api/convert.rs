@@ -5,18 +5,12 @@ use crate::domain::roles;
 use crate::domain::sessions::Session;
 use crate::domain::tenants::Flags;
 use crate::store::entities::{audit_entry, oauth_client, tenant, user};
-use chrono::{DateTime, Utc};
 use marquee_proto::auth::v1 as pb;
 use pb::flag_value::Value as FlagKind;
 use serde_json::Value;
 use std::collections::HashMap;
 
-fn ts(time: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: time.timestamp(),
-        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+use marquee_proto::convert::timestamp as ts;
 
 pub fn user(user: user::Model) -> pb::User {
     pb::User {

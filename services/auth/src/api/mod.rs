@@ -6,9 +6,10 @@ mod convert;
 use crate::domain::clients::NewClient;
 use crate::domain::tenants::NewTenant;
 use crate::domain::users::{Credentials, Registration};
-use crate::domain::{Auth, RequestContext, audit::AuditQuery, roles};
+use crate::domain::{Auth, RequestContext, audit::AuditQuery};
 use crate::error::AuthError;
-use marquee_platform::{Error, Principal, PrincipalKind};
+use marquee_platform::{Error, Principal, PrincipalKind, Role};
+use marquee_proto::convert::non_empty;
 use marquee_proto::auth::v1 as pb;
 use pb::auth_service_server::AuthService;
 use tonic::{Request, Response, Status};
@@ -37,14 +38,10 @@ fn context(client: Option<pb::ClientInfo>) -> RequestContext {
     }
 }
 
-fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
-    Ok(Principal::from_metadata(request.metadata())?)
-}
-
 /// Admin RPCs: the gateway enforces roles per route; this is the second line.
 fn admin<T>(request: &Request<T>) -> Result<Principal, Status> {
-    let caller = principal(request)?;
-    if caller.kind != PrincipalKind::User || !caller.has_role(roles::ADMIN) {
+    let caller = Principal::from_request(request)?;
+    if caller.kind != PrincipalKind::User || !caller.has_role(Role::Admin.as_str()) {
         return Err(Error::forbidden("forbidden", "admin role required").into());
     }
     Ok(caller)
@@ -63,9 +60,6 @@ fn timestamp(
         .transpose()
 }
 
-fn non_empty(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
-}
 
 #[tonic::async_trait]
 impl AuthService for AuthGrpc {
@@ -135,7 +129,7 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::GetMeRequest>,
     ) -> Result<Response<pb::User>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         if caller.kind != PrincipalKind::User {
             return Err(Error::forbidden("forbidden", "only users have a profile").into());
         }
@@ -276,10 +270,10 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::GetTenantFlagsRequest>,
     ) -> Result<Response<pb::TenantFlags>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let tenant_id =
             non_empty(request.into_inner().tenant_id).unwrap_or_else(|| caller.tenant_id.clone());
-        if tenant_id != caller.tenant_id && !caller.has_role(roles::ADMIN) {
+        if tenant_id != caller.tenant_id && !caller.has_role(Role::Admin.as_str()) {
             return Err(AuthError::NotFound("tenant").into());
         }
         let flags = self.auth.tenant_flags(&tenant_id).await?;
@@ -332,7 +326,7 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::RecordAuditRequest>,
     ) -> Result<Response<pb::RecordAuditResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         if r.action != crate::domain::audit::action::ACCESS_DENIED {
             return Err(AuthError::invalid(

@@ -2,7 +2,8 @@
 //! `MARQUEE_BOOTSTRAP_ADMIN_EMAIL` / `MARQUEE_BOOTSTRAP_ADMIN_PASSWORD` when absent.
 
 use super::email::Email;
-use super::{Auth, password, roles};
+use super::{Auth, password};
+use marquee_platform::Role;
 use crate::error::{AuthError, Result};
 use crate::store;
 use secrecy::ExposeSecret;
@@ -34,7 +35,7 @@ impl Auth {
                 &email,
                 password,
                 "Administrator",
-                &[roles::ADMIN, roles::MODERATOR, roles::CREATOR],
+                &[Role::Admin, Role::Moderator, Role::Creator],
             )
             .await
         {

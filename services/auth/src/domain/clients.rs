@@ -3,7 +3,8 @@
 //! hashed. Sandbox clients live in a sandbox tenant and their tokens act only there.
 
 use super::audit::{AuditEvent, action, outcome};
-use super::tokens::{Claims, PRINCIPAL_CLIENT};
+use super::tokens::Claims;
+use marquee_platform::{PrincipalKind, Scope};
 use super::{Auth, RequestContext, roles};
 use crate::error::{AuthError, Result};
 use crate::store;
@@ -98,7 +99,7 @@ impl Auth {
                 id: format!("mqc_{}", uuid::Uuid::new_v4().simple()),
                 tenant_id: tenant.id.clone(),
                 name,
-                scopes: scopes.join(" "),
+                scopes: Scope::join(&scopes),
                 environment,
                 rate_tier,
                 secret_hash: super::sessions::hash_token(&secret),
@@ -187,7 +188,7 @@ impl Auth {
             .await;
             return Err(AuthError::InvalidClient);
         };
-        let granted = roles::split(&client.scopes);
+        let granted = roles::parse_scopes([client.scopes.as_str()])?;
         let requested = roles::parse_scopes([requested_scope])?;
         let scopes = if requested.is_empty() {
             granted
@@ -207,7 +208,7 @@ impl Auth {
         }
         let now = Utc::now().timestamp();
         let ttl = self.settings.client_token_ttl_secs;
-        let scope = scopes.join(" ");
+        let scope = Scope::join(&scopes);
         let access_token = self.keys.sign(&Claims {
             iss: self.settings.jwt_issuer.clone(),
             aud: self.settings.jwt_audience.clone(),
@@ -218,7 +219,7 @@ impl Auth {
             exp: now + ttl,
             iat: now,
             jti: uuid::Uuid::now_v7().to_string(),
-            principal: PRINCIPAL_CLIENT.to_string(),
+            principal: PrincipalKind::Client,
             env: Some(client.environment.clone()),
             rate_tier: Some(client.rate_tier.clone()),
         })?;

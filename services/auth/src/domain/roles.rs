@@ -1,42 +1,35 @@
-//! Roles of users and the catalogue of OAuth scopes.
+//! Roles of users and the scopes a token may carry, as auth stores them: the names are
+//! defined once in `marquee_platform::identity`; here they are parsed from requests
+//! and from the database's space-separated columns.
 
 use crate::error::AuthError;
-
-pub const CREATOR: &str = "creator";
-pub const MODERATOR: &str = "moderator";
-pub const ADMIN: &str = "admin";
-pub const ROLES: &[&str] = &[CREATOR, MODERATOR, ADMIN];
-
-/// Every scope a token can carry. Users get all of them; partner clients get what an
-/// admin granted.
-pub const SCOPES: &[&str] = &[
-    "assets:read",
-    "assets:write",
-    "campaigns:read",
-    "campaigns:write",
-    "billing:read",
-    "tenant:read",
-];
+use marquee_platform::{Role, Scope};
 
 /// Parses a space-separated or listed set of scopes, rejecting unknown ones.
 pub fn parse_scopes<'a>(
     scopes: impl IntoIterator<Item = &'a str>,
-) -> Result<Vec<String>, AuthError> {
-    let mut parsed: Vec<String> = Vec::new();
-    for scope in scopes.into_iter().flat_map(str::split_whitespace) {
-        if !SCOPES.contains(&scope) {
+) -> Result<Vec<Scope>, AuthError> {
+    let mut parsed: Vec<Scope> = Vec::new();
+    for word in scopes.into_iter().flat_map(str::split_whitespace) {
+        let Some(scope) = Scope::parse(word) else {
             return Err(AuthError::InvalidScope(format!(
-                "unknown scope {scope:?}; known scopes: {}",
-                SCOPES.join(" ")
+                "unknown scope {word:?}; known scopes: {}",
+                Scope::join(&Scope::ALL)
             )));
-        }
-        if !parsed.iter().any(|s| s == scope) {
-            parsed.push(scope.to_string());
+        };
+        if !parsed.contains(&scope) {
+            parsed.push(scope);
         }
     }
     Ok(parsed)
 }
 
+/// Roles as stored (space-separated names).
+pub fn join_roles(roles: &[Role]) -> String {
+    roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+/// Words of a space-separated column.
 pub fn split(words: &str) -> Vec<String> {
     words.split_whitespace().map(str::to_string).collect()
 }
@@ -48,7 +41,8 @@ mod tests {
     #[test]
     fn parses_known_scopes_once() {
         let scopes = parse_scopes(["assets:read billing:read", "assets:read"]).unwrap();
-        assert_eq!(scopes, ["assets:read", "billing:read"]);
+        assert_eq!(scopes, [Scope::AssetsRead, Scope::BillingRead]);
         assert!(parse_scopes(["assets:delete"]).is_err());
+        assert_eq!(join_roles(&[Role::Admin, Role::Creator]), "admin creator");
     }
 }

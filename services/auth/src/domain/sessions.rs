@@ -3,7 +3,8 @@
 //! a used token again revokes the whole family (whoever stole it is logged out too).
 
 use super::audit::{AuditEvent, action, outcome};
-use super::tokens::{Claims, PRINCIPAL_USER};
+use super::tokens::Claims;
+use marquee_platform::{PrincipalKind, Scope};
 use super::{Auth, RequestContext, roles};
 use crate::error::{AuthError, Result};
 use crate::store;
@@ -81,11 +82,11 @@ impl Auth {
             sub: user.id.clone(),
             tid: user.tenant_id.clone(),
             roles: roles::split(&user.roles),
-            scope: roles::SCOPES.join(" "),
+            scope: Scope::join(&Scope::ALL),
             exp: now + self.settings.access_token_ttl_secs,
             iat: now,
             jti: uuid::Uuid::now_v7().to_string(),
-            principal: PRINCIPAL_USER.to_string(),
+            principal: PrincipalKind::User,
             env: None,
             rate_tier: None,
         })

@@ -9,6 +9,7 @@ use crate::error::{AuthError, Result};
 use crate::store;
 use crate::store::entities::user;
 use chrono::Utc;
+use marquee_platform::Role;
 use std::time::Duration;
 
 /// Recently read users, so `GET /auth/me` does not hit the database every time. Entries
@@ -74,7 +75,7 @@ impl Auth {
                 &email,
                 &registration.password,
                 &display_name,
-                &[roles::CREATOR],
+                &[Role::Creator],
             )
             .await?;
         self.audit(AuditEvent {
@@ -96,7 +97,7 @@ impl Auth {
         email: &Email,
         password: &str,
         display_name: &str,
-        roles: &[&str],
+        roles: &[Role],
     ) -> Result<user::Model> {
         let password = password.to_string();
         let password_hash = tokio::task::spawn_blocking(move || password::hash(&password))
@@ -113,7 +114,7 @@ impl Auth {
             email: email.as_str().to_string(),
             password_hash,
             display_name,
-            roles: roles.join(" "),
+            roles: roles::join_roles(roles),
             created_at: Utc::now(),
         };
         store::users::insert(&self.db, model)

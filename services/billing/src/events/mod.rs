@@ -1,36 +1,11 @@
-//! Background work: the webhook processor, the Stripe meter reporter, and the sweeper
-//! that expires unsettled reservations and ends past-due grace periods. One loop, woken
-//! early when a webhook arrives.
+//! Events: the background webhook worker. Billing publishes `subscription.changed`
+//! through the transactional outbox from `domain::subscriptions` (the outbox relay is
+//! started in `lib.rs`).
 
-use crate::domain::Billing;
-use marquee_platform::shutdown::CancellationToken;
-use std::time::Duration;
+pub mod webhook_worker;
 
-/// Runs until `stop` is cancelled.
-pub async fn run_until_stopped(billing: Billing, stop: CancellationToken) {
-    let interval = Duration::from_millis(billing.settings().worker_interval_ms.max(10));
-    loop {
-        run_once(&billing).await;
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = billing.webhook_arrived() => {}
-            () = tokio::time::sleep(interval) => {}
-        }
-    }
-}
+/// This service's name on the bus (outbox `source`).
+pub const SERVICE: &str = "billing";
 
-/// One pass of every job; failures are logged and retried on the next pass.
-pub async fn run_once(billing: &Billing) {
-    if let Err(error) = billing.process_webhooks().await {
-        tracing::warn!(%error, "webhook processing pass failed");
-    }
-    if let Err(error) = billing.expire_reservations().await {
-        tracing::warn!(%error, "reservation sweep failed");
-    }
-    if let Err(error) = billing.downgrade_expired_grace().await {
-        tracing::warn!(%error, "grace sweep failed");
-    }
-    if let Err(error) = billing.report_meter_events().await {
-        tracing::warn!(%error, "meter reporting failed");
-    }
-}
+/// Kept at `events::run_once` for the integration tests that drive one pass directly.
+pub use webhook_worker::run_once;

@@ -1,0 +1,99 @@
+//! The fleet's gRPC clients, in one place: the gateway and every service that calls
+//! another build them here.
+//!
+//! Each client is a cheap-to-clone handle on one lazily connected, multiplexed HTTP/2
+//! channel (start-up never waits for the callee; readiness does) that sends the current
+//! W3C trace context on every call. Requests are built with
+//! [`marquee_platform::grpc::for_caller`] (the verified caller's identity and a deadline)
+//! or [`marquee_platform::grpc::anonymous`]; failures come back as `tonic::Status` and
+//! become the platform error with `?`.
+//!
+//! ```ignore
+//! let billing = BillingClient::connect_lazy("http://127.0.0.1:50053")?;
+//! let plans = billing.grpc().list_plans(grpc::for_caller(&caller, ListPlansRequest {})).await?;
+//! ```
+
+mod flags;
+
+pub use flags::TenantFlagsCache;
+
+use marquee_platform::grpc::{self, TraceContextInterceptor};
+use marquee_proto::auth::v1::auth_service_client::AuthServiceClient;
+use marquee_proto::billing::v1::billing_service_client::BillingServiceClient;
+use marquee_proto::content::v1::content_service_client::ContentServiceClient;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// A channel that sends the trace context with every call.
+pub type Traced = InterceptedService<Channel, TraceContextInterceptor>;
+
+/// A handle on one service's generated client `C`.
+#[derive(Clone, Debug)]
+pub struct Client<C> {
+    grpc: C,
+}
+
+impl<C: Clone> Client<C> {
+    /// A client to make one call with (clones share the connection).
+    pub fn grpc(&self) -> C {
+        self.grpc.clone()
+    }
+}
+
+pub type AuthGrpc = AuthServiceClient<Traced>;
+pub type BillingGrpc = BillingServiceClient<Traced>;
+pub type ContentGrpc = ContentServiceClient<Traced>;
+
+/// Auth: identity, sessions, tenants and flags. Unary calls, [`grpc::UNARY_DEADLINE`].
+pub type AuthClient = Client<AuthGrpc>;
+/// Billing: plans, subscriptions, entitlements and quota holds. Unary calls.
+pub type BillingClient = Client<BillingGrpc>;
+/// Content: assets and their bytes. Its channel has no overall deadline — uploads and
+/// downloads stream for as long as bytes keep coming — so its unary calls carry their
+/// own (build them with `grpc::for_caller`).
+pub type ContentClient = Client<ContentGrpc>;
+
+/// Largest message on content's byte streams (chunks are far smaller).
+const CONTENT_MAX_MESSAGE: usize = 8 * 1024 * 1024;
+
+impl AuthClient {
+    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+        let channel = grpc::channel(url)?;
+        Ok(Self {
+            grpc: AuthServiceClient::with_interceptor(channel, TraceContextInterceptor),
+        })
+    }
+}
+
+impl BillingClient {
+    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+        let channel = grpc::channel(url)?;
+        Ok(Self {
+            grpc: BillingServiceClient::with_interceptor(channel, TraceContextInterceptor),
+        })
+    }
+}
+
+impl ContentClient {
+    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+        let channel = grpc::streaming_channel(url)?;
+        Ok(Self {
+            grpc: ContentServiceClient::with_interceptor(channel, TraceContextInterceptor)
+                .max_decoding_message_size(CONTENT_MAX_MESSAGE)
+                .max_encoding_message_size(CONTENT_MAX_MESSAGE),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn clients_connect_lazily_and_refuse_bad_urls() {
+        assert!(AuthClient::connect_lazy("http://127.0.0.1:1").is_ok());
+        assert!(BillingClient::connect_lazy("http://127.0.0.1:1").is_ok());
+        assert!(ContentClient::connect_lazy("http://127.0.0.1:1").is_ok());
+        assert!(AuthClient::connect_lazy("not a url\n").is_err());
+    }
+}

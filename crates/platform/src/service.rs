@@ -1,0 +1,246 @@
+//! The skeleton every gRPC service runs on, so that a service's `main.rs` is a few lines
+//! and its `serve` is only its wiring diagram:
+//!
+//! ```ignore
+//! pub async fn serve(settings: ContentSettings, listener: TcpListener, shutdown: CancellationToken)
+//!     -> anyhow::Result<()> {
+//!     let mut service = Service::start(SERVICE_NAME, &settings.common, shutdown)?;
+//!     let db = open_database(&settings).await?;
+//!     service.watch("database", marquee_db::probe(db.clone()));
+//!     service.spawn("outbox relay", relay.run_until_stopped(service.shutdown()));
+//!     service
+//!         .serve(listener, |router| router.add_service(api::ContentGrpc::new(content).into_server()))
+//!         .await
+//! }
+//! ```
+//!
+//! It owns the parts every service has: health over gRPC and the admin endpoint,
+//! readiness that drops while a watched dependency (database, broker) fails or a
+//! background task has died, background tasks whose errors are logged, counted and
+//! surfaced, and a graceful stop that lets in-flight calls and tasks finish.
+
+use crate::config::CommonSettings;
+use crate::grpc::{self, GrpcRouter};
+use crate::health::{self, Health, HealthGrpc};
+use crate::shutdown::{self, CancellationToken};
+use std::future::Future;
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// How often watched dependencies are probed.
+const PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// How long one probe may take before it counts as a failure.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The settings every service binary has (implemented by each service's settings).
+pub trait ServiceSettings: Sized {
+    /// Loads defaults → file → `MARQUEE_*` env (see [`crate::config`]).
+    fn load() -> anyhow::Result<Self>;
+    fn common(&self) -> &CommonSettings;
+    /// Where the gRPC server listens.
+    fn grpc_addr(&self) -> &str;
+}
+
+/// The commands every service binary understands.
+#[derive(Debug, Clone, Copy, Default, clap::Subcommand)]
+pub enum Command {
+    /// Serve gRPC and the service's background work (the default).
+    #[default]
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+/// A service binary's start-up: the TLS crypto provider, settings, telemetry, then
+/// `command` — migrate, or serve on the configured address until SIGTERM/SIGINT.
+pub async fn launch<S, M, V>(
+    name: &'static str,
+    command: Command,
+    migrate: M,
+    serve: V,
+) -> anyhow::Result<()>
+where
+    S: ServiceSettings,
+    M: AsyncFnOnce(&S) -> anyhow::Result<()>,
+    V: AsyncFnOnce(S, tokio::net::TcpListener, CancellationToken) -> anyhow::Result<()>,
+{
+    crate::install_crypto_provider();
+    let settings = S::load()?;
+    let _telemetry = crate::telemetry::init(name, &settings.common().log);
+    match command {
+        Command::Serve => {
+            let listener = tokio::net::TcpListener::bind(settings.grpc_addr()).await?;
+            serve(settings, listener, shutdown::on_signal()).await
+        }
+        Command::Migrate => {
+            migrate(&settings).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+    }
+}
+
+/// One running service: its health, its shutdown signal and its background tasks.
+pub struct Service {
+    name: &'static str,
+    health: Health,
+    health_grpc: HealthGrpc,
+    shutdown: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl Service {
+    /// Starts the shared parts: the health state (not ready until [`Service::serve`])
+    /// and the admin endpoint when `common.admin_addr` names a port.
+    pub fn start(
+        grpc_service_name: &'static str,
+        common: &CommonSettings,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Self> {
+        let (health, health_grpc) = Health::new(grpc_service_name);
+        health::spawn_admin_if_configured(&common.admin_addr, health.clone(), shutdown.clone())?;
+        Ok(Self {
+            name: grpc_service_name,
+            health,
+            health_grpc,
+            shutdown,
+            tasks: JoinSet::new(),
+        })
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// Cancelled when the service is asked to stop; background tasks watch it.
+    pub fn shutdown(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Runs a background task (outbox relay, consumer, reloader) until it returns. A task
+    /// that fails before shutdown is logged, counted in
+    /// `marquee_background_task_failures_total{task}`, and takes readiness down: a
+    /// replica whose worker died must not look healthy.
+    pub fn spawn<F, E>(&mut self, task: &'static str, future: F)
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display + Send + 'static,
+    {
+        let health = self.health.clone();
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            let outcome = future.await;
+            let problem = match outcome {
+                Err(error) => format!("stopped with an error: {error}"),
+                Ok(()) if shutdown.is_cancelled() => return,
+                Ok(()) => "stopped before shutdown".to_string(),
+            };
+            tracing::error!(task, %problem, "background task failed");
+            metrics::counter!("marquee_background_task_failures_total", "task" => task)
+                .increment(1);
+            health.set_dependency(task, Some(problem)).await;
+        });
+    }
+
+    /// Probes `dependency` every few seconds until shutdown; readiness follows it (drops
+    /// while it fails, comes back when it answers again).
+    pub fn watch<P, F>(&mut self, dependency: &'static str, probe: P)
+    where
+        P: Fn() -> F + Send + 'static,
+        F: Future<Output = Result<(), String>> + Send,
+    {
+        let health = self.health.clone();
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            loop {
+                let problem = match tokio::time::timeout(PROBE_TIMEOUT, probe()).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(problem)) => Some(problem),
+                    Err(_) => Some(format!("no answer within {PROBE_TIMEOUT:?}")),
+                };
+                health.set_dependency(dependency, problem).await;
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(PROBE_INTERVAL) => {}
+                }
+            }
+        });
+    }
+
+    /// Serves gRPC on `listener` — the health service plus what `mount` adds, with the
+    /// platform's server defaults — until shutdown, then waits for the background tasks.
+    pub async fn serve(
+        mut self,
+        listener: tokio::net::TcpListener,
+        mount: impl FnOnce(GrpcRouter) -> GrpcRouter,
+    ) -> anyhow::Result<()> {
+        let router = mount(
+            grpc::server()
+                .trace_fn(grpc::server_span)
+                .add_service(self.health_grpc),
+        );
+        self.health.set_ready(true).await;
+        tracing::info!(service = self.name, addr = %listener.local_addr()?, "listening");
+        let served = grpc::serve(router, listener, self.shutdown.clone()).await;
+        self.health.set_ready(false).await;
+        // Tasks watch the same signal; a serve error stops them too.
+        self.shutdown.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        served?;
+        tracing::info!(service = self.name, "stopped");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_task_takes_readiness_down_and_a_recovered_dependency_brings_it_back() {
+        let shutdown = CancellationToken::new();
+        let mut service =
+            Service::start("test.v1.Test", &CommonSettings::default(), shutdown.clone()).unwrap();
+        let health = service.health().clone();
+        health.set_ready(true).await;
+        assert!(health.is_ready());
+
+        health.set_dependency("database", Some("refused".into())).await;
+        assert!(!health.is_ready());
+        assert_eq!(health.failing()["database"], "refused");
+        health.set_dependency("database", None).await;
+        assert!(health.is_ready());
+
+        service.spawn("worker", async { Err::<(), _>("broker gone") });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while health.is_ready() {
+            assert!(tokio::time::Instant::now() < deadline, "task failure not surfaced");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(health.failing()["worker"].contains("broker gone"));
+        shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_task_ending_at_shutdown_is_not_a_failure() {
+        let shutdown = CancellationToken::new();
+        let mut service =
+            Service::start("test.v1.Test", &CommonSettings::default(), shutdown.clone()).unwrap();
+        let stop = service.shutdown();
+        service.spawn("relay", async move {
+            stop.cancelled().await;
+            Ok::<(), String>(())
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let health = service.health().clone();
+        let serving = tokio::spawn(service.serve(listener, |router| router));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !health.is_ready() {
+            assert!(tokio::time::Instant::now() < deadline, "never became ready");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        shutdown.cancel();
+        serving.await.unwrap().unwrap();
+        assert!(health.failing().is_empty());
+    }
+}

@@ -1,0 +1,125 @@
+//! The audit log.
+
+use crate::AppState;
+use crate::api::{time, to_timestamp};
+use crate::clients::for_caller;
+use crate::policy::Authenticated;
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use marquee_platform::Error;
+use marquee_proto::auth::v1 as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Filters of the audit log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// e.g. `login`, `access_denied`, `client_created`.
+    pub action: Option<String>,
+    /// User or client id.
+    pub actor_id: Option<String>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: Option<String>,
+    /// Entries at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this time (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// Page size (auth caps it).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryBody {
+    pub id: String,
+    pub tenant_id: String,
+    /// User or client id; empty when unknown (e.g. a failed login).
+    pub actor_id: String,
+    #[schema(example = "access_denied")]
+    pub action: String,
+    #[schema(example = "denied")]
+    pub outcome: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub detail: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<pb::AuditEntry> for AuditEntryBody {
+    fn from(entry: pb::AuditEntry) -> Self {
+        Self {
+            id: entry.id,
+            tenant_id: entry.tenant_id,
+            actor_id: entry.actor_id,
+            action: entry.action,
+            outcome: entry.outcome,
+            ip: entry.ip,
+            user_agent: entry.user_agent,
+            detail: entry.detail,
+            occurred_at: time(entry.occurred_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPageBody {
+    pub entries: Vec<AuditEntryBody>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// The audit log
+///
+/// Newest first, filtered, paged with an opaque cursor.
+#[utoipa::path(
+    tag = "admin",
+    params(AuditQuery),
+    responses((status = 200, description = "A page of entries", body = AuditPageBody)),
+)]
+#[get("/api/v1/admin/audit")]
+pub async fn list_audit(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, Error> {
+    let query = query.into_inner();
+    let page = state
+        .auth
+        .grpc()
+        .list_audit(for_caller(
+            caller.principal(),
+            pb::ListAuditRequest {
+                action: query.action.unwrap_or_default(),
+                actor_id: query.actor_id.unwrap_or_default(),
+                outcome: query.outcome.unwrap_or_default(),
+                since: query.since.map(to_timestamp),
+                until: query.until.map(to_timestamp),
+                limit: query.limit.unwrap_or(0),
+                cursor: query.cursor.unwrap_or_default(),
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(AuditPageBody {
+        entries: page.entries.into_iter().map(Into::into).collect(),
+        next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_query_parses_times() {
+        let query: AuditQuery =
+            serde_urlencoded::from_str("action=login&since=2026-11-01T00:00:00Z&limit=10").unwrap();
+        assert_eq!(query.limit, Some(10));
+        assert!(query.since.is_some());
+        assert!(serde_urlencoded::from_str::<AuditQuery>("since=yesterday").is_err());
+        assert!(serde_urlencoded::from_str::<AuditQuery>("limit=-1").is_err());
+    }
+}

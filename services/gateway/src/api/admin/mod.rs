@@ -1,0 +1,16 @@
+//! Administration (admin users only, see `policy`): partner clients, tenants and their
+//! feature flags, the audit log.
+
+mod audit;
+mod oauth_clients;
+mod tenants;
+
+pub use audit::{AuditEntryBody, AuditPageBody, AuditQuery, list_audit};
+pub use oauth_clients::{
+    CreateOAuthClientBody, CreatedOAuthClientBody, Environment, OAuthClientBody,
+    OAuthClientListBody, Scope, create_oauth_client, list_oauth_clients, revoke_oauth_client,
+};
+pub use tenants::{
+    CreateTenantBody, SetFlagsBody, TenantBody, TenantListBody, create_tenant, get_tenant_flags,
+    list_tenants, set_tenant_flags,
+};
