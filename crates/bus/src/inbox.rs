@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use marquee_proto::events::v1::Envelope;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait, TryInsertResult,
+    QueryFilter, Set, TryInsertResult,
 };
 
 pub mod entity {
@@ -71,7 +71,7 @@ pub async fn claim(
     consumer: &str,
     envelope: &Envelope,
 ) -> Result<Option<DatabaseTransaction>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = marquee_db::begin_write(db).await?;
     if record(&txn, consumer, envelope).await? {
         Ok(Some(txn))
     } else {

@@ -9,7 +9,7 @@
 //! let bus = marquee_bus::connect(&settings)?;             // Arc<dyn EventBus>
 //!
 //! // producer: the event is a row in the same transaction as the change
-//! let txn = db.begin().await?;
+//! let txn = marquee_db::begin_write(&db).await?;
 //! /* … the change … */
 //! marquee_bus::outbox::enqueue(&txn, &EventBuilder::new("asset.uploaded", "content")
 //!     .tenant(tenant).payload("marquee.events.v1.AssetUploaded", &payload).build()?).await?;

@@ -171,7 +171,10 @@ impl AccessClaims {
 
     /// The known scopes among the claim's words.
     pub fn known_scopes(&self) -> Vec<Scope> {
-        self.scope.split_whitespace().filter_map(Scope::parse).collect()
+        self.scope
+            .split_whitespace()
+            .filter_map(Scope::parse)
+            .collect()
     }
 }
 
@@ -183,10 +186,7 @@ mod tests {
     fn names_round_trip_and_admins_moderate() {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
-            assert_eq!(
-                serde_json::to_string(&role).unwrap(),
-                format!("\"{role}\"")
-            );
+            assert_eq!(serde_json::to_string(&role).unwrap(), format!("\"{role}\""));
         }
         for scope in Scope::ALL {
             assert_eq!(Scope::parse(scope.as_str()), Some(scope));

@@ -205,7 +205,9 @@ mod tests {
         health.set_ready(true).await;
         assert!(health.is_ready());
 
-        health.set_dependency("database", Some("refused".into())).await;
+        health
+            .set_dependency("database", Some("refused".into()))
+            .await;
         assert!(!health.is_ready());
         assert_eq!(health.failing()["database"], "refused");
         health.set_dependency("database", None).await;
@@ -214,7 +216,10 @@ mod tests {
         service.spawn("worker", async { Err::<(), _>("broker gone") });
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while health.is_ready() {
-            assert!(tokio::time::Instant::now() < deadline, "task failure not surfaced");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "task failure not surfaced"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(health.failing()["worker"].contains("broker gone"));

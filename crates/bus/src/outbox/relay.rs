@@ -11,7 +11,7 @@ use marquee_platform::shutdown::CancellationToken;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,7 +78,7 @@ impl OutboxRelay {
     /// means some rows could not be (they stay pending, with the error recorded).
     pub async fn relay_once(&self) -> Result<usize, BusError> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
-            let txn = self.db.begin().await?;
+            let txn = marquee_db::begin_write(&self.db).await?;
             let published = self.relay_batch(&txn, true).await;
             txn.commit().await?;
             published
