@@ -10,23 +10,98 @@ use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-/// A tonic server builder with our defaults: request timeout, TCP keepalive, and a
-/// metrics layer (`grpc_server_requests_total{method,code}`,
-/// `grpc_server_request_duration_seconds{method}`). Add
+/// How long a unary call may take on the server unless the caller's `grpc-timeout` is
+/// shorter.
+pub const SERVER_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A tonic server builder with our defaults: TCP keepalive, a metrics layer
+/// (`grpc_server_requests_total{method,code}`,
+/// `grpc_server_request_duration_seconds{method}`) and [`SERVER_DEADLINE`] on every call
+/// except the client-streaming methods named in `client_streams` (an upload lasts as
+/// long as its bytes keep coming; its handler bounds idle time instead). Add
 /// `.trace_fn(server_span)` for a span per call that continues the caller's trace.
-pub fn server()
--> tonic::transport::Server<tower::layer::util::Stack<MetricsLayer, tower::layer::util::Identity>> {
+pub fn server(client_streams: &'static [&'static str]) -> tonic::transport::Server<ServerLayers> {
     tonic::transport::Server::builder()
-        .timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
         .tcp_keepalive(Some(Duration::from_secs(60)))
         .layer(MetricsLayer)
+        .layer(DeadlineLayer {
+            deadline: SERVER_DEADLINE,
+            exempt: client_streams,
+        })
 }
 
-/// The router [`server`] builds, as services mount theirs on it.
-pub type GrpcRouter = tonic::transport::server::Router<
+/// The layers [`server`] stacks.
+pub type ServerLayers = tower::layer::util::Stack<
+    DeadlineLayer,
     tower::layer::util::Stack<MetricsLayer, tower::layer::util::Identity>,
 >;
+
+/// The router [`server`] builds, as services mount theirs on it.
+pub type GrpcRouter = tonic::transport::server::Router<ServerLayers>;
+
+/// Answers `DEADLINE_EXCEEDED` when a call's answer takes longer than `deadline`,
+/// except for the `exempt` method paths. (tonic's own `Server::timeout` cannot exempt
+/// anything: it cut every upload at 30 s.)
+#[derive(Clone, Copy, Debug)]
+pub struct DeadlineLayer {
+    deadline: Duration,
+    exempt: &'static [&'static str],
+}
+
+impl<S> tower::Layer<S> for DeadlineLayer {
+    type Service = DeadlineService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        DeadlineService {
+            inner,
+            layer: *self,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DeadlineService<S> {
+    inner: S,
+    layer: DeadlineLayer,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for DeadlineService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let limited = !self.layer.exempt.contains(&request.uri().path());
+        let deadline = self.layer.deadline;
+        let call = self.inner.call(request);
+        Box::pin(async move {
+            if !limited {
+                return call.await;
+            }
+            match tokio::time::timeout(deadline, call).await {
+                Ok(result) => result,
+                Err(_) => Ok(tonic::Status::deadline_exceeded(format!(
+                    "no answer within {}s",
+                    deadline.as_secs()
+                ))
+                .into_http()),
+            }
+        })
+    }
+}
 
 /// Counts calls and their latency per method and gRPC status code.
 #[derive(Clone, Copy, Debug, Default)]
@@ -224,6 +299,42 @@ impl Extractor for HeaderExtractor<'_> {
 mod tests {
     use super::*;
     use opentelemetry::trace::TraceContextExt;
+    use tower::{Layer, Service, ServiceExt};
+
+    /// A call slower than the deadline gets DEADLINE_EXCEEDED, unless its method is an
+    /// exempt client stream (an upload on a slow connection).
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_cuts_slow_calls_but_not_exempt_streams() {
+        let layer = DeadlineLayer {
+            deadline: Duration::from_secs(30),
+            exempt: &["/svc/Upload"],
+        };
+        let slow = tower::service_fn(|_request: http::Request<()>| async {
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            Ok::<_, std::convert::Infallible>(http::Response::new(tonic::body::Body::empty()))
+        });
+        let mut service = layer.layer(slow);
+        let call = |path: &str| http::Request::builder().uri(path).body(()).unwrap();
+        let cut = service
+            .ready()
+            .await
+            .unwrap()
+            .call(call("/svc/Get"))
+            .await
+            .unwrap();
+        assert_eq!(cut.headers()["grpc-status"], "4", "DEADLINE_EXCEEDED");
+        let upload = service
+            .ready()
+            .await
+            .unwrap()
+            .call(call("/svc/Upload"))
+            .await
+            .unwrap();
+        assert!(
+            upload.headers().get("grpc-status").is_none(),
+            "the upload ran to its end"
+        );
+    }
 
     #[test]
     fn extracts_parent_from_traceparent_header() {
@@ -272,7 +383,7 @@ mod tests {
         let recorder = seen.clone();
         let (health, health_service) = crate::health::Health::new("test");
         health.set_ready(true).await;
-        let router = server()
+        let router = server(&[])
             .trace_fn(move |request| {
                 let span = server_span(request);
                 let trace_id = span.context().span().span_context().trace_id().to_string();

@@ -170,12 +170,24 @@ impl Service {
     /// Serves gRPC on `listener` — the health service plus what `mount` adds, with the
     /// platform's server defaults — until shutdown, then waits for the background tasks.
     pub async fn serve(
-        mut self,
+        self,
         listener: tokio::net::TcpListener,
         mount: impl FnOnce(GrpcRouter) -> GrpcRouter,
     ) -> anyhow::Result<()> {
+        self.serve_with_client_streams(listener, &[], mount).await
+    }
+
+    /// [`Service::serve`] for a service with client-streaming methods (full paths such as
+    /// `/marquee.content.v1.ContentService/UploadAsset`): those are exempt from the
+    /// server's overall deadline, and their handlers must bound idle time themselves.
+    pub async fn serve_with_client_streams(
+        mut self,
+        listener: tokio::net::TcpListener,
+        client_streams: &'static [&'static str],
+        mount: impl FnOnce(GrpcRouter) -> GrpcRouter,
+    ) -> anyhow::Result<()> {
         let router = mount(
-            grpc::server()
+            grpc::server(client_streams)
                 .trace_fn(grpc::server_span)
                 .add_service(self.health_grpc),
         );

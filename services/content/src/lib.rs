@@ -3,7 +3,7 @@
 //! events, and moderation — over gRPC.
 
 pub mod api;
-pub mod billing;
+pub mod clients;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -53,7 +53,7 @@ pub async fn serve(
 
     let db = open_database(&settings).await?;
     let objects = domain::storage::open(&settings)?;
-    let flags = Arc::new(domain::flags::AuthFlags::connect_lazy(
+    let flags = Arc::new(clients::auth::AuthFlags::connect_lazy(
         &settings.auth_url,
         Duration::from_secs(settings.flags_cache_ttl_secs),
     )?);
@@ -64,10 +64,12 @@ pub async fn serve(
     }
     let bus = marquee_bus::connect(&settings.bus)?;
     let relay = OutboxRelay::new(events::SERVICE, db.clone(), bus.clone(), &settings.bus);
-    let billing = billing::BillingClient::connect_lazy(&settings.billing_url)?;
+    let quota = Arc::new(clients::billing::BillingQuota::connect_lazy(
+        &settings.billing_url,
+    )?);
     let content = Content::new(db, objects, settings, flags)
         .with_waker(relay.waker())
-        .with_billing(billing);
+        .with_quota(quota);
 
     // Declare the worker's queue before anything is published, so no event is dropped.
     let consumer = events::processing_worker::consumer(content.clone());
@@ -93,7 +95,7 @@ pub async fn serve(
 
     health.set_ready(true).await;
     tracing::info!(addr = %listener.local_addr()?, "content service listening");
-    let router = grpc::server()
+    let router = grpc::server(&[])
         .trace_fn(grpc::server_span)
         .add_service(health_service)
         .add_service(api::ContentGrpc::new(content).into_server());

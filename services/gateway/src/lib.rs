@@ -13,7 +13,6 @@
 pub mod api;
 pub mod clients;
 pub mod errors;
-pub mod flags;
 pub mod observe;
 pub mod openapi;
 pub mod policy;
@@ -43,7 +42,8 @@ pub struct AppState {
     pub billing: clients::BillingClient,
     pub verifier: Arc<token::TokenVerifier>,
     pub limiter: rate_limit::RateLimiter,
-    pub flags: flags::FlagCache,
+    /// The caller's tenant's feature flags, cached briefly.
+    pub flags: marquee_clients::TenantFlagsCache,
     /// The serialized OpenAPI document.
     pub openapi_json: web::Bytes,
 }
@@ -67,7 +67,10 @@ impl AppState {
             settings.redis_url.as_ref(),
             &settings.rate_limit.redis_key_prefix,
         )?;
-        let flags = flags::FlagCache::new(Duration::from_secs(settings.flags_cache_ttl_secs));
+        let flags = marquee_clients::TenantFlagsCache::new(
+            auth.clone(),
+            Duration::from_secs(settings.flags_cache_ttl_secs),
+        );
         let openapi_json = serde_json::to_vec(&openapi::document())?.into();
         Ok(Self {
             settings,

@@ -16,7 +16,7 @@ use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement,
     SecurityScheme,
 };
-use utoipa::openapi::{Content, Ref, RefOr};
+use utoipa::openapi::{Content, Ref, RefOr, Schema};
 use utoipa_actix_web::AppExt;
 
 pub const BEARER: &str = "bearer";
@@ -204,6 +204,11 @@ fn problem_response(description: &str) -> Response {
 
 fn add_components(document: &mut utoipa::openapi::OpenApi) {
     let components = document.components.get_or_insert_with(Default::default);
+    // The catalogue is the platform's `Scope`, whose doc comment speaks of tokens; the
+    // API describes it as it always has.
+    if let Some(RefOr::T(Schema::Object(scope))) = components.schemas.get_mut("Scope") {
+        scope.description = Some("The scope catalogue.".to_string());
+    }
     for (_, name, description) in PROBLEMS {
         components
             .responses
@@ -218,7 +223,7 @@ fn add_components(document: &mut utoipa::openapi::OpenApi) {
         .build();
     components.add_security_scheme(BEARER, SecurityScheme::Http(bearer));
     let scopes = Scopes::from_iter(
-        crate::api::admin::Scope::ALL.map(|scope| (scope.as_str(), scope.description())),
+        marquee_platform::Scope::ALL.map(|scope| (scope.as_str(), scope.description())),
     );
     components.add_security_scheme(
         OAUTH2,
@@ -270,7 +275,10 @@ fn apply_policy(operation: &mut Operation, policy: &policy::RoutePolicy, has_pat
         add("403");
         let mut security = vec![SecurityRequirement::new(BEARER, Vec::<String>::new())];
         if kind != Some(marquee_platform::PrincipalKind::User) {
-            security.push(SecurityRequirement::new(OAUTH2, scopes.iter().copied()));
+            security.push(SecurityRequirement::new(
+                OAUTH2,
+                scopes.iter().map(|scope| scope.as_str()),
+            ));
         }
         operation.security = Some(security);
     }
@@ -296,6 +304,9 @@ mod tests {
         assert_eq!(flow["tokenUrl"], "/api/v1/oauth/token");
         assert!(flow["scopes"]["tenant:read"].is_string());
         assert_eq!(flow["scopes"].as_object().unwrap().len(), 6);
+        let scope = &json["components"]["schemas"]["Scope"];
+        assert_eq!(scope["description"], "The scope catalogue.");
+        assert_eq!(scope["enum"].as_array().unwrap().len(), 6);
 
         let me = &json["paths"]["/api/v1/auth/me"]["get"];
         assert_eq!(

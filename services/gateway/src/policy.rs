@@ -10,6 +10,7 @@
 //! handler through request extensions.
 
 use crate::AppState;
+use crate::clients;
 use crate::errors;
 use crate::rate_limit::{Budget, Decision};
 use crate::request_id::RequestContext;
@@ -19,7 +20,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
-use marquee_platform::{Error, ErrorKind, Principal, PrincipalKind};
+use marquee_platform::{Error, ErrorKind, Principal, PrincipalKind, Role, Scope};
 use std::future::{Ready, ready};
 use std::sync::Arc;
 
@@ -28,11 +29,12 @@ use std::sync::Arc;
 pub enum Access {
     /// No token needed (a token, if sent, is ignored).
     Public,
-    /// A valid access token, optionally of one principal kind, with a role and scopes.
+    /// A valid access token, optionally of one principal kind, with a role (or one that
+    /// [grants](Role::grants) it) and scopes.
     Token {
         kind: Option<PrincipalKind>,
-        role: Option<&'static str>,
-        scopes: &'static [&'static str],
+        role: Option<Role>,
+        scopes: &'static [Scope],
     },
 }
 
@@ -54,7 +56,7 @@ pub struct RoutePolicy {
     pub rate: Rate,
 }
 
-const ALL_SCOPES: &[&str] = &[];
+const ALL_SCOPES: &[Scope] = &[];
 
 const fn ops(method: &'static str, pattern: &'static str) -> RoutePolicy {
     RoutePolicy {
@@ -93,7 +95,7 @@ const fn admin(method: &'static str, pattern: &'static str) -> RoutePolicy {
         pattern,
         access: Access::Token {
             kind: Some(PrincipalKind::User),
-            role: Some("admin"),
+            role: Some(Role::Admin),
             scopes: ALL_SCOPES,
         },
         rate: Rate::Caller,
@@ -106,7 +108,7 @@ const fn moderator(method: &'static str, pattern: &'static str) -> RoutePolicy {
         pattern,
         access: Access::Token {
             kind: Some(PrincipalKind::User),
-            role: Some("moderator"),
+            role: Some(Role::Moderator),
             scopes: ALL_SCOPES,
         },
         rate: Rate::Caller,
@@ -116,7 +118,7 @@ const fn moderator(method: &'static str, pattern: &'static str) -> RoutePolicy {
 const fn scoped(
     method: &'static str,
     pattern: &'static str,
-    scopes: &'static [&'static str],
+    scopes: &'static [Scope],
 ) -> RoutePolicy {
     RoutePolicy {
         method,
@@ -158,16 +160,20 @@ pub const POLICIES: &[RoutePolicy] = &[
     admin("GET", "/api/v1/admin/audit"),
     admin("POST", "/api/v1/admin/keys/rotate"),
     // Tenant data for users and partner clients.
-    scoped("GET", "/api/v1/tenant/flags", &["tenant:read"]),
+    scoped("GET", "/api/v1/tenant/flags", &[Scope::TenantRead]),
     // Assets (content service).
-    scoped("POST", "/api/v1/assets", &["assets:write"]),
-    scoped("GET", "/api/v1/assets", &["assets:read"]),
-    scoped("GET", "/api/v1/assets/{id}", &["assets:read"]),
-    scoped("PATCH", "/api/v1/assets/{id}", &["assets:write"]),
-    scoped("DELETE", "/api/v1/assets/{id}", &["assets:write"]),
-    scoped("POST", "/api/v1/assets/{id}/retry", &["assets:write"]),
-    scoped("GET", "/api/v1/assets/{id}/content", &["assets:read"]),
-    scoped("POST", "/api/v1/assets/{id}/signed-url", &["assets:read"]),
+    scoped("POST", "/api/v1/assets", &[Scope::AssetsWrite]),
+    scoped("GET", "/api/v1/assets", &[Scope::AssetsRead]),
+    scoped("GET", "/api/v1/assets/{id}", &[Scope::AssetsRead]),
+    scoped("PATCH", "/api/v1/assets/{id}", &[Scope::AssetsWrite]),
+    scoped("DELETE", "/api/v1/assets/{id}", &[Scope::AssetsWrite]),
+    scoped("POST", "/api/v1/assets/{id}/retry", &[Scope::AssetsWrite]),
+    scoped("GET", "/api/v1/assets/{id}/content", &[Scope::AssetsRead]),
+    scoped(
+        "POST",
+        "/api/v1/assets/{id}/signed-url",
+        &[Scope::AssetsRead],
+    ),
     // Signed download URLs: no token; the content service checks the signature.
     // Throttled per IP like any anonymous call.
     anonymous("GET", "/api/v1/assets/{id}/content/signed"),
@@ -176,25 +182,49 @@ pub const POLICIES: &[RoutePolicy] = &[
     moderator("POST", "/api/v1/moderation/assets/{id}/approve"),
     moderator("POST", "/api/v1/moderation/assets/{id}/reject"),
     // Community (content service): creators, follows, comments.
-    scoped("GET", "/api/v1/creators/me", &["assets:read"]),
-    scoped("PUT", "/api/v1/creators/me", &["assets:write"]),
-    scoped("GET", "/api/v1/creators/{id}", &["assets:read"]),
-    scoped("POST", "/api/v1/creators/{id}/follow", &["assets:write"]),
-    scoped("DELETE", "/api/v1/creators/{id}/follow", &["assets:write"]),
-    scoped("GET", "/api/v1/creators/{id}/followers", &["assets:read"]),
-    scoped("GET", "/api/v1/creators/{id}/following", &["assets:read"]),
-    scoped("POST", "/api/v1/assets/{id}/comments", &["assets:write"]),
-    scoped("GET", "/api/v1/assets/{id}/comments", &["assets:read"]),
-    scoped("DELETE", "/api/v1/comments/{id}", &["assets:write"]),
-    scoped("POST", "/api/v1/comments/{id}/report", &["assets:write"]),
+    scoped("GET", "/api/v1/creators/me", &[Scope::AssetsRead]),
+    scoped("PUT", "/api/v1/creators/me", &[Scope::AssetsWrite]),
+    scoped("GET", "/api/v1/creators/{id}", &[Scope::AssetsRead]),
+    scoped(
+        "POST",
+        "/api/v1/creators/{id}/follow",
+        &[Scope::AssetsWrite],
+    ),
+    scoped(
+        "DELETE",
+        "/api/v1/creators/{id}/follow",
+        &[Scope::AssetsWrite],
+    ),
+    scoped(
+        "GET",
+        "/api/v1/creators/{id}/followers",
+        &[Scope::AssetsRead],
+    ),
+    scoped(
+        "GET",
+        "/api/v1/creators/{id}/following",
+        &[Scope::AssetsRead],
+    ),
+    scoped(
+        "POST",
+        "/api/v1/assets/{id}/comments",
+        &[Scope::AssetsWrite],
+    ),
+    scoped("GET", "/api/v1/assets/{id}/comments", &[Scope::AssetsRead]),
+    scoped("DELETE", "/api/v1/comments/{id}", &[Scope::AssetsWrite]),
+    scoped(
+        "POST",
+        "/api/v1/comments/{id}/report",
+        &[Scope::AssetsWrite],
+    ),
     moderator("GET", "/api/v1/moderation/comments"),
     moderator("POST", "/api/v1/moderation/comments/{id}/restore"),
     moderator("POST", "/api/v1/moderation/comments/{id}/remove"),
     // Billing: reads for users and partner clients, purchases for users.
-    scoped("GET", "/api/v1/billing/plans", &["billing:read"]),
-    scoped("GET", "/api/v1/billing/subscription", &["billing:read"]),
-    scoped("GET", "/api/v1/billing/usage", &["billing:read"]),
-    scoped("GET", "/api/v1/billing/invoices", &["billing:read"]),
+    scoped("GET", "/api/v1/billing/plans", &[Scope::BillingRead]),
+    scoped("GET", "/api/v1/billing/subscription", &[Scope::BillingRead]),
+    scoped("GET", "/api/v1/billing/usage", &[Scope::BillingRead]),
+    scoped("GET", "/api/v1/billing/invoices", &[Scope::BillingRead]),
     user("POST", "/api/v1/billing/checkout"),
     user("POST", "/api/v1/billing/portal"),
     // Stripe webhooks: authenticated by their signature (in billing), not throttled.
@@ -235,8 +265,8 @@ pub fn lookup<'t>(table: &'t [RoutePolicy], method: &str, pattern: Option<&str>)
 #[derive(Debug, PartialEq, Eq)]
 pub enum Denial {
     WrongPrincipal(PrincipalKind),
-    MissingRole(&'static str),
-    MissingScopes(Vec<&'static str>),
+    MissingRole(Role),
+    MissingScopes(Vec<Scope>),
 }
 
 impl Denial {
@@ -253,7 +283,7 @@ impl Denial {
             }
             Self::MissingScopes(scopes) => Error::forbidden(
                 "insufficient_scope",
-                format!("this route needs the scope {}", scopes.join(" ")),
+                format!("this route needs the scope {}", Scope::join(scopes)),
             ),
         }
     }
@@ -269,15 +299,19 @@ pub fn authorize(access: &Access, principal: &Principal) -> Result<(), Denial> {
     {
         return Err(Denial::WrongPrincipal(*kind));
     }
-    if let Some(role) = role
-        && !principal.has_role(role)
+    if let Some(role) = *role
+        && !principal
+            .roles
+            .iter()
+            .filter_map(|held| Role::parse(held))
+            .any(|held| held.grants(role))
     {
         return Err(Denial::MissingRole(role));
     }
-    let missing: Vec<&'static str> = scopes
+    let missing: Vec<Scope> = scopes
         .iter()
         .copied()
-        .filter(|scope| !principal.has_scope(scope))
+        .filter(|scope| !principal.has_scope(scope.as_str()))
         .collect();
     if !missing.is_empty() {
         return Err(Denial::MissingScopes(missing));
@@ -391,7 +425,8 @@ pub async fn enforce(
     if let Some(caller) = &caller {
         if let Err(denial) = authorize(&policy.access, &caller.principal) {
             let error = denial.error();
-            state.auth.record_denied(
+            clients::auth::record_denied(
+                &state.auth,
                 &caller.principal,
                 context.as_ref(),
                 format!("{} {}: {}", policy.method, policy.pattern, error.message),
@@ -400,7 +435,7 @@ pub async fn enforce(
             if let Denial::MissingScopes(scopes) = &denial {
                 let value = format!(
                     "Bearer realm=\"marquee\", error=\"insufficient_scope\", scope=\"{}\"",
-                    scopes.join(" ")
+                    Scope::join(scopes)
                 );
                 if let Ok(value) = HeaderValue::from_str(&value) {
                     response
@@ -583,14 +618,40 @@ mod tests {
         assert_eq!(authorize(&policy.access, &admin), Ok(()));
         assert_eq!(
             authorize(&policy.access, &creator),
-            Err(Denial::MissingRole("admin"))
+            Err(Denial::MissingRole(Role::Admin))
         );
         assert_eq!(
             authorize(&policy.access, &client),
             Err(Denial::WrongPrincipal(PrincipalKind::User)),
             "a client claiming a role is still not a user"
         );
-        assert_eq!(Denial::MissingRole("admin").error().code, "forbidden");
+        assert_eq!(Denial::MissingRole(Role::Admin).error().code, "forbidden");
+        assert_eq!(
+            Denial::MissingRole(Role::Admin).error().message,
+            "this route needs the admin role"
+        );
+    }
+
+    #[test]
+    fn admins_pass_moderator_routes_but_moderators_not_admin_ones() {
+        let moderation = find("GET", "/api/v1/moderation/assets").unwrap();
+        let administration = find("GET", "/api/v1/admin/tenants").unwrap();
+        let admin = principal(PrincipalKind::User, &["admin"], &[]);
+        let moderator = principal(PrincipalKind::User, &["creator", "moderator"], &[]);
+        let creator = principal(PrincipalKind::User, &["creator"], &[]);
+        let unknown = principal(PrincipalKind::User, &["superadmin"], &[]);
+        assert_eq!(authorize(&moderation.access, &admin), Ok(()));
+        assert_eq!(authorize(&moderation.access, &moderator), Ok(()));
+        for caller in [&creator, &unknown] {
+            assert_eq!(
+                authorize(&moderation.access, caller),
+                Err(Denial::MissingRole(Role::Moderator))
+            );
+        }
+        assert_eq!(
+            authorize(&administration.access, &moderator),
+            Err(Denial::MissingRole(Role::Admin))
+        );
     }
 
     #[test]
@@ -607,7 +668,11 @@ mod tests {
         let policy = find("GET", "/api/v1/tenant/flags").unwrap();
         let without = principal(PrincipalKind::Client, &[], &["assets:read"]);
         let denial = authorize(&policy.access, &without).unwrap_err();
-        assert_eq!(denial, Denial::MissingScopes(vec!["tenant:read"]));
+        assert_eq!(denial, Denial::MissingScopes(vec![Scope::TenantRead]));
+        assert_eq!(
+            denial.error().message,
+            "this route needs the scope tenant:read"
+        );
         assert_eq!(denial.error().code, "insufficient_scope");
         assert_eq!(denial.error().status().as_u16(), 403);
         let with = principal(PrincipalKind::Client, &[], &["tenant:read"]);

@@ -8,7 +8,7 @@
 
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use marquee_platform::{Error, ErrorKind, Principal, PrincipalKind};
+use marquee_platform::{AccessClaims, Error, ErrorKind, Principal};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -27,23 +27,6 @@ pub enum RateTier {
     Basic,
     Standard,
     Premium,
-}
-
-/// The claims auth puts in an access token (only those the gateway reads; `iss`, `aud`
-/// and `exp` are checked by the validator).
-#[derive(Debug, Deserialize)]
-struct Claims {
-    sub: String,
-    tid: String,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    scope: String,
-    exp: u64,
-    principal: String,
-    /// Partner clients: `basic`, `standard` or `premium` (anything else reads as basic).
-    #[serde(default)]
-    rate_tier: Option<String>,
 }
 
 /// A verified caller.
@@ -271,8 +254,10 @@ impl TokenVerifier {
             }
             return Err(invalid("the access token is signed by an unknown key"));
         };
-        let data =
-            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|error| {
+        // The claims auth signs (`iss`, `aud` and `exp` are checked by the validator; an
+        // unknown principal kind does not deserialize).
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).map_err(
+            |error| {
                 use jsonwebtoken::errors::ErrorKind as Jwt;
                 match error.kind() {
                     Jwt::ExpiredSignature => {
@@ -286,34 +271,39 @@ impl TokenVerifier {
                     }
                     _ => invalid("the access token is invalid"),
                 }
-            })?;
+            },
+        )?;
         let claims = data.claims;
-        let kind = match claims.principal.as_str() {
-            "user" => PrincipalKind::User,
-            "client" => PrincipalKind::Client,
-            _ => return Err(invalid("the access token names no known principal kind")),
-        };
         if claims.sub.is_empty() || claims.tid.is_empty() {
             return Err(invalid("the access token has no subject or tenant"));
         }
+        // Roles and scopes this gateway does not know (from a newer auth) are ignored.
+        let roles = claims
+            .known_roles()
+            .into_iter()
+            .map(|role| role.as_str().to_string())
+            .collect();
+        let scopes = claims
+            .known_scopes()
+            .into_iter()
+            .map(|scope| scope.as_str().to_string())
+            .collect();
         Ok(Caller {
             principal: Principal {
-                kind,
+                kind: claims.principal,
                 subject: claims.sub,
                 tenant_id: claims.tid,
-                roles: claims.roles,
-                scopes: claims
-                    .scope
-                    .split_whitespace()
-                    .map(str::to_string)
-                    .collect(),
+                roles,
+                scopes,
             },
+            // Partner clients: `basic`, `standard` or `premium` (anything else reads as
+            // basic).
             rate_tier: match claims.rate_tier.as_deref() {
                 Some("standard") => RateTier::Standard,
                 Some("premium") => RateTier::Premium,
                 _ => RateTier::Basic,
             },
-            expires_at: claims.exp,
+            expires_at: u64::try_from(claims.exp).unwrap_or(0),
         })
     }
 
@@ -395,6 +385,7 @@ pub(crate) mod tests {
     use base64::Engine as _;
     use ed25519_dalek::SigningKey;
     use ed25519_dalek::pkcs8::EncodePrivateKey;
+    use marquee_platform::PrincipalKind;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     pub(crate) const ISSUER: &str = "marquee-auth";
@@ -508,6 +499,27 @@ pub(crate) mod tests {
         assert_eq!(caller.principal.kind, PrincipalKind::Client);
         assert_eq!(caller.rate_tier, RateTier::Premium);
         assert!(caller.principal.roles.is_empty());
+    }
+
+    #[tokio::test]
+    async fn unknown_roles_and_scopes_are_ignored_and_auth_claims_are_required() {
+        let key = TestKey::new(1, "k1");
+        let (verifier, _) = verifier_with(vec![key.jwk.clone()]).await;
+        let mut body = claims("user", 300);
+        body["roles"] = serde_json::json!(["creator", "wizard"]);
+        body["scope"] = "assets:read teleport".into();
+        let caller = verifier.verify(&key.sign(&body)).await.unwrap();
+        assert_eq!(caller.principal.roles, vec!["creator"]);
+        assert_eq!(caller.principal.scopes, vec!["assets:read"]);
+        for claim in ["tid", "jti", "iat", "principal"] {
+            let mut body = claims("user", 300);
+            body.as_object_mut().unwrap().remove(claim);
+            assert_eq!(
+                code_of(&verifier, &key.sign(&body)).await,
+                "token_invalid",
+                "without {claim}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -1,10 +1,11 @@
-//! Domain and store models → protobuf messages (and back for flags).
+//! Domain types → protobuf messages (and back for flags).
 
+use crate::domain::audit::AuditEntry;
+use crate::domain::clients::OAuthClient;
 use crate::domain::keys::PublicKey;
-use crate::domain::roles;
 use crate::domain::sessions::Session;
-use crate::domain::tenants::Flags;
-use crate::store::entities::{audit_entry, oauth_client, tenant, user};
+use crate::domain::tenants::{Flags, Tenant};
+use crate::domain::users::User;
 use marquee_proto::auth::v1 as pb;
 use pb::flag_value::Value as FlagKind;
 use serde_json::Value;
@@ -12,9 +13,9 @@ use std::collections::HashMap;
 
 use marquee_proto::convert::timestamp as ts;
 
-pub fn user(user: user::Model) -> pb::User {
+pub fn user(user: User) -> pb::User {
     pb::User {
-        roles: roles::split(&user.roles),
+        roles: user.roles.iter().map(ToString::to_string).collect(),
         id: user.id,
         tenant_id: user.tenant_id,
         email: user.email,
@@ -49,9 +50,9 @@ pub fn jwks(keys: Vec<PublicKey>) -> pb::Jwks {
     }
 }
 
-pub fn client(client: oauth_client::Model) -> pb::OAuthClient {
+pub fn client(client: OAuthClient) -> pb::OAuthClient {
     pb::OAuthClient {
-        scopes: roles::split(&client.scopes),
+        scopes: client.scopes.iter().map(ToString::to_string).collect(),
         id: client.id,
         tenant_id: client.tenant_id,
         name: client.name,
@@ -62,7 +63,7 @@ pub fn client(client: oauth_client::Model) -> pb::OAuthClient {
     }
 }
 
-pub fn tenant(tenant: tenant::Model) -> pb::Tenant {
+pub fn tenant(tenant: Tenant) -> pb::Tenant {
     pb::Tenant {
         id: tenant.id,
         name: tenant.name,
@@ -101,7 +102,7 @@ pub fn flags_from_proto(flags: HashMap<String, pb::FlagValue>) -> Flags {
         .collect()
 }
 
-pub fn audit_entry(entry: audit_entry::Model) -> pb::AuditEntry {
+pub fn audit_entry(entry: AuditEntry) -> pb::AuditEntry {
     pb::AuditEntry {
         id: entry.id,
         tenant_id: entry.tenant_id,

@@ -4,7 +4,6 @@ use super::{Auth, RequestContext};
 use crate::error::{AuthError, Result};
 use crate::store;
 use crate::store::audit::AuditFilter;
-use crate::store::entities::audit_entry;
 use chrono::{DateTime, Utc};
 
 /// Actions recorded in the audit log (stable strings; admins filter by them).
@@ -30,6 +29,21 @@ pub mod outcome {
 }
 
 pub const OUTCOMES: &[&str] = &[outcome::SUCCESS, outcome::FAILURE, outcome::DENIED];
+
+/// A recorded entry of the append-only audit log. `id` is a UUIDv7, so ordering by id
+/// is ordering by time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: String,
+    pub tenant_id: String,
+    pub actor_id: String,
+    pub action: String,
+    pub outcome: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub detail: String,
+    pub occurred_at: DateTime<Utc>,
+}
 
 /// One thing to record.
 pub struct AuditEvent<'a> {
@@ -58,7 +72,7 @@ impl Auth {
     /// Appends to the audit log. A failure to write is logged, never hidden from
     /// operators, but does not undo the operation it describes.
     pub async fn audit(&self, event: AuditEvent<'_>) {
-        let entry = audit_entry::Model {
+        let entry = AuditEntry {
             id: uuid::Uuid::now_v7().to_string(),
             tenant_id: event.tenant_id.to_string(),
             actor_id: event.actor_id.to_string(),
@@ -86,7 +100,7 @@ impl Auth {
         &self,
         tenant_id: &str,
         query: AuditQuery,
-    ) -> Result<(Vec<audit_entry::Model>, Option<String>)> {
+    ) -> Result<(Vec<AuditEntry>, Option<String>)> {
         if let Some(outcome) = &query.outcome
             && !OUTCOMES.contains(&outcome.as_str())
         {

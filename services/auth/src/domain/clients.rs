@@ -4,18 +4,34 @@
 
 use super::audit::{AuditEvent, action, outcome};
 use super::tokens::Claims;
-use marquee_platform::{PrincipalKind, Scope};
-use super::{Auth, RequestContext, roles};
+use super::{Auth, RequestContext};
 use crate::error::{AuthError, Result};
 use crate::store;
-use crate::store::entities::oauth_client;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use marquee_platform::{PrincipalKind, Scope};
 use subtle::ConstantTimeEq;
 
 pub const ENVIRONMENTS: &[&str] = &["sandbox", "live"];
 pub const RATE_TIERS: &[&str] = &["basic", "standard", "premium"];
+
+/// An OAuth2 partner client. The secret is kept only as a SHA-256 hash: it is 256
+/// random bits, so a slow hash adds nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthClient {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    /// The granted scopes.
+    pub scopes: Vec<Scope>,
+    pub environment: String,
+    pub rate_tier: String,
+    pub secret_hash: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
 
 pub struct NewClient {
     pub name: String,
@@ -40,7 +56,7 @@ impl Auth {
         actor_tenant_id: &str,
         new: NewClient,
         context: &RequestContext,
-    ) -> Result<(oauth_client::Model, String)> {
+    ) -> Result<(OAuthClient, String)> {
         let name = new.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AuthError::invalid(
@@ -48,7 +64,7 @@ impl Auth {
                 "name must be 1 to 100 characters",
             ));
         }
-        let scopes = roles::parse_scopes(new.scopes.iter().map(String::as_str))?;
+        let scopes = parse_scopes(new.scopes.iter().map(String::as_str))?;
         if scopes.is_empty() {
             return Err(AuthError::InvalidScope("grant at least one scope".into()));
         }
@@ -95,11 +111,11 @@ impl Auth {
         let secret = format!("mqs_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
         let client = store::clients::insert(
             &self.db,
-            oauth_client::Model {
+            OAuthClient {
                 id: format!("mqc_{}", uuid::Uuid::new_v4().simple()),
                 tenant_id: tenant.id.clone(),
                 name,
-                scopes: Scope::join(&scopes),
+                scopes,
                 environment,
                 rate_tier,
                 secret_hash: super::sessions::hash_token(&secret),
@@ -117,7 +133,9 @@ impl Auth {
             context,
             detail: format!(
                 "client={} tenant={} scopes={}",
-                client.id, client.tenant_id, client.scopes
+                client.id,
+                client.tenant_id,
+                Scope::join(&client.scopes)
             ),
         })
         .await;
@@ -125,7 +143,7 @@ impl Auth {
     }
 
     /// Every client (admin is a platform role).
-    pub async fn list_clients(&self) -> Result<Vec<oauth_client::Model>> {
+    pub async fn list_clients(&self) -> Result<Vec<OAuthClient>> {
         let tenants: Vec<String> = self
             .list_tenants()
             .await?
@@ -141,7 +159,7 @@ impl Auth {
         actor_tenant_id: &str,
         client_id: &str,
         context: &RequestContext,
-    ) -> Result<oauth_client::Model> {
+    ) -> Result<OAuthClient> {
         let client = store::clients::find(&self.db, client_id)
             .await?
             .ok_or(AuthError::NotFound("client"))?;
@@ -188,12 +206,11 @@ impl Auth {
             .await;
             return Err(AuthError::InvalidClient);
         };
-        let granted = roles::parse_scopes([client.scopes.as_str()])?;
-        let requested = roles::parse_scopes([requested_scope])?;
+        let requested = parse_scopes([requested_scope])?;
         let scopes = if requested.is_empty() {
-            granted
+            client.scopes.clone()
         } else {
-            if let Some(extra) = requested.iter().find(|s| !granted.contains(s)) {
+            if let Some(extra) = requested.iter().find(|s| !client.scopes.contains(s)) {
                 return Err(AuthError::InvalidScope(format!(
                     "scope {extra:?} was not granted to this client"
                 )));
@@ -237,5 +254,34 @@ impl Auth {
             expires_in: ttl,
             scope,
         })
+    }
+}
+
+/// Parses a space-separated or listed set of scopes, rejecting unknown ones.
+pub fn parse_scopes<'a>(scopes: impl IntoIterator<Item = &'a str>) -> Result<Vec<Scope>> {
+    let mut parsed: Vec<Scope> = Vec::new();
+    for word in scopes.into_iter().flat_map(str::split_whitespace) {
+        let Some(scope) = Scope::parse(word) else {
+            return Err(AuthError::InvalidScope(format!(
+                "unknown scope {word:?}; known scopes: {}",
+                Scope::join(&Scope::ALL)
+            )));
+        };
+        if !parsed.contains(&scope) {
+            parsed.push(scope);
+        }
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_scopes_once() {
+        let scopes = parse_scopes(["assets:read billing:read", "assets:read"]).unwrap();
+        assert_eq!(scopes, [Scope::AssetsRead, Scope::BillingRead]);
+        assert!(parse_scopes(["assets:delete"]).is_err());
     }
 }

@@ -4,18 +4,27 @@
 
 use crate::error::{AuthError, Result};
 use crate::store;
-use crate::store::entities::signing_key;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
 
 /// How many keys the JWKS publishes: the signing key and its predecessor.
 const PUBLISHED_KEYS: u64 = 2;
+
+/// An Ed25519 signing key as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKey {
+    pub kid: String,
+    /// PKCS#8 DER, base64. Never leaves the auth service.
+    pub private_key: String,
+    /// Raw public key, base64url (the JWK `x`).
+    pub public_key: String,
+    pub created_at: DateTime<Utc>,
+}
 
 /// A public key as published in the JWKS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +46,7 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    pub async fn load_or_create(db: &impl ConnectionTrait) -> Result<Self> {
+    pub async fn load_or_create(db: &store::Db) -> Result<Self> {
         if store::keys::newest(db, 1).await?.is_empty() {
             store::keys::insert(db, generate()?).await?;
         }
@@ -47,7 +56,7 @@ impl KeyRing {
         })
     }
 
-    pub async fn reload(&self, db: &impl ConnectionTrait) -> Result<()> {
+    pub async fn reload(&self, db: &store::Db) -> Result<()> {
         let keys = build(store::keys::newest(db, PUBLISHED_KEYS).await?)?;
         *self.keys.write().map_err(|_| poisoned())? = keys;
         Ok(())
@@ -55,7 +64,7 @@ impl KeyRing {
 
     /// Generates a new signing key; the previous one stays published. Returns the new
     /// kid and the published kids.
-    pub async fn rotate(&self, db: &impl ConnectionTrait) -> Result<(String, Vec<String>)> {
+    pub async fn rotate(&self, db: &store::Db) -> Result<(String, Vec<String>)> {
         let key = generate()?;
         let kid = key.kid.clone();
         store::keys::insert(db, key).await?;
@@ -111,13 +120,13 @@ fn poisoned() -> AuthError {
     AuthError::Internal("key ring lock poisoned".into())
 }
 
-fn generate() -> Result<signing_key::Model> {
+fn generate() -> Result<SigningKey> {
     let signing = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
     let der = signing
         .to_pkcs8_der()
         .map_err(|error| AuthError::Internal(format!("encoding key: {error}")))?;
     let x = URL_SAFE_NO_PAD.encode(signing.verifying_key().to_bytes());
-    Ok(signing_key::Model {
+    Ok(SigningKey {
         kid: thumbprint(&x),
         private_key: STANDARD.encode(der.as_bytes()),
         public_key: x,
@@ -131,7 +140,7 @@ fn thumbprint(x: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-fn build(rows: Vec<signing_key::Model>) -> Result<Keys> {
+fn build(rows: Vec<SigningKey>) -> Result<Keys> {
     let newest = rows
         .first()
         .ok_or_else(|| AuthError::Internal("no signing key".into()))?;

@@ -7,7 +7,6 @@ pub mod clients;
 pub mod email;
 pub mod keys;
 pub mod password;
-pub mod roles;
 pub mod sessions;
 pub mod tenants;
 pub mod throttle;
@@ -15,7 +14,7 @@ pub mod tokens;
 pub mod users;
 
 use crate::settings::AuthSettings;
-use sea_orm::DatabaseConnection;
+use crate::store::Db;
 use std::sync::Arc;
 
 /// Where a request came from (as the gateway saw it): audit and IP throttling use it.
@@ -28,7 +27,7 @@ pub struct RequestContext {
 /// The auth service core, cheap to clone.
 #[derive(Clone)]
 pub struct Auth {
-    pub(crate) db: DatabaseConnection,
+    pub(crate) db: Db,
     pub(crate) settings: Arc<AuthSettings>,
     pub(crate) keys: keys::KeyRing,
     pub(crate) users: users::UserCache,
@@ -37,10 +36,7 @@ pub struct Auth {
 impl Auth {
     /// Loads (or creates) the signing keys and the default tenant, and bootstraps the
     /// first admin if configured.
-    pub async fn start(
-        db: DatabaseConnection,
-        settings: AuthSettings,
-    ) -> crate::error::Result<Self> {
+    pub async fn start(db: Db, settings: AuthSettings) -> crate::error::Result<Self> {
         let keys = keys::KeyRing::load_or_create(&db).await?;
         let auth = Self {
             db,
@@ -53,7 +49,7 @@ impl Auth {
         Ok(auth)
     }
 
-    pub fn db(&self) -> &DatabaseConnection {
+    pub fn db(&self) -> &Db {
         &self.db
     }
 

@@ -4,24 +4,38 @@
 
 use super::audit::{AuditEvent, action, outcome};
 use super::tokens::Claims;
-use marquee_platform::{PrincipalKind, Scope};
-use super::{Auth, RequestContext, roles};
+use super::users::User;
+use super::{Auth, RequestContext};
 use crate::error::{AuthError, Result};
 use crate::store;
-use crate::store::entities::{refresh_token, user};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{Duration, Utc};
-use sea_orm::TransactionTrait;
+use chrono::{DateTime, Duration, Utc};
+use marquee_platform::{PrincipalKind, Scope};
 use sha2::{Digest, Sha256};
 
 const REFRESH_PREFIX: &str = "mqr_";
 
 pub struct Session {
-    pub user: user::Model,
+    pub user: User,
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: i64,
+}
+
+/// A refresh token as stored: only its hash. Each login starts a family; each refresh
+/// marks the presented token used and adds its successor to the family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshToken {
+    pub id: String,
+    pub family_id: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -37,34 +51,33 @@ fn new_refresh_token() -> String {
 
 impl Auth {
     /// Starts a new session (and refresh-token family) for a signed-in user.
-    pub(crate) async fn start_session(&self, user: user::Model) -> Result<Session> {
+    pub(crate) async fn start_session(&self, user: User) -> Result<Session> {
         let family_id = uuid::Uuid::now_v7().to_string();
-        self.issue_session(user, family_id, &self.db).await
+        let (refresh_token, row) = self.refresh_token_for(&user, family_id);
+        store::sessions::insert(&self.db, row).await?;
+        self.finish_session(user, refresh_token)
     }
 
-    async fn issue_session(
-        &self,
-        user: user::Model,
-        family_id: String,
-        db: &impl sea_orm::ConnectionTrait,
-    ) -> Result<Session> {
+    /// A fresh refresh token in `family_id`, and the row that stores its hash.
+    fn refresh_token_for(&self, user: &User, family_id: String) -> (String, RefreshToken) {
         let now = Utc::now();
         let refresh_token = new_refresh_token();
-        store::sessions::insert(
-            db,
-            refresh_token::Model {
-                id: uuid::Uuid::now_v7().to_string(),
-                family_id,
-                user_id: user.id.clone(),
-                tenant_id: user.tenant_id.clone(),
-                token_hash: hash_token(&refresh_token),
-                created_at: now,
-                expires_at: now + Duration::seconds(self.settings.refresh_token_ttl_secs),
-                used_at: None,
-                revoked_at: None,
-            },
-        )
-        .await?;
+        let row = RefreshToken {
+            id: uuid::Uuid::now_v7().to_string(),
+            family_id,
+            user_id: user.id.clone(),
+            tenant_id: user.tenant_id.clone(),
+            token_hash: hash_token(&refresh_token),
+            created_at: now,
+            expires_at: now + Duration::seconds(self.settings.refresh_token_ttl_secs),
+            used_at: None,
+            revoked_at: None,
+        };
+        (refresh_token, row)
+    }
+
+    /// The session for `user` once its refresh token is stored.
+    fn finish_session(&self, user: User, refresh_token: String) -> Result<Session> {
         let access_token = self.access_token_for(&user)?;
         Ok(Session {
             user,
@@ -74,14 +87,14 @@ impl Auth {
         })
     }
 
-    fn access_token_for(&self, user: &user::Model) -> Result<String> {
+    fn access_token_for(&self, user: &User) -> Result<String> {
         let now = Utc::now().timestamp();
         self.keys.sign(&Claims {
             iss: self.settings.jwt_issuer.clone(),
             aud: self.settings.jwt_audience.clone(),
             sub: user.id.clone(),
             tid: user.tenant_id.clone(),
-            roles: roles::split(&user.roles),
+            roles: user.roles.iter().map(ToString::to_string).collect(),
             scope: Scope::join(&Scope::ALL),
             exp: now + self.settings.access_token_ttl_secs,
             iat: now,
@@ -110,7 +123,7 @@ impl Auth {
             .await;
             return Err(AuthError::RefreshTokenInvalid);
         }
-        let txn = self.db.begin().await?;
+        let txn = store::begin(&self.db).await?;
         if !store::sessions::mark_used(&txn, &token.id, now).await? {
             // Used before: a replay, maybe by a thief. Revoke the family.
             store::sessions::revoke_family(&txn, &token.family_id, now).await?;
@@ -129,9 +142,9 @@ impl Auth {
             txn.rollback().await?;
             return Err(AuthError::RefreshTokenInvalid);
         };
-        let session = self
-            .issue_session(user, token.family_id.clone(), &txn)
-            .await?;
+        let (refresh_token, row) = self.refresh_token_for(&user, token.family_id.clone());
+        store::sessions::insert(&txn, row).await?;
+        let session = self.finish_session(user, refresh_token)?;
         txn.commit().await?;
         self.audit_token(&token, action::REFRESH, outcome::SUCCESS, context, "")
             .await;
@@ -140,7 +153,7 @@ impl Auth {
 
     async fn audit_token(
         &self,
-        token: &refresh_token::Model,
+        token: &RefreshToken,
         action: &str,
         result: &str,
         context: &RequestContext,

@@ -5,8 +5,7 @@ use super::audit::{AuditEvent, action, outcome};
 use super::{Auth, RequestContext};
 use crate::error::{AuthError, Result};
 use crate::store;
-use crate::store::entities::tenant;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 pub const DEFAULT_SLUG: &str = "default";
@@ -15,6 +14,18 @@ const MAX_FLAG_VALUE: usize = 256;
 
 pub type Flags = Map<String, Value>;
 
+/// A tenant: every user and client belongs to one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub sandbox: bool,
+    /// Feature flags: flag name → bool or string.
+    pub flags: Flags,
+    pub created_at: DateTime<Utc>,
+}
+
 pub struct NewTenant {
     pub name: String,
     pub slug: String,
@@ -22,18 +33,18 @@ pub struct NewTenant {
 }
 
 impl Auth {
-    pub(crate) async fn ensure_default_tenant(&self) -> Result<tenant::Model> {
+    pub(crate) async fn ensure_default_tenant(&self) -> Result<Tenant> {
         if let Some(tenant) = store::tenants::find_by_slug(&self.db, DEFAULT_SLUG).await? {
             return Ok(tenant);
         }
         let created = store::tenants::insert(
             &self.db,
-            tenant::Model {
+            Tenant {
                 id: uuid::Uuid::now_v7().to_string(),
                 name: "Default".into(),
                 slug: DEFAULT_SLUG.into(),
                 sandbox: false,
-                flags: Value::Object(Map::new()),
+                flags: Flags::new(),
                 created_at: Utc::now(),
             },
         )
@@ -51,7 +62,7 @@ impl Auth {
     }
 
     /// The named tenant, or the default one when `tenant_id` is empty.
-    pub(crate) async fn resolve_tenant(&self, tenant_id: Option<&str>) -> Result<tenant::Model> {
+    pub(crate) async fn resolve_tenant(&self, tenant_id: Option<&str>) -> Result<Tenant> {
         match tenant_id.map(str::trim).filter(|id| !id.is_empty()) {
             None => self.ensure_default_tenant().await,
             Some(id) => store::tenants::find(&self.db, id)
@@ -65,7 +76,7 @@ impl Auth {
         actor_id: &str,
         new: NewTenant,
         context: &RequestContext,
-    ) -> Result<tenant::Model> {
+    ) -> Result<Tenant> {
         let name = new.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AuthError::invalid(
@@ -88,12 +99,12 @@ impl Auth {
         }
         let tenant = store::tenants::insert(
             &self.db,
-            tenant::Model {
+            Tenant {
                 id: uuid::Uuid::now_v7().to_string(),
                 name,
                 slug,
                 sandbox: new.sandbox,
-                flags: Value::Object(Map::new()),
+                flags: Flags::new(),
                 created_at: Utc::now(),
             },
         )
@@ -120,16 +131,12 @@ impl Auth {
         Ok(tenant)
     }
 
-    pub async fn list_tenants(&self) -> Result<Vec<tenant::Model>> {
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>> {
         Ok(store::tenants::list(&self.db).await?)
     }
 
     pub async fn tenant_flags(&self, tenant_id: &str) -> Result<Flags> {
-        let tenant = self.resolve_tenant(Some(tenant_id)).await?;
-        Ok(match tenant.flags {
-            Value::Object(flags) => flags,
-            _ => Map::new(),
-        })
+        Ok(self.resolve_tenant(Some(tenant_id)).await?.flags)
     }
 
     /// Replaces a tenant's flags. Names are `[a-z0-9_.-]{1,64}`; values booleans or
@@ -174,7 +181,7 @@ impl Auth {
         let tenant = self.resolve_tenant(Some(tenant_id)).await?;
         let names: Vec<&String> = flags.keys().collect();
         let detail = format!("flags: {names:?}");
-        let updated = store::tenants::set_flags(&self.db, tenant, Value::Object(flags)).await?;
+        let updated = store::tenants::set_flags(&self.db, tenant, flags).await?;
         self.audit(AuditEvent {
             tenant_id: &updated.id,
             actor_id,
@@ -184,14 +191,11 @@ impl Auth {
             detail,
         })
         .await;
-        Ok(match updated.flags {
-            Value::Object(flags) => flags,
-            _ => Map::new(),
-        })
+        Ok(updated.flags)
     }
 
     /// The sandbox twin of a live tenant (`<slug>-sandbox`), created on first use.
-    pub(crate) async fn sandbox_of(&self, tenant: &tenant::Model) -> Result<tenant::Model> {
+    pub(crate) async fn sandbox_of(&self, tenant: &Tenant) -> Result<Tenant> {
         if tenant.sandbox {
             return Ok(tenant.clone());
         }
@@ -201,12 +205,12 @@ impl Auth {
         }
         let created = store::tenants::insert(
             &self.db,
-            tenant::Model {
+            Tenant {
                 id: uuid::Uuid::now_v7().to_string(),
                 name: format!("{} (sandbox)", tenant.name),
                 slug: slug.clone(),
                 sandbox: true,
-                flags: Value::Object(Map::new()),
+                flags: Flags::new(),
                 created_at: Utc::now(),
             },
         )

@@ -4,18 +4,31 @@ use super::audit::{AuditEvent, action, outcome};
 use super::email::Email;
 use super::sessions::Session;
 use super::throttle::{account_key, ip_key};
-use super::{Auth, RequestContext, password, roles};
+use super::{Auth, RequestContext, password};
 use crate::error::{AuthError, Result};
 use crate::store;
-use crate::store::entities::user;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use marquee_platform::Role;
 use std::time::Duration;
+
+/// An account in a tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub tenant_id: String,
+    /// Normalised (trimmed, lower-case); unique per tenant.
+    pub email: String,
+    /// PHC string of an argon2id hash.
+    pub password_hash: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub created_at: DateTime<Utc>,
+}
 
 /// Recently read users, so `GET /auth/me` does not hit the database every time. Entries
 /// are short-lived; users have no mutable fields yet besides what registration sets.
 #[derive(Clone)]
-pub struct UserCache(moka::future::Cache<String, user::Model>);
+pub struct UserCache(moka::future::Cache<String, User>);
 
 impl UserCache {
     pub fn new() -> Self {
@@ -98,7 +111,7 @@ impl Auth {
         password: &str,
         display_name: &str,
         roles: &[Role],
-    ) -> Result<user::Model> {
+    ) -> Result<User> {
         let password = password.to_string();
         let password_hash = tokio::task::spawn_blocking(move || password::hash(&password))
             .await
@@ -108,24 +121,22 @@ impl Auth {
         } else {
             display_name.to_string()
         };
-        let model = user::Model {
+        let user = User {
             id: uuid::Uuid::now_v7().to_string(),
             tenant_id: tenant_id.to_string(),
             email: email.as_str().to_string(),
             password_hash,
             display_name,
-            roles: roles::join_roles(roles),
+            roles: roles.to_vec(),
             created_at: Utc::now(),
         };
-        store::users::insert(&self.db, model)
-            .await
-            .map_err(|error| {
-                if store::is_unique_violation(&error) {
-                    AuthError::EmailTaken
-                } else {
-                    error.into()
-                }
-            })
+        store::users::insert(&self.db, user).await.map_err(|error| {
+            if store::is_unique_violation(&error) {
+                AuthError::EmailTaken
+            } else {
+                error.into()
+            }
+        })
     }
 
     /// Signs in. Every failure looks the same to the caller (status, code and time),
@@ -216,7 +227,7 @@ impl Auth {
     }
 
     /// The user behind a verified principal.
-    pub async fn user(&self, tenant_id: &str, user_id: &str) -> Result<user::Model> {
+    pub async fn user(&self, tenant_id: &str, user_id: &str) -> Result<User> {
         let key = format!("{tenant_id}/{user_id}");
         if let Some(user) = self.users.0.get(&key).await {
             return Ok(user);

@@ -2,13 +2,47 @@
 //! conditional update: of two concurrent refreshes with the same token, one wins.
 
 use super::entities::refresh_token;
+use crate::domain::sessions::RefreshToken;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
-pub async fn insert(db: &impl ConnectionTrait, model: refresh_token::Model) -> Result<(), DbErr> {
+impl From<refresh_token::Model> for RefreshToken {
+    fn from(model: refresh_token::Model) -> Self {
+        Self {
+            id: model.id,
+            family_id: model.family_id,
+            user_id: model.user_id,
+            tenant_id: model.tenant_id,
+            token_hash: model.token_hash,
+            created_at: model.created_at,
+            expires_at: model.expires_at,
+            used_at: model.used_at,
+            revoked_at: model.revoked_at,
+        }
+    }
+}
+
+impl From<RefreshToken> for refresh_token::Model {
+    fn from(token: RefreshToken) -> Self {
+        Self {
+            id: token.id,
+            family_id: token.family_id,
+            user_id: token.user_id,
+            tenant_id: token.tenant_id,
+            token_hash: token.token_hash,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+            used_at: token.used_at,
+            revoked_at: token.revoked_at,
+        }
+    }
+}
+
+pub async fn insert(db: &impl ConnectionTrait, token: RefreshToken) -> Result<(), DbErr> {
+    let model = refresh_token::Model::from(token);
     refresh_token::ActiveModel {
         id: Set(model.id),
         family_id: Set(model.family_id),
@@ -28,11 +62,12 @@ pub async fn insert(db: &impl ConnectionTrait, model: refresh_token::Model) -> R
 pub async fn find_by_hash(
     db: &impl ConnectionTrait,
     token_hash: &str,
-) -> Result<Option<refresh_token::Model>, DbErr> {
-    refresh_token::Entity::find()
+) -> Result<Option<RefreshToken>, DbErr> {
+    let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(token_hash))
         .one(db)
-        .await
+        .await?;
+    Ok(row.map(RefreshToken::from))
 }
 
 /// Marks an unused token used; false when it was already used (a concurrent refresh or

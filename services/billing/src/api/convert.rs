@@ -33,7 +33,7 @@ pub fn subscription(view: SubscriptionView) -> pb::Subscription {
         tenant_id: view.tenant_id,
         user_id: view.user_id,
         plan: view.plan,
-        status: view.status,
+        status: view.status.as_str().into(),
         provider: view.provider.as_str().into(),
         current_period_end: view.current_period_end.map(ts),
         subscribed_plan: view.subscribed_plan,

@@ -19,22 +19,7 @@ use secrecy::ExposeSecret;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::Notify;
 
-/// Which provider runs subscriptions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    /// No Stripe keys: plan changes apply at once, usage is counted locally.
-    Local,
-    Stripe,
-}
-
-impl Provider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Local => "local",
-            Self::Stripe => "stripe",
-        }
-    }
-}
+pub use crate::store::entities::subscription::{Provider, SubscriptionStatus};
 
 /// The billing service's state; cheap to clone.
 #[derive(Clone)]

@@ -1,18 +1,17 @@
 //! Subscriptions: the tenant's plan from the local ledger or from Stripe's current
 //! state, the effective plan (a `past_due` subscription keeps its plan for the grace
 //! period, then entitlements fall to the free plan), checkout, portal and invoices, and
-//! the `subscription.changed` event through the transactional outbox.
+//! the `subscription.changed` event (built by `events::publish`) through the
+//! transactional outbox, in the same transaction as the change.
 
 use super::plans::Plan;
-use super::{Billing, Provider, month};
+use super::{Billing, Provider, SubscriptionStatus, month};
 use crate::error::{BillingError, Result};
+use crate::events::publish;
 use crate::store::{self, entities::subscription};
 use crate::stripe::{CheckoutRequest, wire};
 use chrono::{DateTime, Duration, Utc};
-use marquee_proto::events::v1::SubscriptionChanged;
-use sea_orm::{ConnectionTrait, TransactionTrait};
-
-pub const EVENT_TYPE: &str = "subscription.changed";
+use sea_orm::TransactionTrait;
 
 /// A tenant's subscription as callers see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +21,7 @@ pub struct SubscriptionView {
     /// Effective plan (entitlements).
     pub plan: String,
     pub subscribed_plan: String,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub provider: Provider,
     pub current_period_end: Option<DateTime<Utc>>,
     pub past_due_since: Option<DateTime<Utc>>,
@@ -57,8 +56,25 @@ pub struct InvoiceView {
     pub created: DateTime<Utc>,
 }
 
-fn active(status: &str) -> bool {
-    matches!(status, "active" | "trialing")
+fn active(status: SubscriptionStatus) -> bool {
+    matches!(
+        status,
+        SubscriptionStatus::Active | SubscriptionStatus::Trialing
+    )
+}
+
+/// Stripe's status of `current`. A status this version does not know must not fail the
+/// webhook: it reads as `paused` (not entitled, not in the past-due grace period, not
+/// ended), which is logged.
+fn stripe_status(current: &wire::Subscription) -> SubscriptionStatus {
+    SubscriptionStatus::parse(&current.status).unwrap_or_else(|| {
+        tracing::warn!(
+            subscription = %current.id,
+            status = %current.status,
+            "unknown Stripe subscription status; treated as paused"
+        );
+        SubscriptionStatus::Paused
+    })
 }
 
 impl Billing {
@@ -72,9 +88,13 @@ impl Billing {
             .cloned()
             .unwrap_or(free.clone());
         let grace = Duration::days(self.settings().past_due_grace_days);
-        match row.status.as_str() {
+        match row.status {
             s if active(s) => plan,
-            "past_due" if row.past_due_since.is_none_or(|since| now < since + grace) => plan,
+            SubscriptionStatus::PastDue
+                if row.past_due_since.is_none_or(|since| now < since + grace) =>
+            {
+                plan
+            }
             _ => free,
         }
     }
@@ -93,12 +113,8 @@ impl Billing {
                 user_id: row.user_id.clone(),
                 plan,
                 subscribed_plan: row.plan.clone(),
-                status: row.status.clone(),
-                provider: if row.provider == "stripe" {
-                    Provider::Stripe
-                } else {
-                    Provider::Local
-                },
+                status: row.status,
+                provider: row.provider,
                 current_period_end: row.current_period_end,
                 past_due_since: row.past_due_since,
                 cancel_at_period_end: row.cancel_at_period_end,
@@ -108,7 +124,7 @@ impl Billing {
                 user_id: String::new(),
                 subscribed_plan: plan.clone(),
                 plan,
-                status: "active".into(),
+                status: SubscriptionStatus::Active,
                 provider: self.provider(),
                 current_period_end: (self.provider() == Provider::Local).then(|| month(now).2),
                 past_due_since: None,
@@ -150,39 +166,13 @@ impl Billing {
             return Ok(());
         }
         if changed {
-            self.enqueue_changed(&txn, &next, &old, &new).await?;
+            publish::subscription_changed(&txn, &next, &old, &new).await?;
         }
         txn.commit().await?;
         if changed {
             tracing::info!(tenant_id = %next.tenant_id, from = %old, to = %new, status = %next.status, "subscription changed");
             self.wake_outbox();
         }
-        Ok(())
-    }
-
-    async fn enqueue_changed(
-        &self,
-        txn: &impl ConnectionTrait,
-        row: &subscription::Model,
-        previous: &str,
-        plan: &str,
-    ) -> Result<()> {
-        let payload = SubscriptionChanged {
-            tenant_id: row.tenant_id.clone(),
-            plan: plan.to_string(),
-            previous_plan: previous.to_string(),
-            status: row.status.clone(),
-            provider: row.provider.clone(),
-            current_period_end: row.current_period_end.map(|t| prost_types::Timestamp {
-                seconds: t.timestamp(),
-                nanos: 0,
-            }),
-        };
-        let event = marquee_bus::EventBuilder::new(EVENT_TYPE, "billing")
-            .tenant(&row.tenant_id)
-            .payload("marquee.events.v1.SubscriptionChanged", &payload)
-            .build()?;
-        marquee_bus::outbox::enqueue(txn, &event).await?;
         Ok(())
     }
 
@@ -211,8 +201,8 @@ impl Billing {
                 tenant_id: tenant.to_string(),
                 user_id: user.to_string(),
                 plan: target.id.clone(),
-                status: "active".into(),
-                provider: Provider::Local.as_str().into(),
+                status: SubscriptionStatus::Active,
+                provider: Provider::Local,
                 stripe_customer_id: None,
                 stripe_subscription_id: None,
                 current_period_end: Some(month(now).2),
@@ -290,8 +280,8 @@ impl Billing {
                 tenant_id: tenant.to_string(),
                 user_id: user.to_string(),
                 plan: self.catalogue().free().id.clone(),
-                status: "active".into(),
-                provider: Provider::Stripe.as_str().into(),
+                status: SubscriptionStatus::Active,
+                provider: Provider::Stripe,
                 stripe_customer_id: Some(customer.id.clone()),
                 stripe_subscription_id: None,
                 current_period_end: None,
@@ -367,6 +357,7 @@ impl Billing {
         current: &wire::Subscription,
         fetched_at: DateTime<Utc>,
     ) -> Result<()> {
+        let status = stripe_status(current);
         let by_customer = store::subscriptions::by_customer(self.db(), &current.customer).await?;
         let tenant = match current.metadata.get("tenant_id") {
             Some(tenant) => tenant.clone(),
@@ -382,8 +373,8 @@ impl Billing {
         if let Some(row) = &before
             && let Some(existing) = &row.stripe_subscription_id
             && existing != &current.id
-            && active(&row.status)
-            && !active(&current.status)
+            && active(row.status)
+            && !active(status)
         {
             tracing::info!(tenant_id = %tenant, subscription = %current.id, "ignoring an ended subscription superseded by another");
             return Ok(());
@@ -398,16 +389,19 @@ impl Billing {
         // `past_due` (it keeps retrying the payment) must not restore the plan.
         let status = match &before {
             Some(row)
-                if current.status == "past_due"
-                    && row.status == "unpaid"
+                if status == SubscriptionStatus::PastDue
+                    && row.status == SubscriptionStatus::Unpaid
                     && row.past_due_since.is_some()
                     && row.stripe_subscription_id.as_deref() == Some(current.id.as_str()) =>
             {
-                "unpaid".to_string()
+                SubscriptionStatus::Unpaid
             }
-            _ => current.status.clone(),
+            _ => status,
         };
-        let past_due_since = if matches!(status.as_str(), "past_due" | "unpaid") {
+        let past_due_since = if matches!(
+            status,
+            SubscriptionStatus::PastDue | SubscriptionStatus::Unpaid
+        ) {
             before
                 .as_ref()
                 .and_then(|row| row.past_due_since)
@@ -423,7 +417,7 @@ impl Billing {
                 .unwrap_or_default(),
             plan,
             status,
-            provider: Provider::Stripe.as_str().into(),
+            provider: Provider::Stripe,
             stripe_customer_id: Some(current.customer.clone()),
             stripe_subscription_id: Some(current.id.clone()),
             current_period_end: item
@@ -447,13 +441,8 @@ impl Billing {
         // only effect, and it must be sent once: mark it by clearing `past_due_since`
         // into the status `unpaid`, which keeps the tenant on free until Stripe says
         // otherwise.
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let cutoff = Utc::now() - Duration::days(self.settings().past_due_grace_days);
-        let rows = subscription::Entity::find()
-            .filter(subscription::Column::Status.eq("past_due"))
-            .filter(subscription::Column::PastDueSince.lt(cutoff))
-            .all(self.db())
-            .await?;
+        let rows = store::subscriptions::past_due_since_before(self.db(), cutoff).await?;
         let count = rows.len();
         for row in rows {
             // Until now the grace period kept the bought plan: that is the previous plan.
@@ -464,7 +453,7 @@ impl Billing {
                 .id
                 .clone();
             let next = subscription::Model {
-                status: "unpaid".into(),
+                status: SubscriptionStatus::Unpaid,
                 updated_at: Utc::now(),
                 ..row.clone()
             };
@@ -482,4 +471,37 @@ fn same_state(a: &subscription::Model, b: &subscription::Model) -> bool {
         && a.current_period_end == b.current_period_end
         && a.cancel_at_period_end == b.cancel_at_period_end
         && a.past_due_since == b.past_due_since
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire_subscription(status: &str) -> wire::Subscription {
+        miniserde::json::from_str(&format!(
+            r#"{{"id":"sub_1","customer":"cus_1","status":"{status}","cancel_at_period_end":false,
+            "metadata":{{}},"items":{{"data":[]}}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn stripe_statuses_read_as_stored_and_unknown_ones_as_paused() {
+        for (wire, status) in [
+            ("active", SubscriptionStatus::Active),
+            ("trialing", SubscriptionStatus::Trialing),
+            ("past_due", SubscriptionStatus::PastDue),
+            ("unpaid", SubscriptionStatus::Unpaid),
+            ("canceled", SubscriptionStatus::Canceled),
+            ("incomplete", SubscriptionStatus::Incomplete),
+            ("incomplete_expired", SubscriptionStatus::IncompleteExpired),
+            ("paused", SubscriptionStatus::Paused),
+            ("some_future_status", SubscriptionStatus::Paused),
+        ] {
+            assert_eq!(stripe_status(&wire_subscription(wire)), status, "{wire}");
+        }
+        assert!(!active(stripe_status(&wire_subscription(
+            "some_future_status"
+        ))));
+    }
 }

@@ -1,7 +1,8 @@
-//! Events: the background webhook worker. Billing publishes `subscription.changed`
-//! through the transactional outbox from `domain::subscriptions` (the outbox relay is
-//! started in `lib.rs`).
+//! Events: what billing publishes (`subscription.changed`, written to the transactional
+//! outbox in the domain's transaction by `publish`; the outbox relay is started in
+//! `lib.rs`) and the background webhook worker.
 
+pub mod publish;
 pub mod webhook_worker;
 
 /// This service's name on the bus (outbox `source`).

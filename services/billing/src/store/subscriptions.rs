@@ -1,6 +1,7 @@
 //! Subscription rows: one per tenant.
 
-use super::entities::subscription;
+use super::entities::subscription::{self, SubscriptionStatus};
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 pub async fn get(
@@ -19,6 +20,18 @@ pub async fn by_customer(
     subscription::Entity::find()
         .filter(subscription::Column::StripeCustomerId.eq(customer))
         .one(db)
+        .await
+}
+
+/// Rows `past_due` since before `cutoff` (their grace period ran out).
+pub async fn past_due_since_before(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<subscription::Model>, DbErr> {
+    subscription::Entity::find()
+        .filter(subscription::Column::Status.eq(SubscriptionStatus::PastDue))
+        .filter(subscription::Column::PastDueSince.lt(cutoff))
+        .all(db)
         .await
 }
 

@@ -1,10 +1,12 @@
 //! gRPC handlers of the community: profiles, follows, comments and their moderation.
 //! Called from the `ContentService` impl in `mod.rs`.
 
-use super::{ContentGrpc, convert, non_empty, principal};
+use super::{ContentGrpc, convert};
 use crate::domain::community::ProfileUpdate;
 use crate::domain::is_moderator;
+use marquee_platform::Principal;
 use marquee_proto::content::v1 as pb;
+use marquee_proto::convert::non_empty;
 use tonic::{Request, Response, Status};
 
 impl ContentGrpc {
@@ -12,7 +14,7 @@ impl ContentGrpc {
         &self,
         request: Request<pb::GetCreatorRequest>,
     ) -> Result<Response<pb::Creator>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let creator = self
             .content
             .creator(&caller, &request.into_inner().id)
@@ -24,7 +26,7 @@ impl ContentGrpc {
         &self,
         request: Request<pb::UpdateProfileRequest>,
     ) -> Result<Response<pb::Creator>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let creator = self
             .content
@@ -45,7 +47,7 @@ impl ContentGrpc {
         request: Request<pb::FollowRequest>,
         follow: bool,
     ) -> Result<Response<pb::FollowResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let creator_id = request.into_inner().creator_id;
         let (following, followers) = if follow {
             self.content.follow(&caller, &creator_id).await?
@@ -63,7 +65,7 @@ impl ContentGrpc {
         request: Request<pb::ListFollowsRequest>,
         followers: bool,
     ) -> Result<Response<pb::ListFollowsResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let (entries, next) = self
             .content
@@ -85,7 +87,7 @@ impl ContentGrpc {
         &self,
         request: Request<pb::CreateCommentRequest>,
     ) -> Result<Response<pb::Comment>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let comment = self
             .content
@@ -101,7 +103,7 @@ impl ContentGrpc {
         &self,
         request: Request<pb::ListCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let (comments, next) = self
             .content
@@ -121,7 +123,7 @@ impl ContentGrpc {
         &self,
         request: Request<pb::DeleteCommentRequest>,
     ) -> Result<Response<pb::DeleteCommentResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         self.content
             .delete_comment(&caller, &request.into_inner().id)
             .await?;
@@ -132,7 +134,7 @@ impl ContentGrpc {
         &self,
         request: Request<pb::ReportCommentRequest>,
     ) -> Result<Response<pb::ReportCommentResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let hidden = self
             .content
@@ -145,7 +147,7 @@ impl ContentGrpc {
         &self,
         request: Request<pb::ListReportedCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let (comments, next) = self
             .content
@@ -164,7 +166,7 @@ impl ContentGrpc {
         &self,
         request: Request<pb::ModerateCommentRequest>,
     ) -> Result<Response<pb::Comment>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let comment = self
             .content

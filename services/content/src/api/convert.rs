@@ -1,34 +1,29 @@
 //! Domain ↔ protobuf conversions.
 
-use crate::domain::{Asset, flags_of, status, tags_of};
+use crate::domain::community::{Creator, FollowEntry};
+use crate::domain::{Asset, AssetStatus, Comment, flags_of, tags_of};
 use marquee_proto::content::v1 as pb;
+use marquee_proto::convert::timestamp;
 
-pub fn timestamp(time: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: time.timestamp(),
-        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
-pub fn status_to_proto(value: &str) -> pb::AssetStatus {
+pub fn status_to_proto(value: AssetStatus) -> pb::AssetStatus {
     match value {
-        status::PROCESSING => pb::AssetStatus::Processing,
-        status::PENDING_REVIEW => pb::AssetStatus::PendingReview,
-        status::READY => pb::AssetStatus::Ready,
-        status::REJECTED => pb::AssetStatus::Rejected,
-        status::FAILED => pb::AssetStatus::Failed,
-        _ => pb::AssetStatus::Unspecified,
+        AssetStatus::Processing => pb::AssetStatus::Processing,
+        AssetStatus::PendingReview => pb::AssetStatus::PendingReview,
+        AssetStatus::Ready => pb::AssetStatus::Ready,
+        AssetStatus::Rejected => pb::AssetStatus::Rejected,
+        AssetStatus::Failed => pb::AssetStatus::Failed,
     }
 }
 
-pub fn status_from_proto(value: pb::AssetStatus) -> Option<&'static str> {
+/// `None` for unspecified (no filter).
+pub fn status_from_proto(value: pb::AssetStatus) -> Option<AssetStatus> {
     match value {
         pb::AssetStatus::Unspecified => None,
-        pb::AssetStatus::Processing => Some(status::PROCESSING),
-        pb::AssetStatus::PendingReview => Some(status::PENDING_REVIEW),
-        pb::AssetStatus::Ready => Some(status::READY),
-        pb::AssetStatus::Rejected => Some(status::REJECTED),
-        pb::AssetStatus::Failed => Some(status::FAILED),
+        pb::AssetStatus::Processing => Some(AssetStatus::Processing),
+        pb::AssetStatus::PendingReview => Some(AssetStatus::PendingReview),
+        pb::AssetStatus::Ready => Some(AssetStatus::Ready),
+        pb::AssetStatus::Rejected => Some(AssetStatus::Rejected),
+        pb::AssetStatus::Failed => Some(AssetStatus::Failed),
     }
 }
 
@@ -36,7 +31,7 @@ pub fn asset(asset: Asset) -> pb::Asset {
     pb::Asset {
         tags: tags_of(&asset),
         flags: flags_of(&asset),
-        status: status_to_proto(&asset.status).into(),
+        status: status_to_proto(asset.status).into(),
         id: asset.id,
         tenant_id: asset.tenant_id,
         owner_id: asset.owner_id,
@@ -62,7 +57,7 @@ pub fn asset(asset: Asset) -> pb::Asset {
     }
 }
 
-pub fn creator(creator: crate::domain::community::Creator) -> pb::Creator {
+pub fn creator(creator: Creator) -> pb::Creator {
     pb::Creator {
         id: creator.id,
         tenant_id: creator.tenant_id,
@@ -76,7 +71,7 @@ pub fn creator(creator: crate::domain::community::Creator) -> pb::Creator {
     }
 }
 
-pub fn follow_entry(entry: crate::domain::community::FollowEntry) -> pb::FollowEntry {
+pub fn follow_entry(entry: FollowEntry) -> pb::FollowEntry {
     pb::FollowEntry {
         user_id: entry.user_id,
         since: Some(timestamp(entry.since)),
@@ -84,7 +79,7 @@ pub fn follow_entry(entry: crate::domain::community::FollowEntry) -> pb::FollowE
 }
 
 /// `show_reports`: moderators see the open report count.
-pub fn comment(comment: crate::domain::Comment, show_reports: bool) -> pb::Comment {
+pub fn comment(comment: Comment, show_reports: bool) -> pb::Comment {
     pb::Comment {
         id: comment.id,
         asset_id: comment.asset_id,
@@ -97,5 +92,24 @@ pub fn comment(comment: crate::domain::Comment, show_reports: bool) -> pb::Comme
         } else {
             0
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_proto() {
+        for status in [
+            AssetStatus::Processing,
+            AssetStatus::PendingReview,
+            AssetStatus::Ready,
+            AssetStatus::Rejected,
+            AssetStatus::Failed,
+        ] {
+            assert_eq!(status_from_proto(status_to_proto(status)), Some(status));
+        }
+        assert_eq!(status_from_proto(pb::AssetStatus::Unspecified), None);
     }
 }

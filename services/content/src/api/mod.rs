@@ -11,6 +11,7 @@ use crate::error::ContentError;
 use futures::{Stream, StreamExt};
 use marquee_platform::Principal;
 use marquee_proto::content::v1 as pb;
+use marquee_proto::convert::non_empty;
 use pb::content_service_server::ContentService;
 use std::pin::Pin;
 use tonic::{Request, Response, Status, Streaming};
@@ -31,14 +32,6 @@ impl ContentGrpc {
             .max_decoding_message_size(8 * 1024 * 1024)
             .max_encoding_message_size(8 * 1024 * 1024)
     }
-}
-
-fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
-    Ok(Principal::from_metadata(request.metadata())?)
-}
-
-fn non_empty(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
 }
 
 fn metadata(m: pb::UploadMetadata) -> UploadMetadata {
@@ -86,7 +79,7 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<Streaming<pb::UploadAssetChunk>>,
     ) -> Result<Response<pb::UploadAssetResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let parts = request.into_inner().map(|chunk| match chunk {
             Ok(pb::UploadAssetChunk {
                 part: Some(pb::upload_asset_chunk::Part::Metadata(m)),
@@ -114,7 +107,7 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<pb::GetAssetRequest>,
     ) -> Result<Response<pb::Asset>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let asset = self
             .content
             .asset(&caller, &request.into_inner().id)
@@ -126,9 +119,9 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<pb::ListAssetsRequest>,
     ) -> Result<Response<pb::ListAssetsResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
-        let status = convert::status_from_proto(r.status()).map(str::to_string);
+        let status = convert::status_from_proto(r.status());
         let (assets, next) = self
             .content
             .list_assets(
@@ -152,7 +145,7 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<pb::UpdateAssetRequest>,
     ) -> Result<Response<pb::Asset>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let asset = self
             .content
@@ -172,7 +165,7 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<pb::DeleteAssetRequest>,
     ) -> Result<Response<pb::DeleteAssetResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         self.content
             .delete_asset(&caller, &request.into_inner().id)
             .await?;
@@ -186,7 +179,7 @@ impl ContentService for ContentGrpc {
         request: Request<pb::GetAssetContentRequest>,
     ) -> Result<Response<Self::GetAssetContentStream>, Status> {
         // A signed URL's download carries no caller: the signature decides.
-        let caller = principal(&request);
+        let caller = Principal::from_request(&request);
         let r = request.into_inner();
         let variant = variant(r.variant());
         let range = range(r.range)?;
@@ -244,7 +237,7 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<pb::CreateSignedUrlRequest>,
     ) -> Result<Response<pb::SignedUrl>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let signed = self
             .content
@@ -263,7 +256,7 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<pb::RetryProcessingRequest>,
     ) -> Result<Response<pb::Asset>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let asset = self
             .content
             .retry_processing(&caller, &request.into_inner().id)
@@ -275,7 +268,7 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<pb::ListModerationQueueRequest>,
     ) -> Result<Response<pb::ListAssetsResponse>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let (assets, next) = self
             .content
@@ -291,7 +284,7 @@ impl ContentService for ContentGrpc {
         &self,
         request: Request<pb::ModerateAssetRequest>,
     ) -> Result<Response<pb::Asset>, Status> {
-        let caller = principal(&request)?;
+        let caller = Principal::from_request(&request)?;
         let r = request.into_inner();
         let asset = self
             .content

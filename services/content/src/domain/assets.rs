@@ -5,7 +5,7 @@
 
 use super::moderation::blocked_term_flags;
 use super::upload::{check_description, check_title};
-use super::{Asset, Content, is_moderator, moderation_state, status, storage, tags_of};
+use super::{Asset, AssetStatus, Content, ModerationState, is_moderator, storage, tags_of};
 use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
@@ -23,7 +23,7 @@ pub const MAX_PAGE: u32 = 100;
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub owner_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<AssetStatus>,
     pub kind: Option<String>,
     pub limit: u32,
     pub cursor: Option<String>,
@@ -208,10 +208,10 @@ impl Content {
                 .into_iter()
                 .chain(tags.iter().map(String::as_str)),
         );
-        if !flags.is_empty() && asset.moderation == moderation_state::APPROVED {
-            asset.moderation = moderation_state::PENDING.to_string();
-            if asset.status == status::READY {
-                asset.status = status::PENDING_REVIEW.to_string();
+        if !flags.is_empty() && asset.moderation == ModerationState::Approved {
+            asset.moderation = ModerationState::Pending;
+            if asset.status == AssetStatus::Ready {
+                asset.status = AssetStatus::PendingReview;
             }
         }
         asset.flags = flags.join(" ");
@@ -257,13 +257,13 @@ impl Content {
                 "only the owner can retry processing",
             ));
         }
-        if asset.status != status::FAILED {
+        if asset.status != AssetStatus::Failed {
             return Err(ContentError::conflict(
                 "not_failed",
                 "only failed assets can be processed again",
             ));
         }
-        asset.status = status::PROCESSING.to_string();
+        asset.status = AssetStatus::Processing;
         asset.status_reason = String::new();
         asset.updated_at = chrono::Utc::now();
         let txn = self.db.begin().await?;
@@ -333,7 +333,7 @@ impl Content {
         )?;
         let asset = store::assets::find_any(&self.db, id)
             .await?
-            .filter(|asset| asset.status != status::REJECTED)
+            .filter(|asset| asset.status != AssetStatus::Rejected)
             .ok_or(ContentError::NotFound("asset"))?;
         self.serve(&asset, variant, range).await
     }
@@ -415,7 +415,7 @@ fn check_variant(caller: &Principal, asset: &Asset, variant: Variant) -> Result<
 /// The visibility rule.
 pub fn visible(caller: &Principal, asset: &Asset) -> bool {
     asset.tenant_id == caller.tenant_id
-        && (asset.status == status::READY
+        && (asset.status == AssetStatus::Ready
             || asset.owner_id == caller.subject
             || is_moderator(caller))
 }

@@ -7,7 +7,7 @@ use super::assets::{page_size, parse_cursor};
 use super::community::require_user;
 use super::moderation::blocked_term_flags;
 use super::spam::{self, Action, Limit};
-use super::{Comment, Content, is_moderator, status};
+use super::{AssetStatus, Comment, Content, is_moderator};
 use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
@@ -36,7 +36,7 @@ impl Content {
     ) -> Result<Comment> {
         require_user(caller)?;
         let asset = self.asset(caller, asset_id).await?;
-        if asset.status != status::READY {
+        if asset.status != AssetStatus::Ready {
             return Err(ContentError::conflict(
                 "asset_not_commentable",
                 "only approved, processed assets can be commented",

@@ -4,7 +4,7 @@
 
 use super::assets::{page_size, parse_cursor};
 use super::spam::{self, Action, Limit};
-use super::{Content, status};
+use super::{AssetStatus, Content};
 use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
@@ -175,7 +175,7 @@ impl Content {
                 let asset = store::assets::find(&self.db, &caller.tenant_id, avatar).await?;
                 match asset {
                     Some(asset) if asset.owner_id == caller.subject && asset.kind == "image" => {
-                        if asset.status == status::FAILED || asset.status == status::REJECTED {
+                        if matches!(asset.status, AssetStatus::Failed | AssetStatus::Rejected) {
                             return Err(ContentError::invalid(
                                 "invalid_avatar",
                                 "the avatar asset failed processing or was rejected",

@@ -8,6 +8,7 @@ pub mod flags;
 pub mod moderation;
 pub mod pipeline;
 pub mod processing;
+pub mod quota;
 pub mod review;
 pub mod signing;
 pub mod sniff;
@@ -17,35 +18,22 @@ pub mod upload;
 
 use crate::settings::ContentSettings;
 use marquee_bus::OutboxWaker;
-use marquee_platform::Principal;
+use marquee_platform::{Principal, Role};
 use object_store::ObjectStore;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 pub use crate::store::entities::asset::Model as Asset;
+pub use crate::store::entities::asset::{AssetStatus, ModerationState};
 pub use crate::store::entities::comment::Model as Comment;
 
-/// Roles that may moderate (and see everything in their tenant).
-pub const MODERATOR_ROLES: [&str; 2] = ["moderator", "admin"];
-
-/// Asset statuses.
-pub mod status {
-    pub const PROCESSING: &str = "processing";
-    pub const PENDING_REVIEW: &str = "pending_review";
-    pub const READY: &str = "ready";
-    pub const REJECTED: &str = "rejected";
-    pub const FAILED: &str = "failed";
-}
-
-/// Moderation states (independent of processing).
-pub mod moderation_state {
-    pub const PENDING: &str = "pending";
-    pub const APPROVED: &str = "approved";
-    pub const REJECTED: &str = "rejected";
-}
-
+/// Whether the caller may moderate (and see everything in their tenant): a role that
+/// grants moderator — moderators and admins ([`Role::grants`]).
 pub fn is_moderator(caller: &Principal) -> bool {
-    MODERATOR_ROLES.iter().any(|role| caller.has_role(role))
+    caller
+        .roles
+        .iter()
+        .any(|r| Role::parse(r).is_some_and(|role| role.grants(Role::Moderator)))
 }
 
 /// The content service core, cheap to clone.
@@ -57,9 +45,9 @@ pub struct Content {
     pub(crate) flags: Arc<dyn flags::FlagSource>,
     pub(crate) waker: Option<OutboxWaker>,
     pub(crate) signing_key: signing::SigningKey,
-    /// Storage and asset quotas; `None` (tests, tools) means unmetered. `serve` always
-    /// sets it.
-    pub(crate) billing: Option<crate::billing::BillingClient>,
+    /// Storage and asset quotas (billing); `None` (tests, tools) means unmetered.
+    /// `serve` always sets it.
+    pub(crate) quota: Option<Arc<dyn quota::Quota>>,
 }
 
 impl Content {
@@ -76,13 +64,13 @@ impl Content {
             settings: Arc::new(settings),
             flags,
             waker: None,
-            billing: None,
+            quota: None,
         }
     }
 
-    /// Holds storage and asset quota in billing for uploads, gives it back on delete.
-    pub fn with_billing(mut self, billing: crate::billing::BillingClient) -> Self {
-        self.billing = Some(billing);
+    /// Holds storage and asset quota for uploads, gives it back on delete.
+    pub fn with_quota(mut self, quota: Arc<dyn quota::Quota>) -> Self {
+        self.quota = Some(quota);
         self
     }
 
@@ -119,4 +107,32 @@ pub fn tags_of(asset: &Asset) -> Vec<String> {
 
 pub fn flags_of(asset: &Asset) -> Vec<String> {
     asset.flags.split_whitespace().map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use marquee_platform::PrincipalKind;
+
+    fn with_roles(roles: &[&str]) -> Principal {
+        Principal {
+            kind: PrincipalKind::User,
+            subject: "u1".into(),
+            tenant_id: "t1".into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            scopes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn moderators_and_admins_moderate() {
+        assert!(is_moderator(&with_roles(&[Role::Moderator.as_str()])));
+        assert!(is_moderator(&with_roles(&[
+            Role::Creator.as_str(),
+            Role::Admin.as_str()
+        ])));
+        assert!(!is_moderator(&with_roles(&[Role::Creator.as_str()])));
+        assert!(!is_moderator(&with_roles(&["Moderator", "root"])));
+        assert!(!is_moderator(&with_roles(&[])));
+    }
 }

@@ -10,7 +10,7 @@ use super::processing::{
     DocumentMetadata, ProcessingFailure, box_header, is_mp4_family, mp4_duration_ms, process_image,
     process_pdf, process_text,
 };
-use super::{Content, moderation_state, status};
+use super::{AssetStatus, Content, ModerationState};
 use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
@@ -58,7 +58,7 @@ impl Content {
         let Some(asset) = store::assets::find(&self.db, tenant_id, asset_id).await? else {
             return Ok(()); // deleted meanwhile
         };
-        if asset.status != status::PROCESSING {
+        if asset.status != AssetStatus::Processing {
             return Ok(()); // already processed (an older event)
         }
         let outcome = if asset.kind == "image" {
@@ -84,7 +84,7 @@ impl Content {
             txn.commit().await?;
             return Ok(());
         };
-        if asset.status != status::PROCESSING {
+        if asset.status != AssetStatus::Processing {
             txn.commit().await?;
             return Ok(());
         }
@@ -98,17 +98,16 @@ impl Content {
         asset.thumbnail_key = outcome.thumbnail_key;
         match outcome.failure {
             Some(reason) => {
-                asset.status = status::FAILED.to_string();
+                asset.status = AssetStatus::Failed;
                 asset.status_reason = reason;
             }
             None => {
-                asset.status = match asset.moderation.as_str() {
-                    moderation_state::APPROVED => status::READY,
-                    moderation_state::REJECTED => status::REJECTED,
-                    _ => status::PENDING_REVIEW,
-                }
-                .to_string();
-                if asset.moderation != moderation_state::REJECTED {
+                asset.status = match asset.moderation {
+                    ModerationState::Approved => AssetStatus::Ready,
+                    ModerationState::Rejected => AssetStatus::Rejected,
+                    ModerationState::Pending => AssetStatus::PendingReview,
+                };
+                if asset.moderation != ModerationState::Rejected {
                     asset.status_reason = String::new();
                 }
             }

@@ -3,7 +3,7 @@
 //! and published (`asset.approved` / `asset.rejected`).
 
 use super::assets::{page_size, parse_cursor};
-use super::{Asset, Content, is_moderator, moderation_state, status};
+use super::{Asset, AssetStatus, Content, ModerationState, is_moderator};
 use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
@@ -67,7 +67,7 @@ impl Content {
         let mut asset = store::assets::find(&txn, &caller.tenant_id, id)
             .await?
             .ok_or(ContentError::NotFound("asset"))?;
-        if asset.status == status::FAILED {
+        if asset.status == AssetStatus::Failed {
             return Err(ContentError::conflict(
                 "not_reviewable",
                 "the asset failed processing; it cannot be reviewed",
@@ -75,18 +75,16 @@ impl Content {
         }
         let now = chrono::Utc::now();
         asset.moderation = if approve {
-            moderation_state::APPROVED
+            ModerationState::Approved
         } else {
-            moderation_state::REJECTED
-        }
-        .to_string();
-        if asset.status != status::PROCESSING {
+            ModerationState::Rejected
+        };
+        if asset.status != AssetStatus::Processing {
             asset.status = if approve {
-                status::READY
+                AssetStatus::Ready
             } else {
-                status::REJECTED
-            }
-            .to_string();
+                AssetStatus::Rejected
+            };
         }
         asset.status_reason = if approve {
             String::new()
@@ -102,7 +100,7 @@ impl Content {
                 tenant_id: caller.tenant_id.clone(),
                 asset_id: asset.id.clone(),
                 moderator_id: caller.subject.clone(),
-                decision: asset.moderation.clone(),
+                decision: asset.moderation,
                 reason: reason.to_string(),
                 created_at: now,
             },

@@ -3,9 +3,9 @@
 //! same bytes from the same owner give back the existing asset.
 
 use super::moderation::blocked_term_flags;
+use super::quota::UploadHold;
 use super::sniff::{SNIFF_WINDOW, sniff};
-use super::{Asset, Content, flags, moderation_state, status, storage};
-use crate::billing::UploadHold;
+use super::{Asset, AssetStatus, Content, ModerationState, flags, storage};
 use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
@@ -163,7 +163,7 @@ impl Content {
 
         let asset_id = uuid::Uuid::now_v7().to_string();
         // Quota before a byte is stored: one asset held, the storage left caps the stream.
-        let mut hold = UploadHold::start(self.billing.as_ref(), caller, &asset_id).await?;
+        let mut hold = UploadHold::start(self.quota.as_ref(), caller, &asset_id).await?;
         let dir = storage::asset_dir(&caller.tenant_id, &caller.subject, &asset_id);
         let key = storage::original_key(&dir);
         let mut stored = false;
@@ -325,14 +325,13 @@ impl Content {
                 duration_ms: None,
                 page_count: None,
                 text_excerpt: None,
-                status: status::PROCESSING.to_string(),
+                status: AssetStatus::Processing,
                 status_reason: String::new(),
                 moderation: if auto_approve {
-                    moderation_state::APPROVED
+                    ModerationState::Approved
                 } else {
-                    moderation_state::PENDING
-                }
-                .to_string(),
+                    ModerationState::Pending
+                },
                 flags: flags.join(" "),
                 created_at: now,
                 updated_at: now,
@@ -398,15 +397,9 @@ impl Content {
     /// The size of the caller's largest asset (0 without any): no longer upload can be
     /// one of their duplicates.
     async fn largest_owned_size(&self, caller: &Principal) -> Result<u64> {
-        use crate::store::entities::asset;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        let largest = asset::Entity::find()
-            .filter(asset::Column::TenantId.eq(caller.tenant_id.as_str()))
-            .filter(asset::Column::OwnerId.eq(caller.subject.as_str()))
-            .order_by_desc(asset::Column::SizeBytes)
-            .one(&self.db)
-            .await?;
-        Ok(largest.map_or(0, |a| u64::try_from(a.size_bytes).unwrap_or(0)))
+        let largest =
+            store::assets::largest_size(&self.db, &caller.tenant_id, &caller.subject).await?;
+        Ok(largest.map_or(0, |size| u64::try_from(size).unwrap_or(0)))
     }
 
     /// Deletes an object we no longer need; failures only leave garbage behind.

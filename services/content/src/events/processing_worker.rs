@@ -2,9 +2,9 @@
 //! and processes the asset ([`Content::process_uploaded`]). Several replicas compete on
 //! one queue; the inbox makes redeliveries harmless.
 
-use super::types;
 use crate::domain::Content;
 use marquee_bus::{Consumer, Envelope, HandlerError};
+use marquee_proto::events::types;
 use marquee_proto::events::v1::AssetUploaded;
 
 /// The consumer's (and its queue's) stable name.

@@ -1,9 +1,10 @@
 //! Building the events content publishes, and writing them to the outbox.
 
-use super::{SERVICE, types};
-use crate::domain::{Asset, tags_of};
+use super::SERVICE;
+use crate::domain::{Asset, Comment, tags_of};
 use crate::error::Result;
 use marquee_bus::{EventBuilder, outbox};
+use marquee_proto::events::types;
 use marquee_proto::events::v1 as ev;
 use sea_orm::ConnectionTrait;
 
@@ -56,7 +57,7 @@ pub async fn asset_processed(txn: &impl ConnectionTrait, asset: &Asset, ok: bool
             .and_then(|h| u32::try_from(h).ok())
             .unwrap_or(0),
         has_thumbnail: asset.thumbnail_key.is_some(),
-        status: asset.status.clone(),
+        status: asset.status.as_str().to_string(),
     };
     enqueue(
         txn,
@@ -135,7 +136,7 @@ pub async fn creator_followed(
 
 pub async fn comment_created(
     txn: &impl ConnectionTrait,
-    comment: &crate::domain::Comment,
+    comment: &Comment,
     asset_owner_id: &str,
 ) -> Result<()> {
     let payload = ev::CommentCreated {

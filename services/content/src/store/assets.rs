@@ -1,6 +1,6 @@
 //! Queries on `assets`. Every function takes the tenant: nothing crosses tenants.
 
-use super::entities::asset;
+use super::entities::asset::{self, AssetStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect,
@@ -40,6 +40,21 @@ pub async fn find_by_hash(
         .await
 }
 
+/// The size of the owner's largest asset, if they have any.
+pub async fn largest_size(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    owner_id: &str,
+) -> Result<Option<i64>, DbErr> {
+    Ok(asset::Entity::find()
+        .filter(asset::Column::TenantId.eq(tenant_id))
+        .filter(asset::Column::OwnerId.eq(owner_id))
+        .order_by_desc(asset::Column::SizeBytes)
+        .one(db)
+        .await?
+        .map(|largest| largest.size_bytes))
+}
+
 /// Saves every column of `model` (found by id).
 pub async fn save(db: &impl ConnectionTrait, model: asset::Model) -> Result<asset::Model, DbErr> {
     model.into_active_model().reset_all().update(db).await
@@ -68,7 +83,7 @@ pub struct AssetFilter {
     pub tenant_id: String,
     pub visibility: Visibility,
     pub owner_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<AssetStatus>,
     pub kind: Option<String>,
     /// Assets strictly older than this id (ids are UUIDv7).
     pub before_id: Option<String>,
@@ -84,7 +99,7 @@ pub async fn list(
     if let Visibility::ReadyOrOwnedBy(user) = filter.visibility {
         query = query.filter(
             Condition::any()
-                .add(asset::Column::Status.eq("ready"))
+                .add(asset::Column::Status.eq(AssetStatus::Ready))
                 .add(asset::Column::OwnerId.eq(user)),
         );
     }
@@ -116,7 +131,7 @@ pub async fn review_queue(
 ) -> Result<Vec<asset::Model>, DbErr> {
     let mut query = asset::Entity::find()
         .filter(asset::Column::TenantId.eq(tenant_id))
-        .filter(asset::Column::Status.eq("pending_review"));
+        .filter(asset::Column::Status.eq(AssetStatus::PendingReview));
     if let Some(after_id) = after_id {
         query = query.filter(asset::Column::Id.gt(after_id));
     }

@@ -3,7 +3,6 @@
 //! including over-quota (402/429 naming the limit), come back from billing as the
 //! platform error and render as problem+json.
 
-use super::optional_time;
 use crate::AppState;
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
@@ -11,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::Error;
 use marquee_proto::billing::v1 as pb;
+use marquee_proto::convert::{self, non_empty};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -65,8 +65,8 @@ impl From<pb::Subscription> for SubscriptionBody {
             subscribed_plan: s.subscribed_plan,
             status: s.status,
             provider: s.provider,
-            current_period_end: optional_time(s.current_period_end),
-            past_due_since: optional_time(s.past_due_since),
+            current_period_end: convert::time(s.current_period_end),
+            past_due_since: convert::time(s.past_due_since),
             cancel_at_period_end: s.cancel_at_period_end,
         }
     }
@@ -146,10 +146,6 @@ fn idempotency_key(req: &HttpRequest) -> String {
         .to_string()
 }
 
-fn non_empty(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
-}
-
 /// The plans catalogue
 #[utoipa::path(tag = "billing", responses((status = 200, description = "Every plan and its limits", body = PlansBody)))]
 #[get("/api/v1/billing/plans")]
@@ -220,8 +216,8 @@ pub async fn usage(
     Ok(HttpResponse::Ok().json(UsageBody {
         plan: usage.plan,
         provider: usage.provider,
-        period_start: optional_time(usage.period_start),
-        period_end: optional_time(usage.period_end),
+        period_start: convert::time(usage.period_start),
+        period_end: convert::time(usage.period_end),
         limits: usage
             .limits
             .into_iter()
@@ -264,7 +260,7 @@ pub async fn invoices(
                 amount_paid: i.amount_paid,
                 currency: i.currency,
                 hosted_invoice_url: i.hosted_invoice_url,
-                created: optional_time(i.created),
+                created: convert::time(i.created),
             })
             .collect(),
     }))

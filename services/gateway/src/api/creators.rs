@@ -1,7 +1,7 @@
 //! Creators (content service): profiles, follow / unfollow, follower and following
 //! lists. `{id}` may be `me`. Scopes `assets:read` / `assets:write`.
 
-use super::{optional_time, time};
+use super::time;
 use crate::AppState;
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
@@ -9,6 +9,7 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::{Error, Problem};
 use marquee_proto::content::v1 as pb;
+use marquee_proto::convert;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -42,7 +43,7 @@ impl From<pb::Creator> for CreatorBody {
             followers: c.followers,
             following: c.following,
             followed_by_me: c.followed_by_me,
-            updated_at: optional_time(c.updated_at),
+            updated_at: convert::time(c.updated_at),
         }
     }
 }

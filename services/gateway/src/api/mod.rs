@@ -19,6 +19,7 @@ pub mod webhooks;
 use chrono::{DateTime, Utc};
 use marquee_platform::Error;
 use marquee_proto::Timestamp;
+use marquee_proto::convert;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -110,28 +111,10 @@ impl From<marquee_proto::auth::v1::User> for UserBody {
     }
 }
 
-/// A protobuf timestamp as UTC; a missing or out-of-range one reads as the epoch.
+/// A protobuf timestamp that must be set (e.g. `created_at`) as UTC; a missing or
+/// out-of-range one reads as the epoch. Optional ones use [`convert::time`].
 pub fn time(timestamp: Option<Timestamp>) -> DateTime<Utc> {
-    optional_time(timestamp).unwrap_or_default()
-}
-
-/// A protobuf timestamp that may be unset (e.g. `revoked_at`).
-pub fn optional_time(timestamp: Option<Timestamp>) -> Option<DateTime<Utc>> {
-    let timestamp = timestamp?;
-    if timestamp.seconds == 0 && timestamp.nanos == 0 {
-        return None;
-    }
-    DateTime::from_timestamp(
-        timestamp.seconds,
-        u32::try_from(timestamp.nanos).unwrap_or(0),
-    )
-}
-
-pub fn to_timestamp(time: DateTime<Utc>) -> Timestamp {
-    Timestamp {
-        seconds: time.timestamp(),
-        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0),
-    }
+    convert::time(timestamp).unwrap_or_default()
 }
 
 /// A field auth must always fill, missing: auth's bug, our 500.
@@ -144,16 +127,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_convert_both_ways() {
-        let time = DateTime::parse_from_rfc3339("2026-11-22T01:40:00.5Z")
+    fn required_timestamps_read_missing_as_the_epoch() {
+        let at = DateTime::parse_from_rfc3339("2026-11-22T01:40:00.5Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(optional_time(Some(to_timestamp(time))), Some(time));
-        assert_eq!(optional_time(None), None);
-        assert_eq!(optional_time(Some(Timestamp::default())), None);
+        assert_eq!(time(Some(convert::timestamp(at))), at);
+        assert_eq!(time(None), DateTime::<Utc>::UNIX_EPOCH);
+        assert_eq!(
+            time(Some(Timestamp::default())),
+            DateTime::<Utc>::UNIX_EPOCH
+        );
         let json = serde_json::to_value(UserBody::from(marquee_proto::auth::v1::User {
             id: "u".into(),
-            created_at: Some(to_timestamp(time)),
+            created_at: Some(convert::timestamp(at)),
             ..Default::default()
         }))
         .unwrap();

@@ -93,10 +93,7 @@ pub async fn own_flags(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, Error> {
-    let flags = state
-        .flags
-        .for_caller(&state.auth, caller.principal())
-        .await?;
+    let flags = state.flags.for_caller(caller.principal()).await?;
     Ok(HttpResponse::Ok().json(FlagsBody::from(flags.as_ref())))
 }
 

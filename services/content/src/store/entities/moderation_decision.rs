@@ -1,3 +1,4 @@
+use super::asset::ModerationState;
 use sea_orm::entity::prelude::*;
 
 /// One moderation decision, kept for the record (the audit of moderation).
@@ -10,8 +11,8 @@ pub struct Model {
     pub asset_id: String,
     /// The moderator's user id; `system` for automatic decisions.
     pub moderator_id: String,
-    /// approved | rejected
-    pub decision: String,
+    /// Approved or rejected.
+    pub decision: ModerationState,
     pub reason: String,
     pub created_at: DateTimeUtc,
 }

@@ -1,13 +1,14 @@
 //! The audit log.
 
 use crate::AppState;
-use crate::api::{time, to_timestamp};
+use crate::api::time;
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::Error;
 use marquee_proto::auth::v1 as pb;
+use marquee_proto::convert;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -95,8 +96,8 @@ pub async fn list_audit(
                 action: query.action.unwrap_or_default(),
                 actor_id: query.actor_id.unwrap_or_default(),
                 outcome: query.outcome.unwrap_or_default(),
-                since: query.since.map(to_timestamp),
-                until: query.until.map(to_timestamp),
+                since: query.since.map(convert::timestamp),
+                until: query.until.map(convert::timestamp),
                 limit: query.limit.unwrap_or(0),
                 cursor: query.cursor.unwrap_or_default(),
             },

@@ -1,7 +1,7 @@
 //! Partner (OAuth) clients: the scope catalogue, creating, listing and revoking them.
 
 use crate::AppState;
-use crate::api::{optional_time, required, time};
+use crate::api::{required, time};
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
 use crate::request_id::RequestContext;
@@ -10,58 +10,12 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::{Error, Problem};
 use marquee_proto::auth::v1 as pb;
+use marquee_proto::convert;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The scope catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-pub enum Scope {
-    #[serde(rename = "assets:read")]
-    AssetsRead,
-    #[serde(rename = "assets:write")]
-    AssetsWrite,
-    #[serde(rename = "campaigns:read")]
-    CampaignsRead,
-    #[serde(rename = "campaigns:write")]
-    CampaignsWrite,
-    #[serde(rename = "billing:read")]
-    BillingRead,
-    #[serde(rename = "tenant:read")]
-    TenantRead,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 6] = [
-        Self::AssetsRead,
-        Self::AssetsWrite,
-        Self::CampaignsRead,
-        Self::CampaignsWrite,
-        Self::BillingRead,
-        Self::TenantRead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AssetsRead => "assets:read",
-            Self::AssetsWrite => "assets:write",
-            Self::CampaignsRead => "campaigns:read",
-            Self::CampaignsWrite => "campaigns:write",
-            Self::BillingRead => "billing:read",
-            Self::TenantRead => "tenant:read",
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            Self::AssetsRead => "Read assets",
-            Self::AssetsWrite => "Upload and change assets",
-            Self::CampaignsRead => "Read campaigns",
-            Self::CampaignsWrite => "Create and change campaigns",
-            Self::BillingRead => "Read plans, subscriptions and usage",
-            Self::TenantRead => "Read the tenant's feature flags",
-        }
-    }
-}
+/// The scope catalogue (defined once, in the platform).
+pub use marquee_platform::Scope;
 
 /// Where a partner client may act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -130,7 +84,7 @@ impl From<pb::OAuthClient> for OAuthClientBody {
             environment: client.environment,
             rate_tier: client.rate_tier,
             created_at: time(client.created_at),
-            revoked_at: optional_time(client.revoked_at),
+            revoked_at: convert::time(client.revoked_at),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Downloads with HTTP Range, and the response shared with signed downloads.
 
 use crate::AppState;
-use crate::clients::for_caller;
+use crate::clients::stream_for_caller;
 use crate::policy::Authenticated;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -79,7 +79,8 @@ pub async fn download(
     let stream = state
         .content
         .grpc()
-        .get_asset_content(for_caller(
+        // A server stream: no overall deadline, it lasts as long as the bytes keep coming.
+        .get_asset_content(stream_for_caller(
             caller.principal(),
             pb::GetAssetContentRequest {
                 id: id.into_inner(),

@@ -3,7 +3,7 @@
 use super::downloads::{parse_variant, request_range, respond};
 use crate::AppState;
 use crate::api::time;
-use crate::clients::{anonymous, for_caller};
+use crate::clients::{for_caller, stream_anonymous};
 use crate::policy::Authenticated;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -117,7 +117,8 @@ pub async fn download_signed(
     let stream = state
         .content
         .grpc()
-        .get_asset_content(anonymous(pb::GetAssetContentRequest {
+        // A server stream: no overall deadline (see `download`).
+        .get_asset_content(stream_anonymous(pb::GetAssetContentRequest {
             id: id.into_inner(),
             variant: variant.into(),
             range: request_range(&request),

@@ -3,7 +3,7 @@
 use super::AssetBody;
 use crate::AppState;
 use crate::api::required;
-use crate::clients::for_caller;
+use crate::clients::stream_for_caller;
 use crate::policy::Authenticated;
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::StatusCode;
@@ -147,7 +147,8 @@ pub async fn upload(
     // channel, so at most a few chunks are in memory whatever the file's size.
     let (mut sender, receiver) = futures::channel::mpsc::channel::<pb::UploadAssetChunk>(4);
     let mut client = state.content.grpc();
-    let request = for_caller(caller.principal(), receiver);
+    // A client stream: no overall deadline, it lasts as long as the bytes keep coming.
+    let request = stream_for_caller(caller.principal(), receiver);
     let call = tokio::spawn(async move { client.upload_asset(request).await });
     let abort = |call: tokio::task::JoinHandle<_>, error: Error| {
         // Dropping the call resets the stream: the service discards what it stored.

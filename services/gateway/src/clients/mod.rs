@@ -1,0 +1,55 @@
+//! The services the gateway calls, on the shared clients of `marquee_clients`: one
+//! lazily connected, multiplexed HTTP/2 channel each, sending the current W3C trace
+//! context on every call. Failures come back as `tonic::Status` and turn into the
+//! platform error with `?`.
+//!
+//! Requests are built with the platform's builders:
+//! - unary calls: [`for_caller`] (the verified principal in metadata) or [`anonymous`]
+//!   (register, login, token grant, JWKS, webhooks), both with the
+//!   [`UNARY_DEADLINE`](marquee_platform::grpc::UNARY_DEADLINE);
+//! - streaming calls (content's `UploadAsset` and `GetAssetContent`): [`stream_for_caller`],
+//!   or [`stream_anonymous`] for signed downloads; no overall deadline, as uploads and
+//!   downloads last as long as their bytes keep coming.
+//!
+//! What only the gateway does with auth (auditing denials, its JWKS source) is in
+//! [`auth`].
+
+pub mod auth;
+
+pub use marquee_clients::{
+    AuthClient, AuthGrpc, BillingClient, BillingGrpc, ContentClient, ContentGrpc,
+};
+pub use marquee_platform::grpc::{anonymous, for_caller, stream_for_caller};
+
+/// A streaming request with no caller (downloads through a signed URL, which the
+/// content service authorizes by the signature): no identity, no overall deadline.
+pub fn stream_anonymous<T>(message: T) -> tonic::Request<T> {
+    tonic::Request::new(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use marquee_platform::{Principal, PrincipalKind};
+
+    #[test]
+    fn unary_requests_carry_a_deadline_and_streams_do_not() {
+        let caller = Principal {
+            kind: PrincipalKind::User,
+            subject: "u1".into(),
+            tenant_id: "t1".into(),
+            roles: vec!["creator".into()],
+            scopes: vec![],
+        };
+        let timeout =
+            |request: &tonic::Request<()>| request.metadata().get("grpc-timeout").is_some();
+        assert!(timeout(&for_caller(&caller, ())));
+        assert!(timeout(&anonymous(())));
+        let stream = stream_for_caller(&caller, ());
+        assert!(!timeout(&stream));
+        assert_eq!(Principal::from_metadata(stream.metadata()).unwrap(), caller);
+        let signed = stream_anonymous(());
+        assert!(!timeout(&signed));
+        assert!(Principal::from_metadata(signed.metadata()).is_err());
+    }
+}
