@@ -240,6 +240,12 @@ pub fn anonymous<T>(message: T) -> tonic::Request<T> {
     request
 }
 
+/// A streaming request with no caller (a download through a signed URL): no identity,
+/// no overall deadline.
+pub fn stream_anonymous<T>(message: T) -> tonic::Request<T> {
+    tonic::Request::new(message)
+}
+
 /// A streaming request on behalf of `caller`: identity, no overall deadline (the server
 /// bounds idle time instead).
 pub fn stream_for_caller<T>(caller: &Principal, message: T) -> tonic::Request<T> {

@@ -5,6 +5,7 @@
 
 use crate::error::Error;
 pub use crate::identity::PrincipalKind;
+use crate::identity::{Role, Scope};
 use tonic::metadata::MetadataMap;
 
 const SUBJECT: &str = "x-marquee-subject";
@@ -19,17 +20,19 @@ pub struct Principal {
     /// User id or client id.
     pub subject: String,
     pub tenant_id: String,
-    pub roles: Vec<String>,
-    pub scopes: Vec<String>,
+    pub roles: Vec<Role>,
+    pub scopes: Vec<Scope>,
 }
 
 impl Principal {
-    pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
+    /// Whether the caller holds a role that grants `required` (admins moderate too:
+    /// [`Role::grants`]).
+    pub fn acts_as(&self, required: Role) -> bool {
+        self.roles.iter().any(|role| role.grants(required))
     }
 
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
     }
 
     pub fn write_to(&self, metadata: &mut MetadataMap) {
@@ -37,8 +40,8 @@ impl Principal {
         let pairs = [
             (SUBJECT, self.subject.clone()),
             (TENANT, self.tenant_id.clone()),
-            (ROLES, self.roles.join(" ")),
-            (SCOPES, self.scopes.join(" ")),
+            (ROLES, join(&self.roles, Role::as_str)),
+            (SCOPES, Scope::join(&self.scopes)),
             (KIND, kind.to_string()),
         ];
         for (key, value) in pairs {
@@ -64,13 +67,8 @@ impl Principal {
                 "no caller identity",
             ));
         };
-        let words = |key| {
-            get(key)
-                .unwrap_or("")
-                .split_whitespace()
-                .map(str::to_string)
-                .collect()
-        };
+        // Unknown names (from a newer peer) grant nothing.
+        let words = |key| get(key).unwrap_or("").split_whitespace();
         Ok(Self {
             kind: match get(KIND) {
                 Some("client") => PrincipalKind::Client,
@@ -78,10 +76,14 @@ impl Principal {
             },
             subject: subject.to_string(),
             tenant_id: tenant_id.to_string(),
-            roles: words(ROLES),
-            scopes: words(SCOPES),
+            roles: words(ROLES).filter_map(Role::parse).collect(),
+            scopes: words(SCOPES).filter_map(Scope::parse).collect(),
         })
     }
+}
+
+fn join<T: Copy>(items: &[T], name: fn(T) -> &'static str) -> String {
+    items.iter().map(|item| name(*item)).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -94,12 +96,28 @@ mod tests {
             kind: PrincipalKind::Client,
             subject: "c1".into(),
             tenant_id: "t1".into(),
-            roles: vec![],
-            scopes: vec!["assets:read".into(), "billing:read".into()],
+            roles: vec![Role::Admin],
+            scopes: vec![Scope::AssetsRead, Scope::BillingRead],
         };
+        assert!(principal.acts_as(Role::Moderator));
+        assert!(principal.has_scope(Scope::BillingRead));
+        assert!(!principal.has_scope(Scope::TenantRead));
         let mut metadata = MetadataMap::new();
         principal.write_to(&mut metadata);
         assert_eq!(Principal::from_metadata(&metadata).unwrap(), principal);
+    }
+
+    #[test]
+    fn unknown_roles_and_scopes_grant_nothing() {
+        let mut metadata = MetadataMap::new();
+        metadata.insert(SUBJECT, "u1".parse().unwrap());
+        metadata.insert(TENANT, "t1".parse().unwrap());
+        metadata.insert(ROLES, "root creator".parse().unwrap());
+        metadata.insert(SCOPES, "everything assets:read".parse().unwrap());
+        let principal = Principal::from_metadata(&metadata).unwrap();
+        assert_eq!(principal.roles, [Role::Creator]);
+        assert_eq!(principal.scopes, [Scope::AssetsRead]);
+        assert_eq!(principal.kind, PrincipalKind::User);
     }
 
     #[test]

@@ -14,27 +14,30 @@ pub use domain::Content;
 pub use settings::ContentSettings;
 
 use marquee_bus::OutboxRelay;
-use marquee_platform::health::{self, Health};
+use marquee_platform::service::Service;
 use marquee_platform::shutdown::CancellationToken;
-use marquee_platform::{ExposeSecret, grpc};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The gRPC service name, as reported by the health protocol.
 pub const SERVICE_NAME: &str = "marquee.content.v1.ContentService";
 
+/// Client-streaming methods: exempt from the server's overall deadline (an upload lasts
+/// as long as its bytes keep coming); the upload bounds idle time instead.
+pub const CLIENT_STREAMS: &[&str] = &["/marquee.content.v1.ContentService/UploadAsset"];
+
 /// Opens the database (creating the SQLite file's directory if needed) and applies
 /// migrations.
 pub async fn open_database(
     settings: &ContentSettings,
 ) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let url = settings.database_url();
-    if url.expose_secret().starts_with("sqlite") {
-        std::fs::create_dir_all(&settings.data_dir)?;
-    }
-    let db = store::connect(url.expose_secret()).await?;
-    store::migrate(&db).await?;
-    Ok(db)
+    marquee_db::open::<store::migration::Migrator>(&settings.database_url(), &settings.data_dir)
+        .await
+}
+
+/// `marquee-content migrate`.
+pub async fn migrate(settings: &ContentSettings) -> anyhow::Result<()> {
+    open_database(settings).await.map(drop)
 }
 
 /// Runs the service on `listener` until `shutdown` is cancelled: gRPC, the outbox relay
@@ -44,63 +47,37 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let (health, health_service) = Health::new(SERVICE_NAME);
-    health::spawn_admin_if_configured(
-        &settings.common.admin_addr,
-        health.clone(),
-        shutdown.clone(),
-    )?;
-
+    let mut service = Service::start(SERVICE_NAME, &settings.common, shutdown)?;
     let db = open_database(&settings).await?;
+    service.watch("database", marquee_db::probe(db.clone()));
     let objects = domain::storage::open(&settings)?;
-    let flags = Arc::new(clients::auth::AuthFlags::connect_lazy(
-        &settings.auth_url,
-        Duration::from_secs(settings.flags_cache_ttl_secs),
-    )?);
     if settings.signing_key.is_none() {
         tracing::warn!(
             "MARQUEE_CONTENT_SIGNING_KEY is unset: signed download URLs use a random key and stop working when this process restarts"
         );
     }
+    let flags = clients::auth::AuthFlags::connect_lazy(
+        &settings.auth_url,
+        Duration::from_secs(settings.flags_cache_ttl_secs),
+    )?;
+    let quota = clients::billing::BillingQuota::connect_lazy(&settings.billing_url)?;
     let bus = marquee_bus::connect(&settings.bus)?;
     let relay = OutboxRelay::new(events::SERVICE, db.clone(), bus.clone(), &settings.bus);
-    let quota = Arc::new(clients::billing::BillingQuota::connect_lazy(
-        &settings.billing_url,
-    )?);
-    let content = Content::new(db, objects, settings, flags)
+    let content = Content::new(db, objects, settings, Arc::new(flags))
         .with_waker(relay.waker())
-        .with_quota(quota);
+        .with_quota(Arc::new(quota));
 
     // Declare the worker's queue before anything is published, so no event is dropped.
     let consumer = events::processing_worker::consumer(content.clone());
     bus.declare(&consumer).await?;
-    let mut tasks = tokio::task::JoinSet::new();
-    {
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            if let Err(error) = relay.run_until_stopped(shutdown).await {
-                tracing::error!(%error, "outbox relay stopped");
-            }
-        });
-    }
-    {
-        let bus = bus.clone();
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            if let Err(error) = consumer.run_until_stopped(bus, shutdown).await {
-                tracing::error!(%error, "processing worker stopped");
-            }
-        });
-    }
-
-    health.set_ready(true).await;
-    tracing::info!(addr = %listener.local_addr()?, "content service listening");
-    let router = grpc::server(&[])
-        .trace_fn(grpc::server_span)
-        .add_service(health_service)
-        .add_service(api::ContentGrpc::new(content).into_server());
-    grpc::serve(router, listener, shutdown).await?;
-    while tasks.join_next().await.is_some() {}
-    tracing::info!("content service stopped");
-    Ok(())
+    service.spawn("outbox relay", relay.run_until_stopped(service.shutdown()));
+    service.spawn(
+        "processing worker",
+        consumer.run_until_stopped(bus, service.shutdown()),
+    );
+    service
+        .serve_with_client_streams(listener, CLIENT_STREAMS, |router| {
+            router.add_service(api::ContentGrpc::new(content).into_server())
+        })
+        .await
 }

@@ -4,7 +4,6 @@
 use marquee_bus::BusSettings;
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -106,16 +105,28 @@ impl ContentSettings {
 
     /// The database URL to use: the configured one, else `<data_dir>/content.db`.
     pub fn database_url(&self) -> SecretString {
-        match &self.database_url {
-            Some(url) if !url.expose_secret().is_empty() => url.clone(),
-            _ => SecretString::from(marquee_db::sqlite_url(&self.data_dir, "content.db")),
-        }
+        marquee_db::database_url(self.database_url.as_ref(), &self.data_dir, "content.db")
+    }
+}
+
+impl marquee_platform::service::ServiceSettings for ContentSettings {
+    fn load() -> anyhow::Result<Self> {
+        Self::load()
+    }
+
+    fn common(&self) -> &marquee_platform::config::CommonSettings {
+        &self.common
+    }
+
+    fn grpc_addr(&self) -> &str {
+        &self.grpc_addr
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
     #[test]

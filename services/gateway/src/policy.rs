@@ -300,18 +300,14 @@ pub fn authorize(access: &Access, principal: &Principal) -> Result<(), Denial> {
         return Err(Denial::WrongPrincipal(*kind));
     }
     if let Some(role) = *role
-        && !principal
-            .roles
-            .iter()
-            .filter_map(|held| Role::parse(held))
-            .any(|held| held.grants(role))
+        && !principal.acts_as(role)
     {
         return Err(Denial::MissingRole(role));
     }
     let missing: Vec<Scope> = scopes
         .iter()
         .copied()
-        .filter(|scope| !principal.has_scope(scope.as_str()))
+        .filter(|scope| !principal.has_scope(*scope))
         .collect();
     if !missing.is_empty() {
         return Err(Denial::MissingScopes(missing));
@@ -563,8 +559,8 @@ mod tests {
             kind,
             subject: "s".into(),
             tenant_id: "t".into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            scopes: scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
         }
     }
 

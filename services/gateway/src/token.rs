@@ -278,16 +278,8 @@ impl TokenVerifier {
             return Err(invalid("the access token has no subject or tenant"));
         }
         // Roles and scopes this gateway does not know (from a newer auth) are ignored.
-        let roles = claims
-            .known_roles()
-            .into_iter()
-            .map(|role| role.as_str().to_string())
-            .collect();
-        let scopes = claims
-            .known_scopes()
-            .into_iter()
-            .map(|scope| scope.as_str().to_string())
-            .collect();
+        let roles = claims.known_roles();
+        let scopes = claims.known_scopes();
         Ok(Caller {
             principal: Principal {
                 kind: claims.principal,
@@ -385,7 +377,7 @@ pub(crate) mod tests {
     use base64::Engine as _;
     use ed25519_dalek::SigningKey;
     use ed25519_dalek::pkcs8::EncodePrivateKey;
-    use marquee_platform::PrincipalKind;
+    use marquee_platform::{PrincipalKind, Role, Scope};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     pub(crate) const ISSUER: &str = "marquee-auth";
@@ -476,8 +468,8 @@ pub(crate) mod tests {
         assert_eq!(caller.principal.kind, PrincipalKind::User);
         assert_eq!(caller.principal.subject, "u1");
         assert_eq!(caller.principal.tenant_id, "t1");
-        assert_eq!(caller.principal.roles, vec!["creator"]);
-        assert_eq!(caller.principal.scopes, vec!["assets:read", "tenant:read"]);
+        assert_eq!(caller.principal.roles, [Role::Creator]);
+        assert_eq!(caller.principal.scopes, [Scope::AssetsRead, Scope::TenantRead]);
         assert_eq!(caller.rate_tier, RateTier::Basic);
         verifier.verified.run_pending_tasks().await;
         assert_eq!(verifier.verified.entry_count(), 1);
@@ -509,8 +501,8 @@ pub(crate) mod tests {
         body["roles"] = serde_json::json!(["creator", "wizard"]);
         body["scope"] = "assets:read teleport".into();
         let caller = verifier.verify(&key.sign(&body)).await.unwrap();
-        assert_eq!(caller.principal.roles, vec!["creator"]);
-        assert_eq!(caller.principal.scopes, vec!["assets:read"]);
+        assert_eq!(caller.principal.roles, [Role::Creator]);
+        assert_eq!(caller.principal.scopes, [Scope::AssetsRead]);
         for claim in ["tid", "jti", "iat", "principal"] {
             let mut body = claims("user", 300);
             body.as_object_mut().unwrap().remove(claim);

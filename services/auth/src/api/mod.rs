@@ -41,7 +41,7 @@ fn context(client: Option<pb::ClientInfo>) -> RequestContext {
 /// Admin RPCs: the gateway enforces roles per route; this is the second line.
 fn admin<T>(request: &Request<T>) -> Result<Principal, Status> {
     let caller = Principal::from_request(request)?;
-    if caller.kind != PrincipalKind::User || !caller.has_role(Role::Admin.as_str()) {
+    if caller.kind != PrincipalKind::User || !caller.acts_as(Role::Admin) {
         return Err(Error::forbidden("forbidden", "admin role required").into());
     }
     Ok(caller)
@@ -273,7 +273,7 @@ impl AuthService for AuthGrpc {
         let caller = Principal::from_request(&request)?;
         let tenant_id =
             non_empty(request.into_inner().tenant_id).unwrap_or_else(|| caller.tenant_id.clone());
-        if tenant_id != caller.tenant_id && !caller.has_role(Role::Admin.as_str()) {
+        if tenant_id != caller.tenant_id && !caller.acts_as(Role::Admin) {
             return Err(AuthError::NotFound("tenant").into());
         }
         let flags = self.auth.tenant_flags(&tenant_id).await?;

@@ -12,7 +12,7 @@ pub mod tenants;
 pub mod throttle;
 pub mod users;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use sea_orm_migration::MigratorTrait;
 
 pub use marquee_db::{connect, is_unique_violation};
@@ -25,7 +25,7 @@ pub type Db = DatabaseConnection;
 pub type Transaction = DatabaseTransaction;
 
 pub async fn begin(db: &Db) -> Result<Transaction, DbErr> {
-    db.begin().await
+    marquee_db::begin_write(db).await
 }
 
 /// Applies pending migrations.

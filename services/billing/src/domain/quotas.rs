@@ -10,7 +10,6 @@ use super::{Billing, month};
 use crate::error::{BillingError, Result};
 use crate::store::{self, entities::reservation};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::TransactionTrait;
 
 /// The caller's view of one limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +151,7 @@ impl Billing {
         let plan = self.effective_plan(tenant, now).await?;
         let allowed = plan.limit(limit);
         let period = period_key(limit, now);
-        let txn = self.db().begin().await?;
+        let txn = marquee_db::begin_write(self.db()).await?;
         store::quotas::ensure_counter(&txn, tenant, limit.as_str(), &period).await?;
         let held = store::quotas::try_hold(
             &txn,
@@ -227,7 +226,7 @@ impl Billing {
             ));
         }
         let now = Utc::now();
-        let txn = self.db().begin().await?;
+        let txn = marquee_db::begin_write(self.db()).await?;
         if !store::quotas::transition(&txn, id, "committed", now).await? {
             txn.rollback().await?;
             return self.settled(tenant, id, "committed").await;
@@ -276,7 +275,7 @@ impl Billing {
     }
 
     async fn end_hold(&self, held: &reservation::Model, state: &str) -> Result<bool> {
-        let txn = self.db().begin().await?;
+        let txn = marquee_db::begin_write(self.db()).await?;
         if !store::quotas::transition(&txn, &held.id, state, Utc::now()).await? {
             txn.rollback().await?;
             return Ok(false);
@@ -333,7 +332,7 @@ impl Billing {
             ));
         }
         let now = Utc::now();
-        let txn = self.db().begin().await?;
+        let txn = marquee_db::begin_write(self.db()).await?;
         let fresh = self
             .record_usage(
                 &txn,

@@ -11,7 +11,6 @@ use crate::events::publish;
 use crate::store::{self, entities::subscription};
 use crate::stripe::{CheckoutRequest, wire};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::TransactionTrait;
 
 /// A tenant's subscription as callers see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,7 +159,7 @@ impl Billing {
         let new = self.effective(Some(&next), Utc::now()).id;
         let changed =
             old != new || before.is_none_or(|b| b.status != next.status || b.plan != next.plan);
-        let txn = self.db().begin().await?;
+        let txn = marquee_db::begin_write(self.db()).await?;
         if !store::subscriptions::save(&txn, next.clone()).await? {
             tracing::info!(tenant_id = %next.tenant_id, "a newer Stripe state is already stored; this older one is dropped");
             return Ok(());

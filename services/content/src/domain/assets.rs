@@ -15,7 +15,6 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use marquee_platform::Principal;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
-use sea_orm::TransactionTrait;
 
 pub const DEFAULT_PAGE: u32 = 20;
 pub const MAX_PAGE: u32 = 100;
@@ -227,7 +226,7 @@ impl Content {
                 "only the owner or a moderator can delete an asset",
             ));
         }
-        let txn = self.db.begin().await?;
+        let txn = marquee_db::begin_write(&self.db).await?;
         let deleted = store::assets::delete(&txn, &asset.tenant_id, &asset.id).await?;
         publish::asset_deleted(&txn, &asset).await?;
         if deleted > 0 {
@@ -266,7 +265,7 @@ impl Content {
         asset.status = AssetStatus::Processing;
         asset.status_reason = String::new();
         asset.updated_at = chrono::Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = marquee_db::begin_write(&self.db).await?;
         let asset = store::assets::save(&txn, asset).await?;
         publish::asset_uploaded(&txn, &asset).await?;
         txn.commit().await?;

@@ -13,7 +13,6 @@ use crate::events::publish;
 use crate::store;
 use crate::store::entities::{comment, comment_report};
 use marquee_platform::Principal;
-use sea_orm::TransactionTrait;
 
 /// Comment states.
 pub mod comment_status {
@@ -87,7 +86,7 @@ impl Content {
         }
         let now = chrono::Utc::now();
         let hash = spam::body_hash(body);
-        let txn = self.db.begin().await?;
+        let txn = marquee_db::begin_write(&self.db).await?;
         if settings.duplicate_comment_window_secs > 0 {
             let since = now
                 - chrono::Duration::seconds(
@@ -200,7 +199,7 @@ impl Content {
                 "only the author or a moderator can delete a comment",
             ));
         }
-        let txn = self.db.begin().await?;
+        let txn = marquee_db::begin_write(&self.db).await?;
         store::community::delete_comment(&txn, &caller.tenant_id, &comment.id).await?;
         txn.commit().await?;
         tracing::info!(comment_id = %comment.id, by = %caller.subject, "comment deleted");
@@ -226,7 +225,7 @@ impl Content {
                 "you cannot report your own comment",
             ));
         }
-        let txn = self.db.begin().await?;
+        let txn = marquee_db::begin_write(&self.db).await?;
         let inserted = store::community::insert_report(
             &txn,
             comment_report::Model {
@@ -301,7 +300,7 @@ impl Content {
             .await?
             .filter(|c| c.status != comment_status::REMOVED)
             .ok_or(ContentError::NotFound("comment"))?;
-        let txn = self.db.begin().await?;
+        let txn = marquee_db::begin_write(&self.db).await?;
         comment.status = if restore {
             comment_status::VISIBLE
         } else {

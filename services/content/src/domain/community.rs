@@ -10,7 +10,6 @@ use crate::events::publish;
 use crate::store;
 use crate::store::entities::{creator_profile, follow};
 use marquee_platform::{Principal, PrincipalKind};
-use sea_orm::TransactionTrait;
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 80;
 pub const MAX_BIO_CHARS: usize = 1000;
@@ -214,7 +213,7 @@ impl Content {
             .await?
             .is_none()
         {
-            let txn = self.db.begin().await?;
+            let txn = marquee_db::begin_write(&self.db).await?;
             spam::take(
                 &txn,
                 tenant,

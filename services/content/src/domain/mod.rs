@@ -30,10 +30,7 @@ pub use crate::store::entities::comment::Model as Comment;
 /// Whether the caller may moderate (and see everything in their tenant): a role that
 /// grants moderator — moderators and admins ([`Role::grants`]).
 pub fn is_moderator(caller: &Principal) -> bool {
-    caller
-        .roles
-        .iter()
-        .any(|r| Role::parse(r).is_some_and(|role| role.grants(Role::Moderator)))
+    caller.acts_as(Role::Moderator)
 }
 
 /// The content service core, cheap to clone.
@@ -119,7 +116,7 @@ mod tests {
             kind: PrincipalKind::User,
             subject: "u1".into(),
             tenant_id: "t1".into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
+            roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
             scopes: Vec::new(),
         }
     }

@@ -9,7 +9,6 @@ use crate::events::publish;
 use crate::store;
 use crate::store::entities::moderation_decision;
 use marquee_platform::Principal;
-use sea_orm::TransactionTrait;
 
 pub const MAX_REASON_CHARS: usize = 1000;
 
@@ -63,7 +62,7 @@ impl Content {
                 format!("the reason is longer than {MAX_REASON_CHARS} characters"),
             ));
         }
-        let txn = self.db.begin().await?;
+        let txn = marquee_db::begin_write(&self.db).await?;
         let mut asset = store::assets::find(&txn, &caller.tenant_id, id)
             .await?
             .ok_or(ContentError::NotFound("asset"))?;

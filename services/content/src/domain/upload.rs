@@ -13,7 +13,6 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use marquee_platform::Principal;
 use object_store::{ObjectStoreExt, WriteMultipart};
-use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -336,7 +335,7 @@ impl Content {
                 created_at: now,
                 updated_at: now,
             };
-            let txn = self.db.begin().await?;
+            let txn = marquee_db::begin_write(&self.db).await?;
             let inserted = match store::assets::insert(&txn, asset).await {
                 Ok(inserted) => inserted,
                 Err(error) if store::is_unique_violation(&error) => {

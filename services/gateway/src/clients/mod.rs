@@ -19,13 +19,7 @@ pub mod auth;
 pub use marquee_clients::{
     AuthClient, AuthGrpc, BillingClient, BillingGrpc, ContentClient, ContentGrpc,
 };
-pub use marquee_platform::grpc::{anonymous, for_caller, stream_for_caller};
-
-/// A streaming request with no caller (downloads through a signed URL, which the
-/// content service authorizes by the signature): no identity, no overall deadline.
-pub fn stream_anonymous<T>(message: T) -> tonic::Request<T> {
-    tonic::Request::new(message)
-}
+pub use marquee_platform::grpc::{anonymous, for_caller, stream_anonymous, stream_for_caller};
 
 #[cfg(test)]
 mod tests {
@@ -38,7 +32,7 @@ mod tests {
             kind: PrincipalKind::User,
             subject: "u1".into(),
             tenant_id: "t1".into(),
-            roles: vec!["creator".into()],
+            roles: vec![marquee_platform::Role::Creator],
             scopes: vec![],
         };
         let timeout =
