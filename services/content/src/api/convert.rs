@@ -1,9 +1,13 @@
 //! Domain ↔ protobuf conversions.
 
+use crate::domain::assets::{ByteRange, ContentHeader, SignedUrl, Variant};
 use crate::domain::community::{Creator, FollowEntry};
+use crate::domain::upload::UploadMetadata;
 use crate::domain::{Asset, AssetStatus, Comment, flags_of, tags_of};
+use crate::error::ContentError;
 use marquee_proto::content::v1 as pb;
 use marquee_proto::convert::timestamp;
+use tonic::Status;
 
 pub fn status_to_proto(value: AssetStatus) -> pb::AssetStatus {
     match value {
@@ -24,6 +28,70 @@ pub fn status_from_proto(value: pb::AssetStatus) -> Option<AssetStatus> {
         pb::AssetStatus::Ready => Some(AssetStatus::Ready),
         pb::AssetStatus::Rejected => Some(AssetStatus::Rejected),
         pb::AssetStatus::Failed => Some(AssetStatus::Failed),
+    }
+}
+
+pub fn upload_metadata(m: pb::UploadMetadata) -> UploadMetadata {
+    UploadMetadata {
+        title: m.title,
+        description: m.description,
+        tags: m.tags,
+        filename: m.filename,
+    }
+}
+
+/// `None` when the request asks for the whole content.
+pub fn byte_range(range: Option<pb::ByteRange>) -> Result<Option<ByteRange>, Status> {
+    let Some(range) = range else { return Ok(None) };
+    match (range.start, range.end, range.suffix) {
+        (Some(start), end, None) => {
+            if end.is_some_and(|end| end < start) {
+                return Err(ContentError::invalid(
+                    "invalid_range",
+                    "the range ends before it starts",
+                )
+                .into());
+            }
+            Ok(Some(ByteRange::From { start, end }))
+        }
+        (None, None, Some(suffix)) => Ok(Some(ByteRange::Suffix(suffix))),
+        _ => Err(ContentError::invalid("invalid_range", "the range is malformed").into()),
+    }
+}
+
+/// Unspecified is the published copy.
+pub fn variant(variant: pb::ContentVariant) -> Variant {
+    match variant {
+        pb::ContentVariant::Unspecified => Variant::Published,
+        pb::ContentVariant::Thumbnail => Variant::Thumbnail,
+        pb::ContentVariant::Original => Variant::Original,
+    }
+}
+
+/// The first message of a content stream.
+pub fn content_header(h: ContentHeader) -> pb::AssetContentChunk {
+    pb::AssetContentChunk {
+        part: Some(pb::asset_content_chunk::Part::Header(
+            pb::AssetContentHeader {
+                content_type: h.content_type,
+                total_size: h.total_size,
+                start: h.start,
+                end: h.end,
+                partial: h.partial,
+                filename: h.filename,
+                sha256: h.sha256,
+            },
+        )),
+    }
+}
+
+pub fn signed_url(signed: SignedUrl) -> pb::SignedUrl {
+    pb::SignedUrl {
+        path: signed.path,
+        expires_at: Some(prost_types::Timestamp {
+            seconds: signed.expires_at,
+            nanos: 0,
+        }),
     }
 }
 
