@@ -53,6 +53,9 @@ pub struct CommonSettings {
     /// default) means no admin listener.
     pub admin_addr: String,
     pub log: crate::telemetry::LogSettings,
+    /// How long a unary gRPC call may take on the server (client streams such as
+    /// uploads are exempt: they are bounded by idle time instead).
+    pub grpc_deadline_secs: u64,
 }
 
 impl Default for CommonSettings {
@@ -60,6 +63,7 @@ impl Default for CommonSettings {
         Self {
             admin_addr: "127.0.0.1:0".into(),
             log: Default::default(),
+            grpc_deadline_secs: crate::grpc::SERVER_DEADLINE.as_secs(),
         }
     }
 }

@@ -11,22 +11,25 @@ use tonic::transport::{Channel, Endpoint};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// How long a unary call may take on the server unless the caller's `grpc-timeout` is
-/// shorter.
+/// shorter (the default of `CommonSettings::grpc_deadline_secs`).
 pub const SERVER_DEADLINE: Duration = Duration::from_secs(30);
 
 /// A tonic server builder with our defaults: TCP keepalive, a metrics layer
 /// (`grpc_server_requests_total{method,code}`,
-/// `grpc_server_request_duration_seconds{method}`) and [`SERVER_DEADLINE`] on every call
-/// except the client-streaming methods named in `client_streams` (an upload lasts as
-/// long as its bytes keep coming; its handler bounds idle time instead). Add
+/// `grpc_server_request_duration_seconds{method}`) and `deadline` on every call except
+/// the client-streaming methods named in `client_streams` (an upload lasts as long as
+/// its bytes keep coming; its handler bounds idle time instead). Add
 /// `.trace_fn(server_span)` for a span per call that continues the caller's trace.
-pub fn server(client_streams: &'static [&'static str]) -> tonic::transport::Server<ServerLayers> {
+pub fn server(
+    deadline: Duration,
+    client_streams: &'static [&'static str],
+) -> tonic::transport::Server<ServerLayers> {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .tcp_keepalive(Some(Duration::from_secs(60)))
         .layer(MetricsLayer)
         .layer(DeadlineLayer {
-            deadline: SERVER_DEADLINE,
+            deadline,
             exempt: client_streams,
         })
 }
@@ -389,7 +392,7 @@ mod tests {
         let recorder = seen.clone();
         let (health, health_service) = crate::health::Health::new("test");
         health.set_ready(true).await;
-        let router = server(&[])
+        let router = server(SERVER_DEADLINE, &[])
             .trace_fn(move |request| {
                 let span = server_span(request);
                 let trace_id = span.context().span().span_context().trace_id().to_string();

@@ -83,6 +83,7 @@ where
 /// One running service: its health, its shutdown signal and its background tasks.
 pub struct Service {
     name: &'static str,
+    deadline: Duration,
     health: Health,
     health_grpc: HealthGrpc,
     shutdown: CancellationToken,
@@ -101,6 +102,7 @@ impl Service {
         health::spawn_admin_if_configured(&common.admin_addr, health.clone(), shutdown.clone())?;
         Ok(Self {
             name: grpc_service_name,
+            deadline: Duration::from_secs(common.grpc_deadline_secs.max(1)),
             health,
             health_grpc,
             shutdown,
@@ -187,7 +189,7 @@ impl Service {
         mount: impl FnOnce(GrpcRouter) -> GrpcRouter,
     ) -> anyhow::Result<()> {
         let router = mount(
-            grpc::server(client_streams)
+            grpc::server(self.deadline, client_streams)
                 .trace_fn(grpc::server_span)
                 .add_service(self.health_grpc),
         );

@@ -7,6 +7,7 @@ use crate::store;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
+use marquee_platform::{ExposeSecret, SecretString};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sha2::{Digest, Sha256};
@@ -16,11 +17,11 @@ use std::sync::{Arc, RwLock};
 const PUBLISHED_KEYS: u64 = 2;
 
 /// An Ed25519 signing key as stored.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SigningKey {
     pub kid: String,
-    /// PKCS#8 DER, base64. Never leaves the auth service.
-    pub private_key: String,
+    /// PKCS#8 DER, base64. Never leaves the auth service, never printed.
+    pub private_key: SecretString,
     /// Raw public key, base64url (the JWK `x`).
     pub public_key: String,
     pub created_at: DateTime<Utc>,
@@ -128,7 +129,7 @@ fn generate() -> Result<SigningKey> {
     let x = URL_SAFE_NO_PAD.encode(signing.verifying_key().to_bytes());
     Ok(SigningKey {
         kid: thumbprint(&x),
-        private_key: STANDARD.encode(der.as_bytes()),
+        private_key: SecretString::from(STANDARD.encode(der.as_bytes())),
         public_key: x,
         created_at: Utc::now(),
     })
@@ -145,7 +146,7 @@ fn build(rows: Vec<SigningKey>) -> Result<Keys> {
         .first()
         .ok_or_else(|| AuthError::Internal("no signing key".into()))?;
     let der = STANDARD
-        .decode(&newest.private_key)
+        .decode(newest.private_key.expose_secret())
         .map_err(|error| AuthError::Internal(format!("stored key is not base64: {error}")))?;
     Ok(Keys {
         signing_kid: newest.kid.clone(),

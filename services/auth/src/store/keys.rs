@@ -1,5 +1,6 @@
 use super::entities::signing_key;
 use crate::domain::keys::SigningKey;
+use marquee_platform::{ExposeSecret, SecretString};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set,
 };
@@ -8,7 +9,7 @@ impl From<signing_key::Model> for SigningKey {
     fn from(model: signing_key::Model) -> Self {
         Self {
             kid: model.kid,
-            private_key: model.private_key,
+            private_key: SecretString::from(model.private_key),
             public_key: model.public_key,
             created_at: model.created_at,
         }
@@ -19,7 +20,7 @@ impl From<SigningKey> for signing_key::Model {
     fn from(key: SigningKey) -> Self {
         Self {
             kid: key.kid,
-            private_key: key.private_key,
+            private_key: key.private_key.expose_secret().to_string(),
             public_key: key.public_key,
             created_at: key.created_at,
         }
