@@ -210,7 +210,22 @@ impl Error {
 
     /// Rebuilds the error a downstream service returned. Transport failures become
     /// `unavailable`; unknown failures become `internal` without leaking their text.
+    ///
+    /// A status our services send always carries `x-marquee-code`. One without it that
+    /// is `ResourceExhausted`, `Unavailable`, `DeadlineExceeded` or `Cancelled`, or whose
+    /// message or source names the HTTP/2 or connection layer, was made by the gRPC
+    /// stack itself (connection refused or reset, h2 protocol error, frame or header
+    /// list too large, load shedding): it is answered `503 unavailable` with a generic
+    /// message and logged, never shown, and never taken for a rate limit.
     pub fn from_status(status: &tonic::Status) -> Self {
+        if !status.metadata().contains_key(CODE_METADATA) && is_transport_failure(status) {
+            tracing::warn!(grpc.code = ?status.code(), grpc.message = status.message(), "downstream call failed in transport");
+            return Self::new(
+                ErrorKind::Unavailable,
+                ErrorKind::Unavailable.default_code(),
+                UNAVAILABLE_MESSAGE,
+            );
+        }
         let kind = match status.metadata().get(KIND_METADATA).map(|v| v.as_bytes()) {
             Some(b"unsupported_media_type") if status.code() == Code::InvalidArgument => {
                 ErrorKind::UnsupportedMediaType
@@ -233,7 +248,7 @@ impl Error {
             }
             ErrorKind::Unavailable => {
                 tracing::warn!(grpc.code = ?status.code(), grpc.message = status.message(), "downstream unavailable");
-                "a backing service is unavailable, try again shortly".to_string()
+                UNAVAILABLE_MESSAGE.to_string()
             }
             _ => status.message().to_string(),
         };
@@ -266,6 +281,42 @@ impl Error {
             request_id,
         }
     }
+}
+
+const UNAVAILABLE_MESSAGE: &str = "a backing service is unavailable, try again shortly";
+
+/// Whether a status without our code metadata comes from the transport (see
+/// [`Error::from_status`]).
+fn is_transport_failure(status: &tonic::Status) -> bool {
+    const MARKERS: &[&str] = &[
+        "h2 protocol error",
+        "http2 error",
+        "transport error",
+        "connection error",
+        "error trying to connect",
+        "tcp connect error",
+        "connection refused",
+        "connection reset",
+        "broken pipe",
+    ];
+    if matches!(
+        status.code(),
+        Code::ResourceExhausted | Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled
+    ) {
+        return true;
+    }
+    let message = status.message().to_ascii_lowercase();
+    if MARKERS.iter().any(|marker| message.contains(marker)) {
+        return true;
+    }
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        if error.is::<tonic::transport::Error>() || error.is::<std::io::Error>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 impl From<tonic::Status> for Error {
@@ -392,6 +443,69 @@ mod tests {
         assert_eq!(error.code, "internal");
         assert!(!error.message.contains("hunter2"));
         assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn transport_failures_are_unavailable_not_rate_limits() {
+        // What tonic makes of an h2 failure (e.g. a header list too large for the peer),
+        // a refused connection, a reset, load shedding: none carries our code.
+        for status in [
+            tonic::Status::resource_exhausted("h2 protocol error: http2 error"),
+            tonic::Status::resource_exhausted("Too many active requests for the connection"),
+            tonic::Status::unavailable("tcp connect error: Connection refused (os error 111)"),
+            tonic::Status::unknown("transport error"),
+            tonic::Status::internal("h2 protocol error: http2 error: stream error received"),
+            tonic::Status::cancelled("Timeout expired"),
+            tonic::Status::permission_denied("h2 protocol error: inadequate security"),
+        ] {
+            let error = Error::from_status(&status);
+            assert_eq!(error.kind, ErrorKind::Unavailable, "{status:?}");
+            assert_eq!(
+                error.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{status:?}"
+            );
+            assert_eq!(error.code, "unavailable", "{status:?}");
+            assert_eq!(
+                error.message, "a backing service is unavailable, try again shortly",
+                "internals do not leak: {status:?}"
+            );
+            assert_eq!(error.retry_after, None);
+        }
+    }
+
+    #[test]
+    fn only_our_own_code_makes_a_rate_limit() {
+        let ours = Error::new(
+            ErrorKind::RateLimited,
+            "rate_limited",
+            "too many requests, slow down",
+        )
+        .with_retry_after(3);
+        let back = Error::from_status(&ours.to_status());
+        assert_eq!(back.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(back.code, "rate_limited");
+        assert_eq!(back.message, "too many requests, slow down");
+        assert_eq!(back.retry_after, Some(3));
+        // Our other throttles keep their codes too.
+        let throttled = Error::new(
+            ErrorKind::RateLimited,
+            "too_many_attempts",
+            "try again later",
+        );
+        let back = Error::from_status(&throttled.to_status());
+        assert_eq!(
+            (back.status(), &*back.code),
+            (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+        );
+        // Our own `unavailable` kinds keep their code; their text is still generic.
+        let stripe = Error::new(ErrorKind::Unavailable, "stripe_unavailable", "stripe down");
+        let back = Error::from_status(&stripe.to_status());
+        assert_eq!(back.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(back.code, "stripe_unavailable");
+        // A plain internal error without transport markers stays a 500.
+        let other = Error::from_status(&tonic::Status::unknown("boom"));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -30,6 +30,12 @@ pub enum BillingError {
     BadSignature(&'static str),
     #[error("{0}")]
     Unavailable(&'static str),
+    /// A Stripe-only operation (the Customer Portal) on the local provider: a
+    /// configuration state, not an outage.
+    #[error(
+        "Stripe is not configured: billing runs on the local provider, which has no customer portal"
+    )]
+    StripeNotConfigured,
     #[error("Stripe rejected the request: {0}")]
     StripeRejected(String),
     #[error("Stripe error: {0}")]
@@ -77,6 +83,9 @@ impl From<BillingError> for Error {
             BillingError::Unavailable(_) => {
                 Error::new(ErrorKind::Unavailable, "provider_unavailable", message)
             }
+            BillingError::StripeNotConfigured => {
+                Error::new(ErrorKind::Conflict, "stripe_not_configured", message)
+            }
             BillingError::StripeRejected(_) => Error::invalid("stripe_rejected", message),
             BillingError::Stripe(cause) => {
                 tracing::error!(error = %cause, "stripe call failed");
@@ -121,6 +130,12 @@ mod tests {
         let error = Error::from(over(true));
         assert_eq!(error.status().as_u16(), 429);
         assert_eq!(error.retry_after, Some(60));
+        let error = Error::from(BillingError::StripeNotConfigured);
+        assert_eq!(
+            (error.status().as_u16(), &*error.code),
+            (409, "stripe_not_configured")
+        );
+        assert!(error.message.starts_with("Stripe is not configured"));
         let error = Error::from(BillingError::BadSignature("no v1 matches"));
         assert_eq!(
             (error.status().as_u16(), &*error.code),

@@ -67,13 +67,19 @@ pub async fn serve(
         .with_waker(relay.waker())
         .with_quota(Arc::new(quota));
 
-    // Declare the worker's queue before anything is published, so no event is dropped.
-    let consumer = events::processing_worker::consumer(content.clone());
-    bus.declare(&consumer).await?;
+    // Declare the consumers' queues before anything is published, so no event is dropped.
+    let processing = events::processing_worker::consumer(content.clone());
+    let quota = events::quota_worker::consumer(content.clone());
+    bus.declare(&processing).await?;
+    bus.declare(&quota).await?;
     service.spawn("outbox relay", relay.run_until_stopped(service.shutdown()));
     service.spawn(
         "processing worker",
-        consumer.run_until_stopped(bus, service.shutdown()),
+        processing.run_until_stopped(bus.clone(), service.shutdown()),
+    );
+    service.spawn(
+        "quota worker",
+        quota.run_until_stopped(bus, service.shutdown()),
     );
     service
         .serve_with_client_streams(listener, CLIENT_STREAMS, |router| {

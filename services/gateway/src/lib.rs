@@ -7,8 +7,9 @@
 //! the trace context in metadata.
 //!
 //! The request pipeline, outermost first: [`observe::edge`] (request id, span, metrics,
-//! access log, problem fallback) → CORS → [`policy::enforce`] (authenticate, throttle,
-//! authorize) → extractors (size and shape checks, [`errors`]) → handler ([`api`]).
+//! access log, problem fallback, security headers) → CORS → [`policy::enforce`]
+//! (authenticate, throttle, authorize) → extractors (size and shape checks, [`errors`])
+//! → handler ([`api`]).
 
 pub mod api;
 pub mod clients;
@@ -26,7 +27,7 @@ pub use settings::{CorsSettings, GatewaySettings, RateLimitSettings};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context as _;
 use marquee_platform::health::{self, Health};
 use marquee_platform::shutdown::CancellationToken;
@@ -109,13 +110,39 @@ pub fn app(
         .app_data(errors::path_config())
         .configure(api::configure)
         .map(|app| {
-            app.configure(health::routes(health))
+            app.configure(probes(health))
                 .default_service(web::to(errors::route_not_found))
         })
         .split_for_parts();
     app.wrap(from_fn(policy::enforce))
         .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
         .wrap(from_fn(observe::edge))
+}
+
+/// `/healthz` and `/readyz` on the public port. `/metrics` is not here: it is served on
+/// the admin listener only (`common.admin_addr`, see [`serve`]).
+fn probes(health: Health) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        config
+            .app_data(web::Data::new(health))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz));
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(health: web::Data<Health>) -> HttpResponse {
+    if health.is_ready() {
+        HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status": "not_ready",
+            "failing": health.failing(),
+        }))
+    }
 }
 
 /// CORS from settings; `None` (no CORS headers, browsers enforce same-origin) when no
@@ -158,9 +185,10 @@ fn cors(settings: &CorsSettings) -> Option<actix_cors::Cors> {
 /// Serves the gateway on `listener` until `shutdown` is cancelled, then stops accepting
 /// and returns once in-flight requests have finished.
 ///
-/// Readiness (`/readyz`) turns true once the JWKS has been fetched from auth. Health and
-/// metrics are served on the main port; when `common.admin_addr` names a fixed port they
-/// are also served there.
+/// Readiness (`/readyz`) turns true once the JWKS has been fetched from auth. Health is
+/// served on the main port; Prometheus `/metrics` only on the admin listener, which runs
+/// when `common.admin_addr` names a fixed port (production: `0.0.0.0:9090`) and serves
+/// `/healthz` and `/readyz` too. The public API port never exposes metrics.
 pub async fn serve(
     settings: GatewaySettings,
     listener: std::net::TcpListener,
@@ -193,6 +221,9 @@ pub async fn serve(
             }
         }
     });
+    // The recorder from the start, so the admin listener's first scrape sees every
+    // request (it is rendered there only).
+    marquee_platform::metrics::install();
     health::spawn_admin_if_configured(&admin_addr, health.clone(), shutdown.clone())
         .with_context(|| format!("binding admin_addr {admin_addr}"))?;
 

@@ -1,15 +1,16 @@
 //! The outermost middleware: gives every request its [`RequestContext`] and a span
 //! (continuing an incoming W3C `traceparent`), runs the rest of the stack inside the
 //! platform's `REQUEST_ID` task-local (so problems carry the id), turns anything that is
-//! not yet a problem into one, echoes `X-Request-Id`, and records the access log line
-//! and the Prometheus metrics `http_requests_total` / `http_request_duration_seconds`.
+//! not yet a problem into one, echoes `X-Request-Id`, adds the security headers every
+//! response carries ([`security_headers`]), and records the access log line and the
+//! Prometheus metrics `http_requests_total` / `http_request_duration_seconds`.
 
 use crate::AppState;
 use crate::errors;
 use crate::request_id::{self, RequestContext};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 use marquee_platform::error::REQUEST_ID;
@@ -20,19 +21,64 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// Route label for requests that matched no route (keeps metric cardinality bounded).
 const UNMATCHED: &str = "unmatched";
 
+/// The Content-Security-Policy of API responses: JSON loads nothing and is framed by
+/// nobody. A handler may set its own (the docs page does).
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// `Strict-Transport-Security` of responses to requests that came over TLS.
+pub const HSTS: &str = "max-age=31536000";
+
+/// Adds what every response carries: `X-Content-Type-Options: nosniff`,
+/// `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`, a Content-Security-Policy
+/// ([`API_CSP`] unless the handler set one) and, when the request came over TLS,
+/// `Strict-Transport-Security`.
+pub fn security_headers(headers: &mut HeaderMap, tls: bool) {
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, API_CSP),
+    ] {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+}
+
+/// Whether the request reached us over TLS: our own listener is TLS, or (with
+/// `trust_forwarded_proto`) the ingress says so in `X-Forwarded-Proto`.
+fn came_over_tls(req: &ServiceRequest, trust_forwarded_proto: bool) -> bool {
+    req.app_config().secure()
+        || (trust_forwarded_proto
+            && req
+                .headers()
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https")))
+}
+
 pub async fn edge(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    let (trust_forwarded_for, access_log) =
-        req.app_data::<web::Data<AppState>>()
-            .map_or((false, true), |state| {
-                (
-                    state.settings.trust_forwarded_for,
-                    state.settings.access_log,
-                )
-            });
+    let (trust_forwarded_for, trust_forwarded_proto, access_log) = req
+        .app_data::<web::Data<AppState>>()
+        .map_or((false, false, true), |state| {
+            (
+                state.settings.trust_forwarded_for,
+                state.settings.trust_forwarded_proto,
+                state.settings.access_log,
+            )
+        });
+    let tls = came_over_tls(&req, trust_forwarded_proto);
     let context = RequestContext::from_request(&req, trust_forwarded_for);
     let request_id = context.request_id.clone();
     req.extensions_mut().insert(context.clone());
@@ -72,6 +118,7 @@ pub async fn edge(
             .headers_mut()
             .insert(HeaderName::from_static(request_id::HEADER), value);
     }
+    security_headers(answer.headers_mut(), tls);
     let status = answer.status().as_u16();
     let elapsed = started.elapsed();
     let route_label = route.as_deref().unwrap_or(UNMATCHED).to_string();

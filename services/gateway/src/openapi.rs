@@ -36,7 +36,7 @@ Users authenticate with the access token from `/api/v1/auth/login`; partner inte
 a client-credentials token from `/api/v1/oauth/token`. Both are sent as `Authorization: Bearer`.",
         license(name = "Apache-2.0"),
     ),
-    paths(healthz, readyz, metrics),
+    paths(healthz, readyz),
     components(schemas(Problem, Health)),
     tags(
         (name = "auth", description = "Accounts, sessions and signing keys"),
@@ -49,7 +49,7 @@ a client-credentials token from `/api/v1/oauth/token`. Both are sent as `Authori
         (name = "comments", description = "Comments on assets, reports (scopes assets:read / assets:write)"),
         (name = "billing", description = "Plans, subscription, usage against limits, checkout and invoices"),
         (name = "webhooks", description = "Inbound provider webhooks (signature-authenticated)"),
-        (name = "meta", description = "Health, metrics and this document"),
+        (name = "meta", description = "Health and this document (metrics are on the admin port only)"),
     ),
 )]
 struct BaseDocument;
@@ -85,16 +85,6 @@ fn healthz() {}
 )]
 #[allow(dead_code)]
 fn readyz() {}
-
-/// Prometheus metrics
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "meta",
-    responses((status = 200, description = "Metrics in the Prometheus text format", content_type = "text/plain")),
-)]
-#[allow(dead_code)]
-fn metrics() {}
 
 /// The complete document.
 pub fn document() -> utoipa::openapi::OpenApi {

@@ -137,9 +137,10 @@ pub const POLICIES: &[RoutePolicy] = &[
     // Operations and documents.
     ops("GET", "/healthz"),
     ops("GET", "/readyz"),
-    ops("GET", "/metrics"),
     ops("GET", "/api/v1/openapi.json"),
     ops("GET", "/docs"),
+    ops("GET", "/docs/scalar.js"),
+    ops("GET", "/docs/init.js"),
     ops("GET", "/.well-known/jwks.json"),
     // Sessions.
     anonymous("POST", "/api/v1/auth/register"),
@@ -683,7 +684,7 @@ mod tests {
 
     #[test]
     fn public_routes_need_nothing_and_probes_are_not_throttled() {
-        for pattern in ["/healthz", "/readyz", "/metrics"] {
+        for pattern in ["/healthz", "/readyz", "/docs", "/docs/scalar.js"] {
             let policy = find("GET", pattern).unwrap();
             assert_eq!(policy.access, Access::Public);
             assert_eq!(policy.rate, Rate::Exempt);

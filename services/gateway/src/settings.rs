@@ -44,6 +44,11 @@ pub struct GatewaySettings {
     /// Take the client IP from the first `X-Forwarded-For` hop instead of the peer
     /// address. Only enable behind a proxy that sets (and overwrites) the header.
     pub trust_forwarded_for: bool,
+    /// Take the request's scheme from `X-Forwarded-Proto` (set by the TLS-terminating
+    /// ingress): `https` there adds `Strict-Transport-Security` to the response. On by
+    /// default, as the chart puts an ingress in front; turn off when clients can reach
+    /// the gateway directly and could forge the header.
+    pub trust_forwarded_proto: bool,
     pub cors: CorsSettings,
     pub rate_limit: RateLimitSettings,
     /// How long the tenant flags read by `GET /api/v1/tenant/flags` are cached.
@@ -72,6 +77,7 @@ impl Default for GatewaySettings {
             workers: std::thread::available_parallelism().map_or(1, usize::from),
             access_log: true,
             trust_forwarded_for: false,
+            trust_forwarded_proto: true,
             cors: CorsSettings::default(),
             rate_limit: RateLimitSettings::default(),
             flags_cache_ttl_secs: 30,
@@ -259,6 +265,7 @@ mod tests {
         assert_eq!(settings.json_body_limit, 1024 * 1024);
         assert!(settings.access_log);
         assert!(!settings.trust_forwarded_for);
+        assert!(settings.trust_forwarded_proto);
         assert!(settings.cors.allowed_origins.is_empty());
         assert_eq!(settings.flags_cache_ttl_secs, 30);
         assert_eq!(settings.jwks_refresh_secs, 60);
@@ -277,6 +284,7 @@ mod tests {
             ("MARQUEE_JWT_AUDIENCE", "aud-x"),
             ("MARQUEE_GATEWAY_WORKERS", "3"),
             ("MARQUEE_GATEWAY_ACCESS_LOG", "false"),
+            ("MARQUEE_GATEWAY_TRUST_FORWARDED_PROTO", "false"),
             ("MARQUEE_GATEWAY_RATE_LIMIT__ANONYMOUS_PER_MINUTE", "5"),
             (
                 "MARQUEE_GATEWAY_CORS__ALLOWED_ORIGINS",
@@ -290,6 +298,7 @@ mod tests {
         assert_eq!(settings.jwt_audience, "aud-x");
         assert_eq!(settings.workers, 3);
         assert!(!settings.access_log);
+        assert!(!settings.trust_forwarded_proto);
         assert_eq!(settings.rate_limit.anonymous_per_minute, 5);
         assert_eq!(settings.rate_limit.user_per_minute, 1200);
         assert_eq!(

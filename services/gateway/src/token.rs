@@ -469,7 +469,10 @@ pub(crate) mod tests {
         assert_eq!(caller.principal.subject, "u1");
         assert_eq!(caller.principal.tenant_id, "t1");
         assert_eq!(caller.principal.roles, [Role::Creator]);
-        assert_eq!(caller.principal.scopes, [Scope::AssetsRead, Scope::TenantRead]);
+        assert_eq!(
+            caller.principal.scopes,
+            [Scope::AssetsRead, Scope::TenantRead]
+        );
         assert_eq!(caller.rate_tier, RateTier::Basic);
         verifier.verified.run_pending_tasks().await;
         assert_eq!(verifier.verified.entry_count(), 1);

@@ -15,6 +15,8 @@ use subtle::ConstantTimeEq;
 
 pub const ENVIRONMENTS: &[&str] = &["sandbox", "live"];
 pub const RATE_TIERS: &[&str] = &["basic", "standard", "premium"];
+/// The tier of a client created without one.
+pub const DEFAULT_RATE_TIER: &str = "standard";
 
 /// An OAuth2 partner client. The secret is kept only as a SHA-256 hash: it is 256
 /// random bits, so a slow hash adds nothing.
@@ -80,7 +82,7 @@ impl Auth {
             ));
         }
         let rate_tier = if new.rate_tier.is_empty() {
-            "basic".to_string()
+            DEFAULT_RATE_TIER.to_string()
         } else {
             new.rate_tier
         };
@@ -277,6 +279,44 @@ pub fn parse_scopes<'a>(scopes: impl IntoIterator<Item = &'a str>) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn rate_tier_defaults_to_standard() {
+        let test = crate::domain::users::tests::start().await;
+        let tenant = test.auth.ensure_default_tenant().await.unwrap();
+        let create = |rate_tier: &str| NewClient {
+            name: "Acme sync".into(),
+            scopes: vec!["assets:read".into()],
+            environment: "live".into(),
+            rate_tier: rate_tier.into(),
+            tenant_id: None,
+        };
+        let context = crate::domain::users::tests::context();
+        let (client, _) = test
+            .auth
+            .create_client("admin-1", &tenant.id, create(""), &context)
+            .await
+            .unwrap();
+        assert_eq!(client.rate_tier, "standard");
+        let (client, _) = test
+            .auth
+            .create_client("admin-1", &tenant.id, create("premium"), &context)
+            .await
+            .unwrap();
+        assert_eq!(client.rate_tier, "premium");
+        let error = test
+            .auth
+            .create_client("admin-1", &tenant.id, create("gold"), &context)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            AuthError::Invalid {
+                code: "invalid_rate_tier",
+                ..
+            }
+        ));
+    }
 
     #[test]
     fn parses_known_scopes_once() {

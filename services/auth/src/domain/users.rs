@@ -239,3 +239,69 @@ impl Auth {
         Ok(user)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::AuthSettings;
+    use std::path::PathBuf;
+
+    /// Auth on a fresh SQLite file in a temp dir, removed on drop.
+    pub(crate) struct TempAuth {
+        pub auth: Auth,
+        dir: PathBuf,
+    }
+
+    impl Drop for TempAuth {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    pub(crate) async fn start() -> TempAuth {
+        let dir = std::env::temp_dir().join(format!(
+            "marquee-auth-unit-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let settings = AuthSettings {
+            data_dir: dir.clone(),
+            database_url: None,
+            ..AuthSettings::default()
+        };
+        let db = crate::open_database(&settings).await.expect("database");
+        let auth = Auth::start(db, settings).await.expect("auth starts");
+        TempAuth { auth, dir }
+    }
+
+    pub(crate) fn context() -> RequestContext {
+        RequestContext {
+            ip: "203.0.113.7".into(),
+            user_agent: "unit-test".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn display_name_defaults_to_the_emails_local_part() {
+        let test = start().await;
+        for (email, display_name, expected) in [
+            ("Grace.Hopper@Example.com", "", "grace.hopper"),
+            ("ada@example.com", "   ", "ada"),
+            ("alan@example.com", " Alan T. ", "Alan T."),
+        ] {
+            let session = test
+                .auth
+                .register(
+                    Registration {
+                        email: email.into(),
+                        password: "correct horse battery".into(),
+                        display_name: display_name.into(),
+                        tenant_id: None,
+                    },
+                    &context(),
+                )
+                .await
+                .expect("registered");
+            assert_eq!(session.user.display_name, expected, "{email}");
+        }
+    }
+}

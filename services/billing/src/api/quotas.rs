@@ -89,7 +89,7 @@ pub(super) async fn free_usage(
     let caller = Principal::from_request(&request)?;
     let r = request.into_inner();
     billing
-        .free_usage(&caller.tenant_id, &r.limit, r.amount)
+        .free_usage(&caller.tenant_id, &r.limit, r.amount, &r.idempotency_key)
         .await?;
     Ok(Response::new(pb::FreeUsageResponse {}))
 }

@@ -358,7 +358,15 @@ impl Billing {
     }
 
     /// Gives back capacity of a level limit (storage, assets) when something is deleted.
-    pub async fn free_usage(&self, tenant: &str, limit: &str, amount: u64) -> Result<()> {
+    /// Gives `amount` of a level (storage, assets) back, once per `idempotency_key`: a
+    /// retried delete frees nothing the second time.
+    pub async fn free_usage(
+        &self,
+        tenant: &str,
+        limit: &str,
+        amount: u64,
+        idempotency_key: &str,
+    ) -> Result<()> {
         let limit = parse_limit(limit)?;
         if limit.period() != Period::Total {
             return Err(BillingError::invalid(
@@ -366,8 +374,29 @@ impl Billing {
                 format!("{} resets each period and cannot be freed", limit.as_str()),
             ));
         }
-        store::quotas::add_used(self.db(), tenant, limit.as_str(), "total", -to_i64(amount)?)
+        let key = idempotency_key.trim();
+        if key.is_empty() || key.len() > 200 {
+            return Err(BillingError::invalid(
+                "invalid_idempotency_key",
+                "freeing usage needs an idempotency key of 1 to 200 characters",
+            ));
+        }
+        let quantity = -to_i64(amount)?;
+        let txn = marquee_db::begin_write(self.db()).await?;
+        let fresh = self
+            .record_usage(
+                &txn,
+                tenant,
+                limit.as_str(),
+                quantity,
+                &format!("free:{}:{key}", limit.as_str()),
+                Utc::now(),
+            )
             .await?;
+        if fresh {
+            store::quotas::add_used(&txn, tenant, limit.as_str(), "total", quantity).await?;
+        }
+        txn.commit().await?;
         Ok(())
     }
 
@@ -382,7 +411,8 @@ impl Billing {
     ) -> Result<bool> {
         let meter = LimitName::parse(limit)
             .and_then(|l| self.catalogue().meter(l))
-            .filter(|_| self.provider() == super::Provider::Stripe)
+            // Only consumption is metered; a level given back (negative) is not.
+            .filter(|_| quantity > 0 && self.provider() == super::Provider::Stripe)
             .map(str::to_string);
         Ok(store::quotas::insert_record(
             txn,

@@ -300,7 +300,9 @@ impl Billing {
         return_url: Option<&str>,
         idempotency_key: Option<&str>,
     ) -> Result<String> {
-        let stripe = self.stripe()?;
+        let Some(stripe) = self.inner.stripe.as_ref() else {
+            return Err(BillingError::StripeNotConfigured);
+        };
         let customer = store::subscriptions::get(self.db(), tenant)
             .await?
             .and_then(|row| row.stripe_customer_id)
@@ -482,6 +484,23 @@ mod tests {
             "metadata":{{}},"items":{{"data":[]}}}}"#
         ))
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn portal_on_the_local_provider_is_a_conflict_not_an_outage() {
+        let settings = crate::BillingSettings::default();
+        let db = marquee_db::connect("sqlite::memory:").await.unwrap();
+        let billing = crate::Billing::new(db, settings).unwrap();
+        assert_eq!(billing.provider(), Provider::Local);
+        let error = billing.portal("tenant-1", None, None).await.unwrap_err();
+        assert!(
+            matches!(error, BillingError::StripeNotConfigured),
+            "{error:?}"
+        );
+        let error = marquee_platform::Error::from(error);
+        assert_eq!(error.status().as_u16(), 409);
+        assert_eq!(error.code, "stripe_not_configured");
+        assert!(error.message.contains("Stripe is not configured"));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 use super::start;
 use marquee_billing::BillingSettings;
 use marquee_billing::error::BillingError;
+use marquee_testkit::Backend;
 
-crate::on_both_backends!(
+marquee_testkit::on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     parallel_reservations_never_exceed_the_limit,
     reserve_commit_release_and_expire,
     local_plan_change_applies_at_once
@@ -14,7 +16,7 @@ fn settings(limit: u64) -> BillingSettings {
     settings
 }
 
-async fn parallel_reservations_never_exceed_the_limit(backend: &str) {
+async fn parallel_reservations_never_exceed_the_limit(backend: Backend) {
     let (billing, _db) = start(backend, settings(25)).await;
     let tasks: Vec<_> = (0..100)
         .map(|i| {
@@ -52,7 +54,7 @@ async fn parallel_reservations_never_exceed_the_limit(backend: &str) {
     );
 }
 
-async fn reserve_commit_release_and_expire(backend: &str) {
+async fn reserve_commit_release_and_expire(backend: Backend) {
     let (billing, _db) = start(backend, settings(10)).await;
     let a = billing
         .reserve("t1", "ai_text_generations", 4, Some("a"), 0)
@@ -141,15 +143,29 @@ async fn reserve_commit_release_and_expire(backend: &str) {
         .await
         .unwrap();
     billing.commit("t1", &s.id, 0).await.unwrap();
-    billing.free_usage("t1", "storage_bytes", 60).await.unwrap();
+    billing
+        .free_usage("t1", "storage_bytes", 60, "asset:a1:deleted")
+        .await
+        .unwrap();
+    // A retried free (same key) gives nothing back twice.
+    billing
+        .free_usage("t1", "storage_bytes", 60, "asset:a1:deleted")
+        .await
+        .unwrap();
     assert_eq!(
         billing.check("t1", "storage_bytes", 0).await.unwrap().used,
         40
     );
-    assert!(billing.free_usage("t1", "video_seconds", 1).await.is_err());
+    assert!(
+        billing
+            .free_usage("t1", "video_seconds", 1, "k")
+            .await
+            .is_err()
+    );
+    assert!(billing.free_usage("t1", "storage_bytes", 1, "").await.is_err());
 }
 
-async fn local_plan_change_applies_at_once(backend: &str) {
+async fn local_plan_change_applies_at_once(backend: Backend) {
     let (billing, _db) = start(backend, settings(1)).await;
     assert_eq!(billing.subscription("t1").await.unwrap().plan, "free");
     billing

@@ -106,7 +106,13 @@ impl Quota for BillingQuota {
         Ok(())
     }
 
-    async fn free(&self, caller: &Principal, limit: QuotaLimit, amount: u64) -> Result<()> {
+    async fn free(
+        &self,
+        caller: &Principal,
+        limit: QuotaLimit,
+        amount: u64,
+        idempotency_key: &str,
+    ) -> Result<()> {
         self.billing
             .grpc()
             .free_usage(for_caller(
@@ -114,6 +120,7 @@ impl Quota for BillingQuota {
                 pb::FreeUsageRequest {
                     limit: limit.as_str().into(),
                     amount,
+                    idempotency_key: idempotency_key.into(),
                 },
             ))
             .await

@@ -228,13 +228,22 @@ impl Content {
         }
         let txn = marquee_db::begin_write(&self.db).await?;
         let deleted = store::assets::delete(&txn, &asset.tenant_id, &asset.id).await?;
-        publish::asset_deleted(&txn, &asset).await?;
-        if deleted > 0 {
-            // Quota back before the row goes: billing unreachable keeps the asset (503).
-            self.give_back_quota(caller, &asset).await?;
+        if deleted == 0 {
+            // A concurrent delete won: nothing more to do, nothing to announce.
+            return Ok(());
         }
+        publish::asset_deleted(&txn, &asset).await?;
         txn.commit().await?;
         self.wake_relay();
+        // Quota back after the commit, never while holding the write lock. Should billing
+        // not answer now, the `asset.deleted` consumer retries with the same keys.
+        let size = u64::try_from(asset.size_bytes).unwrap_or(0);
+        if let Err(error) = self
+            .give_back_quota(&asset.tenant_id, &asset.owner_id, &asset.id, size)
+            .await
+        {
+            tracing::warn!(%error, asset.id = %asset.id, "quota not given back yet; the asset.deleted consumer retries");
+        }
         for key in [
             Some(&asset.original_key),
             asset.display_key.as_ref(),

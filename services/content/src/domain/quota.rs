@@ -15,9 +15,9 @@
 //! pass through unchanged; billing unreachable is 503 `unavailable`, and nothing is
 //! stored.
 
-use super::{Asset, Content};
+use super::Content;
 use crate::error::{ContentError, Result};
-use marquee_platform::{Error, ErrorKind, Principal};
+use marquee_platform::{Error, ErrorKind, Principal, PrincipalKind, Role};
 use std::fmt;
 
 /// How long an upload's holds live if never settled (a crashed replica): longer than
@@ -73,7 +73,14 @@ pub trait Quota: Send + Sync + 'static {
     async fn release(&self, caller: &Principal, reservation_id: &str) -> Result<()>;
 
     /// Gives back `amount` of a level limit (storage, assets).
-    async fn free(&self, caller: &Principal, limit: QuotaLimit, amount: u64) -> Result<()>;
+    /// Gives `amount` back, once per `idempotency_key` however often it is retried.
+    async fn free(
+        &self,
+        caller: &Principal,
+        limit: QuotaLimit,
+        amount: u64,
+        idempotency_key: &str,
+    ) -> Result<()>;
 }
 
 /// Where one hold stands, as far as this upload knows.
@@ -90,6 +97,13 @@ struct Held {
     id: String,
     amount: u64,
     state: State,
+}
+
+impl Held {
+    /// Giving a committed hold back happens once, whatever retries.
+    fn free_key(&self) -> String {
+        format!("hold:{}", self.id)
+    }
 }
 
 /// The holds of one upload. Without a quota (tests, tools) every step is a no-op and
@@ -217,11 +231,11 @@ impl UploadHold {
         for held in &self.holds {
             let result = match held.state {
                 State::Held => quota.release(caller, &held.id).await,
-                State::Committed => quota.free(caller, held.limit, held.amount).await,
+                State::Committed => quota.free(caller, held.limit, held.amount, &held.free_key()).await,
                 // Billing answers a conflict when the commit did apply: give it back.
                 State::Unknown => match quota.release(caller, &held.id).await {
                     Err(ContentError::Billing(error)) if error.kind == ErrorKind::Conflict => {
-                        quota.free(caller, held.limit, held.amount).await
+                        quota.free(caller, held.limit, held.amount, &held.free_key()).await
                     }
                     other => other,
                 },
@@ -236,14 +250,32 @@ impl UploadHold {
 impl Content {
     /// Gives a deleted asset's bytes and count back. Called inside the delete's
     /// transaction: when billing cannot take them, the delete is refused (503).
-    pub(crate) async fn give_back_quota(&self, caller: &Principal, asset: &Asset) -> Result<()> {
+    /// Gives a deleted asset's bytes and its count back to its owner's tenant, once per
+    /// asset (idempotency keys `asset:<id>:deleted`): called after the delete commits,
+    /// and again by the `asset.deleted` consumer, which retries until billing answers.
+    pub async fn give_back_quota(
+        &self,
+        tenant_id: &str,
+        owner_id: &str,
+        asset_id: &str,
+        size_bytes: u64,
+    ) -> Result<()> {
         let Some(quota) = &self.quota else {
             return Ok(());
         };
-        let size = u64::try_from(asset.size_bytes).unwrap_or(0);
-        if size > 0 {
-            quota.free(caller, QuotaLimit::StorageBytes, size).await?;
+        let owner = Principal {
+            kind: PrincipalKind::User,
+            subject: owner_id.to_string(),
+            tenant_id: tenant_id.to_string(),
+            roles: vec![Role::Creator],
+            scopes: Vec::new(),
+        };
+        let key = format!("asset:{asset_id}:deleted");
+        if size_bytes > 0 {
+            quota
+                .free(&owner, QuotaLimit::StorageBytes, size_bytes, &key)
+                .await?;
         }
-        quota.free(caller, QuotaLimit::Assets, 1).await
+        quota.free(&owner, QuotaLimit::Assets, 1, &key).await
     }
 }

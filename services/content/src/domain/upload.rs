@@ -14,6 +14,7 @@ use futures::{Stream, StreamExt};
 use marquee_platform::Principal;
 use object_store::{ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -108,14 +109,47 @@ pub fn check_tags(tags: Vec<String>) -> Result<Vec<String>> {
     Ok(clean)
 }
 
+/// The next part of an upload, or `upload_stalled` when none comes within `idle`.
+async fn next_part<S>(parts: &mut S, idle: Duration) -> Result<Option<UploadPart>>
+where
+    S: Stream<Item = Result<UploadPart>> + Unpin,
+{
+    match tokio::time::timeout(idle, parts.next()).await {
+        Ok(part) => part.transpose(),
+        Err(_) => Err(ContentError::invalid(
+            "upload_stalled",
+            format!(
+                "no bytes arrived for {} s; the upload was abandoned",
+                idle.as_secs()
+            ),
+        )),
+    }
+}
+
 impl Content {
     /// Stores an upload as a new asset (status `processing`, `asset.uploaded` in the
     /// outbox), or answers the owner's existing asset with the same bytes.
-    pub async fn upload<S>(&self, caller: &Principal, mut parts: S) -> Result<Uploaded>
+    ///
+    /// The work runs in a task of its own, so that a caller who goes away (a client
+    /// disconnect drops the gRPC handler) cannot cut it off between its steps: the
+    /// stream then fails, and every hold is released and the partial object aborted.
+    pub async fn upload<S>(&self, caller: &Principal, parts: S) -> Result<Uploaded>
+    where
+        S: Stream<Item = Result<UploadPart>> + Unpin + Send + 'static,
+    {
+        let content = self.clone();
+        let caller = caller.clone();
+        tokio::spawn(async move { content.upload_to_end(&caller, parts).await })
+            .await
+            .map_err(|error| ContentError::Internal(format!("upload task failed: {error}")))?
+    }
+
+    async fn upload_to_end<S>(&self, caller: &Principal, mut parts: S) -> Result<Uploaded>
     where
         S: Stream<Item = Result<UploadPart>> + Unpin + Send,
     {
-        let mut metadata = match parts.next().await.transpose()? {
+        let idle = Duration::from_secs(self.settings.upload_idle_timeout_secs.max(1));
+        let mut metadata = match next_part(&mut parts, idle).await? {
             Some(UploadPart::Metadata(metadata)) => metadata,
             _ => {
                 return Err(ContentError::invalid(
@@ -131,7 +165,7 @@ impl Content {
         let mut pending: Vec<Bytes> = Vec::new();
         let mut ended = false;
         while head.len() < SNIFF_WINDOW {
-            match parts.next().await.transpose()? {
+            match next_part(&mut parts, idle).await? {
                 Some(UploadPart::Data(data)) => {
                     let take = data.len().min(SNIFF_WINDOW - head.len());
                     head.extend_from_slice(&data[..take]);
@@ -181,7 +215,7 @@ impl Content {
                     let data = match pending.next() {
                         Some(data) => data,
                         None if ended => break,
-                        None => match parts.next().await.transpose()? {
+                        None => match next_part(&mut parts, idle).await? {
                             Some(UploadPart::Data(data)) => data,
                             Some(UploadPart::Metadata(later)) => {
                                 metadata.merge(later);

@@ -103,6 +103,7 @@ pub async fn asset_deleted(txn: &impl ConnectionTrait, asset: &Asset) -> Result<
     let payload = ev::AssetDeleted {
         asset_id: asset.id.clone(),
         owner_id: asset.owner_id.clone(),
+        size_bytes: u64::try_from(asset.size_bytes).unwrap_or(0),
     };
     enqueue(
         txn,

@@ -7,7 +7,7 @@
 use crate::{parts, start, user};
 use bytes::Bytes;
 use futures::TryStreamExt;
-use marquee_content::billing::BillingClient;
+use marquee_content::clients::billing::BillingQuota;
 use marquee_content::domain::assets::ListQuery;
 use marquee_content::domain::upload::{UploadMetadata, UploadPart};
 use marquee_content::error::ContentError;
@@ -15,6 +15,7 @@ use marquee_content::{Content, ContentSettings};
 use marquee_platform::shutdown::CancellationToken;
 use marquee_platform::{Error, ErrorKind, Principal};
 use marquee_proto::billing::v1 as pb;
+use marquee_testkit::{Backend, TestDb};
 use object_store::ObjectStore;
 use pb::billing_service_server::{BillingService, BillingServiceServer};
 use std::collections::HashMap;
@@ -269,7 +270,8 @@ async fn serve(fake: FakeBilling) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let router = marquee_platform::grpc::server().add_service(BillingServiceServer::new(fake));
+    let router = marquee_platform::grpc::server(marquee_platform::grpc::SERVER_DEADLINE, &[])
+        .add_service(BillingServiceServer::new(fake));
     tokio::spawn(marquee_platform::grpc::serve(
         router,
         listener,
@@ -278,10 +280,10 @@ async fn serve(fake: FakeBilling) -> Served {
     Served { url, shutdown }
 }
 
-async fn metered(fake: &FakeBilling) -> (Content, crate::Guard, Served) {
+async fn metered(fake: &FakeBilling) -> (Content, TestDb, Served) {
     let served = serve(fake.clone()).await;
-    let (content, guard) = start("sqlite", |_: &mut ContentSettings| {}).await;
-    let content = content.with_billing(BillingClient::connect_lazy(&served.url).unwrap());
+    let (content, guard) = start(Backend::Sqlite, |_: &mut ContentSettings| {}).await;
+    let content = content.with_quota(Arc::new(BillingQuota::connect_lazy(&served.url).unwrap()));
     (content, guard, served)
 }
 
@@ -531,19 +533,19 @@ async fn over_quota_and_failed_uploads_cost_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn billing_unreachable_refuses_uploads_and_deletes() {
+async fn billing_unreachable_refuses_uploads_but_not_deletes() {
     // A port nobody listens on.
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    let (unmetered, _guard) = start("sqlite", |_| {}).await;
+    let (unmetered, _guard) = start(Backend::Sqlite, |_| {}).await;
     let ada = user("t1", "ada", &["creator"]);
     let kept = unmetered
         .upload(&ada, parts("Before", &text("kept ", 50), 64))
         .await
         .unwrap();
-    let content = unmetered.with_billing(BillingClient::connect_lazy(&closed).unwrap());
+    let content = unmetered.with_quota(Arc::new(BillingQuota::connect_lazy(&closed).unwrap()));
 
     let error = problem(
         content
@@ -556,12 +558,16 @@ async fn billing_unreachable_refuses_uploads_and_deletes() {
     assert_eq!(error.status().as_u16(), 503);
     assert_eq!(object_count(&content).await, 1, "nothing stored");
 
+    // A delete never waits on billing inside its transaction: it commits, and the
+    // quota comes back later (the `asset.deleted` consumer retries with the same keys).
+    content.delete_asset(&ada, &kept.asset.id).await.unwrap();
+    assert_eq!(asset_count(&content, &ada).await, 0, "the asset is gone");
+    // Deleting it again is a clean 404, not a second give-back.
     let error = problem(
         content
             .delete_asset(&ada, &kept.asset.id)
             .await
             .unwrap_err(),
     );
-    assert_eq!(error.status().as_u16(), 503);
-    assert_eq!(asset_count(&content, &ada).await, 1, "the asset is kept");
+    assert_eq!(error.status().as_u16(), 404);
 }

@@ -5,7 +5,8 @@ use crate::AppState;
 use crate::clients::{anonymous, for_caller};
 use crate::policy::Authenticated;
 use crate::request_id::RequestContext;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::header;
+use actix_web::{HttpResponse, HttpResponseBuilder, get, post, web};
 use marquee_platform::{Error, Problem};
 use marquee_proto::auth::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -18,8 +19,10 @@ pub struct RegisterBody {
     pub email: String,
     #[schema(example = "correct horse battery staple", format = Password)]
     pub password: String,
+    /// At most 100 characters; the email's local part when omitted or blank.
+    #[serde(default)]
     #[schema(example = "Ada")]
-    pub display_name: String,
+    pub display_name: Option<String>,
     /// Tenant to join; the default tenant when omitted.
     #[serde(default)]
     pub tenant_id: Option<String>,
@@ -59,6 +62,14 @@ pub struct SessionBody {
     pub expires_in: i64,
 }
 
+/// A response carrying tokens: never stored by caches (RFC 6749 §5.1).
+pub fn token_response(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    builder
+}
+
 impl TryFrom<pb::Session> for SessionBody {
     type Error = Error;
 
@@ -85,7 +96,7 @@ impl TryFrom<pb::Session> for SessionBody {
     tag = "auth",
     request_body = RegisterBody,
     responses(
-        (status = 201, description = "Registered and signed in", body = SessionBody),
+        (status = 201, description = "Registered and signed in (Cache-Control: no-store)", body = SessionBody),
         (status = 409, description = "The email is already registered in this tenant", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -102,13 +113,14 @@ pub async fn register(
         .register(anonymous(pb::RegisterRequest {
             email: body.email,
             password: body.password,
-            display_name: body.display_name,
+            // Empty: auth uses the email's local part.
+            display_name: body.display_name.unwrap_or_default(),
             tenant_id: body.tenant_id.unwrap_or_default(),
             client: context.client_info(),
         }))
         .await?
         .into_inner();
-    Ok(HttpResponse::Created().json(SessionBody::try_from(session)?))
+    Ok(token_response(HttpResponse::Created()).json(SessionBody::try_from(session)?))
 }
 
 /// Sign in
@@ -119,7 +131,7 @@ pub async fn register(
     tag = "auth",
     request_body = LoginBody,
     responses(
-        (status = 200, description = "Signed in", body = SessionBody),
+        (status = 200, description = "Signed in (Cache-Control: no-store)", body = SessionBody),
     ),
 )]
 #[post("/api/v1/auth/login")]
@@ -140,7 +152,7 @@ pub async fn login(
         }))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(SessionBody::try_from(session)?))
+    Ok(token_response(HttpResponse::Ok()).json(SessionBody::try_from(session)?))
 }
 
 /// Refresh a session
@@ -150,7 +162,7 @@ pub async fn login(
     tag = "auth",
     request_body = RefreshTokenBody,
     responses(
-        (status = 200, description = "A new session", body = SessionBody),
+        (status = 200, description = "A new session (Cache-Control: no-store)", body = SessionBody),
     ),
 )]
 #[post("/api/v1/auth/refresh")]
@@ -168,7 +180,7 @@ pub async fn refresh(
         }))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(SessionBody::try_from(session)?))
+    Ok(token_response(HttpResponse::Ok()).json(SessionBody::try_from(session)?))
 }
 
 /// Sign out

@@ -304,7 +304,17 @@ pub async fn checkout(
 }
 
 /// Open the Stripe Customer Portal
-#[utoipa::path(tag = "billing", request_body = PortalBody, responses((status = 200, description = "The portal URL", body = PortalResponse)))]
+///
+/// Only with Stripe: on the local billing provider the answer is `409
+/// stripe_not_configured` (a configuration, not an outage; retrying will not help).
+#[utoipa::path(
+    tag = "billing",
+    request_body = PortalBody,
+    responses(
+        (status = 200, description = "The portal URL", body = PortalResponse),
+        (status = 409, description = "Stripe is not configured (`stripe_not_configured`)", body = marquee_platform::Problem, content_type = "application/problem+json"),
+    ),
+)]
 #[post("/api/v1/billing/portal")]
 pub async fn portal(
     state: web::Data<AppState>,

@@ -79,7 +79,9 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(billing::portal)
         .service(webhooks::stripe)
         .service(docs::openapi_json)
-        .service(docs::docs);
+        .service(docs::docs)
+        .service(docs::docs_renderer)
+        .service(docs::docs_init);
 }
 
 /// A user account.

@@ -2,7 +2,12 @@ use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn openapi_docs_jwks_and_metrics_are_served() {
-    let app = spawn_app(|_| {}).await;
+    // Metrics are served on the admin port only.
+    let admin = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = spawn_app(|settings| settings.common.admin_addr = admin.to_string()).await;
     let response = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(response.status(), 200);
     let document: serde_json::Value = response.json().await.unwrap();
@@ -23,7 +28,6 @@ async fn openapi_docs_jwks_and_metrics_are_served() {
         "/api/v1/tenant/flags",
         "/healthz",
         "/readyz",
-        "/metrics",
         "/api/v1/openapi.json",
         "/docs",
     ] {
@@ -59,7 +63,15 @@ async fn openapi_docs_jwks_and_metrics_are_served() {
     assert_eq!(jwks["keys"][0]["x"], app.signer.public_x.as_str());
 
     app.get("/api/v1/auth/me", None).await;
-    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    let metrics = app
+        .http
+        .get(format!("http://{admin}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/auth/me\""), "{metrics}");
     assert!(metrics.contains("http_request_duration_seconds"));

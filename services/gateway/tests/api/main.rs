@@ -5,6 +5,7 @@
 mod auth;
 mod docs;
 mod errors;
+mod hardening;
 mod helpers;
 mod lifecycle;
 mod oauth;

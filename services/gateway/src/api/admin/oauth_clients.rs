@@ -6,6 +6,7 @@ use crate::clients::for_caller;
 use crate::policy::Authenticated;
 use crate::request_id::RequestContext;
 use crate::token::RateTier;
+use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::{Error, Problem};
@@ -51,7 +52,10 @@ pub struct CreateOAuthClientBody {
     /// Scopes the client may request, from the catalogue.
     pub scopes: Vec<Scope>,
     pub environment: Environment,
-    pub rate_tier: RateTier,
+    /// Throttling tier; `standard` when omitted.
+    #[serde(default)]
+    #[schema(default = "standard")]
+    pub rate_tier: Option<RateTier>,
     /// Tenant the client acts in; the caller's tenant when omitted.
     #[serde(default)]
     pub tenant_id: Option<String>,
@@ -126,17 +130,22 @@ pub async fn create_oauth_client(
                 name: body.name,
                 scopes: body.scopes.iter().map(|s| s.as_str().to_string()).collect(),
                 environment: body.environment.as_str().into(),
-                rate_tier: tier_str(body.rate_tier).into(),
+                // Omitted: auth applies its default (`standard`).
+                rate_tier: body.rate_tier.map(tier_str).unwrap_or_default().into(),
                 tenant_id: body.tenant_id.unwrap_or_default(),
                 client: context.client_info(),
             },
         ))
         .await?
         .into_inner();
-    Ok(HttpResponse::Created().json(CreatedOAuthClientBody {
-        client: required(created.client, "client")?.into(),
-        client_secret: created.client_secret,
-    }))
+    // The secret is in the body: never cached.
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(CreatedOAuthClientBody {
+            client: required(created.client, "client")?.into(),
+            client_secret: created.client_secret,
+        }))
 }
 
 /// List partner clients
@@ -207,7 +216,12 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(ok.scopes, vec![Scope::AssetsRead, Scope::TenantRead]);
-        assert_eq!(ok.rate_tier, RateTier::Premium);
+        assert_eq!(ok.rate_tier, Some(RateTier::Premium));
+        let defaulted: CreateOAuthClientBody = serde_json::from_value(serde_json::json!({
+            "name": "x", "scopes": ["assets:read"], "environment": "live"
+        }))
+        .unwrap();
+        assert_eq!(defaulted.rate_tier, None, "auth applies the default");
         for bad in [
             serde_json::json!({"name": "x", "scopes": ["root"], "environment": "live", "rate_tier": "basic"}),
             serde_json::json!({"name": "x", "scopes": [], "environment": "prod", "rate_tier": "basic"}),

@@ -54,11 +54,70 @@ pub struct TenantListBody {
     pub tenants: Vec<TenantBody>,
 }
 
-/// The new complete set of flags of a tenant.
+/// The new complete set of flags of a tenant: at most 100, names of 1 to 64 characters
+/// of `a-z 0-9 _ . -`, values booleans or strings of at most 256 characters.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetFlagsBody {
     #[schema(example = json!({"campaign_video": true, "theme": "dark"}))]
     pub flags: BTreeMap<String, FlagValue>,
+}
+
+/// Most flags a tenant may have (auth enforces the same bounds).
+pub const MAX_FLAGS: usize = 100;
+/// Longest flag name, in characters.
+pub const MAX_FLAG_NAME: usize = 64;
+/// Longest string flag value, in characters.
+pub const MAX_FLAG_VALUE: usize = 256;
+/// Longest tenant id accepted in a path (ids are UUIDs).
+pub const MAX_TENANT_ID: usize = 128;
+
+/// Refuses oversized or malformed flags at the edge, before they reach auth (and before
+/// an oversized name could be echoed into a gRPC status). Never echoes a long input.
+pub fn check_flags(flags: &BTreeMap<String, FlagValue>) -> Result<(), Error> {
+    let invalid = |message: String| Error::invalid("invalid_flags", message);
+    if flags.len() > MAX_FLAGS {
+        return Err(invalid(format!(
+            "at most {MAX_FLAGS} flags, got {}",
+            flags.len()
+        )));
+    }
+    for (name, value) in flags {
+        let length = name.chars().count();
+        if length == 0 || length > MAX_FLAG_NAME {
+            return Err(invalid(format!(
+                "flag names must be 1 to {MAX_FLAG_NAME} characters of a-z, 0-9, _ . - (got one of {length} characters)"
+            )));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
+        {
+            return Err(invalid(format!(
+                "flag name {name:?} must be 1 to {MAX_FLAG_NAME} characters of a-z, 0-9, _ . -"
+            )));
+        }
+        if let FlagValue::String(text) = value {
+            let length = text.chars().count();
+            if length > MAX_FLAG_VALUE {
+                return Err(invalid(format!(
+                    "flag {name:?}: string values are at most {MAX_FLAG_VALUE} characters (got {length})"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A tenant id from the path, bounded before it is sent anywhere.
+fn tenant_id(id: web::Path<String>) -> Result<String, Error> {
+    let id = id.into_inner();
+    if id.is_empty() || id.chars().count() > MAX_TENANT_ID {
+        return Err(Error::invalid(
+            "invalid_request",
+            format!("invalid path parameter: a tenant id is 1 to {MAX_TENANT_ID} characters"),
+        ));
+    }
+    Ok(id)
 }
 
 /// List tenants
@@ -137,7 +196,7 @@ pub async fn get_tenant_flags(
         .get_tenant_flags(for_caller(
             caller.principal(),
             pb::GetTenantFlagsRequest {
-                tenant_id: id.into_inner(),
+                tenant_id: tenant_id(id)?,
             },
         ))
         .await?
@@ -147,14 +206,17 @@ pub async fn get_tenant_flags(
 
 /// Replace a tenant's feature flags
 ///
-/// Values are booleans or strings. Gateways pick the change up at once for this replica
-/// and within `flags_cache_ttl_secs` for the others.
+/// At most 100 flags; names are 1 to 64 characters of `a-z 0-9 _ . -`; values are
+/// booleans or strings of at most 256 characters (`400 invalid_flags` otherwise).
+/// Gateways pick the change up at once for this replica and within
+/// `flags_cache_ttl_secs` for the others.
 #[utoipa::path(
     tag = "admin",
     params(("id" = String, Path, description = "Tenant id")),
     request_body = SetFlagsBody,
     responses(
         (status = 200, description = "The tenant's new flags", body = FlagsBody),
+        (status = 400, description = "Invalid flags (`invalid_flags`) or body (`invalid_request`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -166,7 +228,9 @@ pub async fn set_tenant_flags(
     id: web::Path<String>,
     body: web::Json<SetFlagsBody>,
 ) -> Result<HttpResponse, Error> {
-    let tenant_id = id.into_inner();
+    let tenant_id = tenant_id(id)?;
+    let body = body.into_inner();
+    check_flags(&body.flags)?;
     let flags = state
         .auth
         .grpc()
@@ -175,7 +239,6 @@ pub async fn set_tenant_flags(
             pb::SetTenantFlagsRequest {
                 tenant_id: tenant_id.clone(),
                 flags: body
-                    .into_inner()
                     .flags
                     .into_iter()
                     .map(|(name, value)| (name, value.into()))
@@ -190,4 +253,42 @@ pub async fn set_tenant_flags(
         state.flags.invalidate(&flags.tenant_id).await;
     }
     Ok(HttpResponse::Ok().json(FlagsBody::from(&flags)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(pairs: &[(&str, FlagValue)]) -> BTreeMap<String, FlagValue> {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_string(), value.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn flags_are_bounded_without_echoing_long_input() {
+        let longest = "a".repeat(MAX_FLAG_NAME);
+        let ok = flags(&[
+            ("campaign_video", FlagValue::Bool(true)),
+            ("ui.theme-v2", FlagValue::String("d".repeat(MAX_FLAG_VALUE))),
+            (longest.as_str(), FlagValue::Bool(false)),
+        ]);
+        assert!(check_flags(&ok).is_ok());
+        let long = "x".repeat(100_000);
+        for bad in [
+            flags(&[(long.as_str(), FlagValue::Bool(true))]),
+            flags(&[("", FlagValue::Bool(true))]),
+            flags(&[("Upper", FlagValue::Bool(true))]),
+            flags(&[("ok", FlagValue::String(long.clone()))]),
+            (0..=MAX_FLAGS)
+                .map(|i| (format!("f{i}"), FlagValue::Bool(true)))
+                .collect(),
+        ] {
+            let error = check_flags(&bad).unwrap_err();
+            assert_eq!(error.code, "invalid_flags");
+            assert_eq!(error.status().as_u16(), 400);
+            assert!(error.message.len() < 200, "{}", error.message);
+        }
+    }
 }
