@@ -83,7 +83,11 @@ impl Principal {
 }
 
 fn join<T: Copy>(items: &[T], name: fn(T) -> &'static str) -> String {
-    items.iter().map(|item| name(*item)).collect::<Vec<_>>().join(" ")
+    items
+        .iter()
+        .map(|item| name(*item))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -1,20 +1,34 @@
 //! Helpers for integration and end-to-end tests.
 //!
-//! PostgreSQL tests get a database of their own, created fresh and dropped afterwards,
-//! on the server named by `MARQUEE_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`). `make test` makes sure it runs.
-//!
-//! [`stripe`] is a local server speaking Stripe's wire format, for the real async-stripe
-//! client in billing's tests and the end-to-end tests.
+//! - [`on_both_backends!`] with [`Backend`] and [`TestDb`]: one scenario, one test on
+//!   SQLite (a temp dir) and one on PostgreSQL (a fresh database of its own).
+//! - [`TestDatabase`]: a uniquely named PostgreSQL database, dropped afterwards, on the
+//!   server named by `MARQUEE_TEST_POSTGRES_URL` (default
+//!   `postgres://postgres@127.0.0.1:5432/postgres`). `make test` makes sure it runs.
+//! - [`amqp`]: the test broker's URL, unique exchange names, deleting a test's exchange
+//!   and queues, and the lock that keeps the broker-restart test away from every other
+//!   test using the broker.
+//! - [`wait_until`] / [`wait_for`]: wait for a condition instead of sleeping.
+//! - [`stripe`]: a local server speaking Stripe's wire format, for the real async-stripe
+//!   client in billing's tests and the end-to-end tests.
 
+pub mod amqp;
+mod backends;
 pub mod stripe;
+mod wait;
+
+pub use backends::{Backend, TestDb};
+pub use wait::{wait_for, wait_until};
 
 use sea_orm::{ConnectionTrait, Database};
 
-const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The PostgreSQL server tests use when `MARQUEE_TEST_POSTGRES_URL` is not set.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-fn admin_url() -> String {
-    std::env::var("MARQUEE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_string())
+/// The PostgreSQL server (its admin database) tests create their databases on:
+/// `MARQUEE_TEST_POSTGRES_URL`, or [`DEFAULT_POSTGRES_URL`].
+pub fn postgres_url() -> String {
+    std::env::var("MARQUEE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
 }
 
 /// A uniquely named database that is dropped (connections and all) when this is dropped.
@@ -26,7 +40,7 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Creates `marquee_test_<prefix>_<random>` on the test server.
     pub async fn create(prefix: &str) -> anyhow::Result<Self> {
-        let admin = admin_url();
+        let admin = postgres_url();
         let name = format!("marquee_test_{prefix}_{}", uuid::Uuid::new_v4().simple());
         let connection = Database::connect(&admin).await.map_err(|error| {
             anyhow::anyhow!("PostgreSQL is not reachable at {admin}: {error} (make test starts it)")
@@ -48,28 +62,30 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let admin = admin_url();
+        let admin = postgres_url();
         let name = self.name.clone();
-        // Drop runs outside any runtime guarantee: use a small one of our own.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio_runtime() else { return };
-            runtime.block_on(async move {
-                if let Ok(connection) = Database::connect(&admin).await {
-                    let _ = connection
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                    let _ = connection.close().await;
-                }
-            });
-        })
-        .join();
+        block_on_own_runtime(async move {
+            if let Ok(connection) = Database::connect(&admin).await {
+                let _ = connection
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
+                let _ = connection.close().await;
+            }
+        });
     }
 }
 
-fn tokio_runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+/// Runs `work` to completion on a small runtime of its own, on a thread of its own: for
+/// clean-up in `Drop`, which runs outside any runtime guarantee (maybe inside one).
+pub(crate) fn block_on_own_runtime(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let _ = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(work);
+    })
+    .join();
 }

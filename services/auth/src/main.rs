@@ -31,6 +31,9 @@ async fn rotate_key() -> anyhow::Result<()> {
     marquee_platform::install_crypto_provider();
     let settings = AuthSettings::load()?;
     let (kid, published) = marquee_auth::rotate_signing_key(settings).await?;
-    println!("signing with {kid}; published keys: {}", published.join(", "));
+    println!(
+        "signing with {kid}; published keys: {}",
+        published.join(", ")
+    );
     Ok(())
 }

@@ -29,13 +29,36 @@ pub struct ContentSettings {
     pub billing_url: String,
     /// Largest accepted upload, in bytes; larger ones are refused with 413.
     pub max_upload_bytes: u64,
+    /// An upload that sends no bytes for this long fails (and frees what it held): an
+    /// upload is bounded by idle time, not total time, so a slow phone still gets through.
+    pub upload_idle_timeout_secs: u64,
     /// Words that flag an asset (title, description, tags) for a moderator, matched
     /// case-insensitively as whole words. Env: `MARQUEE_CONTENT_BLOCKED_TERMS=a,b`.
     pub blocked_terms: Vec<String>,
     /// Longest side of a thumbnail, in pixels.
     pub thumbnail_size: u32,
-    /// Images with more pixels than this are not decoded (failed: too large).
+    /// Images with more pixels than this are not decoded (failed: too large). The
+    /// decoder may allocate this × 4 bytes (8-bit RGBA) plus 16 MiB, no more.
     pub max_image_pixels: u64,
+    /// Images with a longer side than this are not decoded (failed: too large).
+    pub max_image_side: u32,
+    /// Longest side of an image's published copy: larger pictures are scaled down.
+    pub max_display_side: u32,
+    /// Images and PDFs decoded at once by this process (at least 1); other processing
+    /// waits for a turn.
+    pub max_concurrent_decodes: usize,
+    /// PDFs larger than this are not read: processed without page count or text.
+    pub max_pdf_bytes: u64,
+    /// Decompressed bytes a PDF may expand to: any one stream while it loads (more
+    /// fails it), all page content together while its text is read (more ends the
+    /// excerpt there).
+    pub max_pdf_expanded_bytes: u64,
+    /// Pages of a PDF whose text is read for the excerpt.
+    pub max_pdf_text_pages: u32,
+    /// Objects (numbers, names, strings, arrays, dictionaries) a PDF may hold to be
+    /// read: its loader keeps each in about 120 bytes, whatever the file's size. A PDF
+    /// with more is processed without page count or text.
+    pub max_pdf_objects: u64,
     /// How long tenant flags read from auth are cached.
     pub flags_cache_ttl_secs: u64,
     /// Comments a user may post per `comment_window_secs` (0 = unlimited). Counted in
@@ -77,9 +100,17 @@ impl Default for ContentSettings {
             auth_url: "http://127.0.0.1:50051".into(),
             billing_url: "http://127.0.0.1:50053".into(),
             max_upload_bytes: 1024 * 1024 * 1024,
+            upload_idle_timeout_secs: 30,
             blocked_terms: Vec::new(),
             thumbnail_size: 320,
-            max_image_pixels: 100_000_000,
+            max_image_pixels: 40_000_000,
+            max_image_side: 20_000,
+            max_display_side: 4096,
+            max_concurrent_decodes: 1,
+            max_pdf_bytes: 32 * 1024 * 1024,
+            max_pdf_expanded_bytes: 64 * 1024 * 1024,
+            max_pdf_text_pages: 50,
+            max_pdf_objects: 1_000_000,
             flags_cache_ttl_secs: 30,
             comments_per_window: 10,
             comment_window_secs: 60,

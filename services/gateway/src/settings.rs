@@ -29,6 +29,9 @@ pub struct GatewaySettings {
     /// Largest accepted upload (`POST /api/v1/assets`), in bytes; separate from the
     /// JSON limit. Uploads stream through, so this costs no memory.
     pub upload_limit_bytes: u64,
+    /// An upload whose client sends nothing for this long is abandoned (400
+    /// `upload_stalled`); uploads are bounded by idle time, never by total time.
+    pub upload_idle_timeout_secs: u64,
     /// Redis for shared rate-limit buckets (`MARQUEE_REDIS_URL`); in memory when unset.
     pub redis_url: Option<SecretString>,
     /// Expected `iss` of access tokens (`MARQUEE_JWT_ISSUER`).
@@ -70,6 +73,7 @@ impl Default for GatewaySettings {
             billing_url: "http://127.0.0.1:50053".into(),
             webhook_body_limit: 256 * 1024,
             upload_limit_bytes: 1024 * 1024 * 1024,
+            upload_idle_timeout_secs: 30,
             redis_url: None,
             jwt_issuer: "marquee-auth".into(),
             jwt_audience: "marquee-api".into(),

@@ -1,7 +1,8 @@
 //! What every bus does, checked against RabbitMQ and the in-process bus alike.
 
-use crate::{Kind, PROBE, Probe, TestBus, event, eventually, metric};
+use crate::{Kind, PROBE, Probe, TestBus, event, metric};
 use marquee_bus::{HandlerError, metrics};
+use marquee_testkit::wait_until;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -58,11 +59,19 @@ async fn routes_by_topic_to_every_bound_consumer(kind: Kind) {
     for result in test.bus.publish_batch(&batch).await {
         result.unwrap();
     }
-    eventually(WAIT, "both consumers to receive their events", || async {
-        assets.lock().unwrap().len() == 2 && approvals.lock().unwrap().len() == 2
+    // Then a barrier for each consumer: a queue delivers in order (one handler at a time
+    // here), so a consumer that has its barrier has had everything routed to it before.
+    const BARRIERS: [&str; 2] = ["asset.barrier", "tenant.barrier"];
+    for barrier in BARRIERS {
+        test.bus.publish(&event(barrier, 0)).await.unwrap();
+    }
+    wait_until(WAIT, "both consumers to receive their events", || async {
+        assets.lock().unwrap().last().map(String::as_str) == Some(BARRIERS[0])
+            && approvals.lock().unwrap().last().map(String::as_str) == Some(BARRIERS[1])
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    assets.lock().unwrap().pop();
+    approvals.lock().unwrap().pop();
     assert_eq!(
         *assets.lock().unwrap(),
         ["asset.uploaded", "asset.approved"]
@@ -106,11 +115,24 @@ async fn retries_with_exponential_backoff_then_succeeds(kind: Kind) {
     let (task, stop) = test.spawn(consumer);
     test.bus.publish(&event("order.placed", 1)).await.unwrap();
 
-    eventually(WAIT, "the third attempt", || async {
+    wait_until(WAIT, "the third attempt", || async {
         attempts.lock().unwrap().len() >= 3
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Handling it again would take a copy of the message somewhere: wait until the
+    // success is counted and neither the work queue nor a delay queue holds one.
+    let queue = format!("{}.flaky", test.settings.exchange);
+    let queue_label = format!("queue=\"{queue}\"");
+    wait_until(
+        WAIT,
+        "the success settled, no copy left to retry",
+        || async {
+            let stats = test.bus.stats("flaky").await.unwrap();
+            metric(metrics::CONSUMED, &[&queue_label, "outcome=\"ok\""]) >= 1.0
+                && (stats.ready, stats.retrying) == (0, 0)
+        },
+    )
+    .await;
     let attempts = attempts.lock().unwrap().clone();
     assert_eq!(
         attempts.len(),
@@ -128,8 +150,6 @@ async fn retries_with_exponential_backoff_then_succeeds(kind: Kind) {
         "second backoff doubles: {second_gap:?}"
     );
 
-    let queue = format!("{}.flaky", test.settings.exchange);
-    let queue_label = format!("queue=\"{queue}\"");
     assert_eq!(metric(metrics::RETRIES, &[&queue_label]), 2.0);
     assert_eq!(
         metric(metrics::CONSUMED, &[&queue_label, "outcome=\"ok\""]),
@@ -189,7 +209,7 @@ async fn poison_message_is_dead_lettered_with_its_error_and_replayed(kind: Kind)
     test.bus.publish(&poison).await.unwrap();
     test.bus.publish(&event("order.placed", 8)).await.unwrap();
 
-    eventually(
+    wait_until(
         WAIT,
         "the poison message in the dead-letter queue",
         || async { test.bus.dead_letters("worker", 10).await.unwrap().len() == 1 },
@@ -238,7 +258,7 @@ async fn poison_message_is_dead_lettered_with_its_error_and_replayed(kind: Kind)
         Kind::Memory => test.bus.replay_dead_letters("worker", None).await.unwrap(),
     };
     assert_eq!(replayed, 1);
-    eventually(WAIT, "the replayed message handled", || async {
+    wait_until(WAIT, "the replayed message handled", || async {
         handled.lock().unwrap().contains(&7)
     })
     .await;
@@ -278,7 +298,7 @@ async fn permanent_failures_skip_retries(kind: Kind) {
     let (task, stop) = test.spawn(consumer);
     test.bus.publish(&event("order.placed", 1)).await.unwrap();
 
-    eventually(WAIT, "the message dead-lettered", || async {
+    wait_until(WAIT, "the message dead-lettered", || async {
         !test.bus.dead_letters("strict", 1).await.unwrap().is_empty()
     })
     .await;
@@ -319,7 +339,7 @@ async fn trace_context_continues_in_the_consumer(kind: Kind) {
         .expect("the builder captured the trace context");
     test.bus.publish(&envelope).await.unwrap();
 
-    eventually(WAIT, "the traced delivery", || async {
+    wait_until(WAIT, "the traced delivery", || async {
         seen.lock().unwrap().is_some()
     })
     .await;
@@ -372,7 +392,7 @@ async fn aborted_consumer_loses_nothing(kind: Kind) {
         test.consumer("killable", recorder(&handled))
             .bind("order.placed"),
     );
-    eventually(WAIT, "redelivery to the new consumer", || async {
+    wait_until(WAIT, "redelivery to the new consumer", || async {
         handled.lock().unwrap().len() == 1
     })
     .await;
@@ -423,7 +443,7 @@ async fn panicking_handler_is_dead_lettered(kind: Kind) {
     test.bus.publish(&event("order.placed", 500)).await.unwrap();
     test.bus.publish(&event("order.placed", 5)).await.unwrap();
 
-    eventually(WAIT, "the panicking message dead-lettered", || async {
+    wait_until(WAIT, "the panicking message dead-lettered", || async {
         !test.bus.dead_letters("buggy", 1).await.unwrap().is_empty()
     })
     .await;
@@ -438,7 +458,7 @@ async fn panicking_handler_is_dead_lettered(kind: Kind) {
     );
     assert!(!task.is_finished(), "the consumer keeps running");
     let queue = format!("queue=\"{}.buggy\"", test.settings.exchange);
-    eventually(WAIT, "the good message handled", || async {
+    wait_until(WAIT, "the good message handled", || async {
         metric(metrics::CONSUMED, &[&queue, "outcome=\"ok\""]) == 1.0
     })
     .await;

@@ -2,9 +2,10 @@
 //! behaviour against the in-process bus; outbox and inbox on SQLite and PostgreSQL.
 //!
 //! RabbitMQ tests use an exchange (and so queues) of their own and delete them at the
-//! end. The test that restarts the broker takes an exclusive file lock that every other
-//! RabbitMQ test takes shared, so it never pulls the broker from under them — also when
-//! nextest runs tests in separate processes.
+//! end. The test that restarts the broker takes the broker lock exclusively; every other
+//! RabbitMQ test (here and in the end-to-end tests) takes it shared, so it never pulls the
+//! broker from under them — also when nextest runs tests in separate processes
+//! (`marquee_testkit::amqp::BrokerLock`).
 
 mod behaviour;
 mod outbox;
@@ -13,19 +14,13 @@ mod resilience;
 use marquee_bus::{BusSettings, Consumer, EventBus, HandlerError, RetryPolicy};
 use marquee_platform::SecretString;
 use marquee_proto::events::v1::Envelope;
+use marquee_testkit::amqp::{BrokerLock, Topology, amqp_url, unique_name};
 use opentelemetry::trace::TracerProvider as _;
 use std::future::Future;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-
-pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
-
-pub fn amqp_url() -> String {
-    std::env::var("MARQUEE_TEST_AMQP_URL").unwrap_or_else(|_| DEFAULT_AMQP_URL.to_string())
-}
 
 /// A payload for tests.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -101,7 +96,7 @@ pub enum Kind {
 pub fn settings(kind: Kind) -> BusSettings {
     BusSettings {
         amqp_url: (kind == Kind::Amqp).then(|| SecretString::from(amqp_url())),
-        exchange: format!("test.{}", uuid::Uuid::new_v4().simple()),
+        exchange: unique_name("test"),
         prefetch: 50,
         concurrency: 1,
         retry: RetryPolicy {
@@ -124,8 +119,9 @@ pub fn settings(kind: Kind) -> BusSettings {
 pub struct TestBus {
     pub bus: Arc<dyn EventBus>,
     pub settings: BusSettings,
-    consumers: Mutex<Vec<String>>,
-    _lock: Option<std::fs::File>,
+    // Dropped after the bus: the topology is deleted, then the lock released.
+    topology: Option<Topology>,
+    _lock: Option<BrokerLock>,
 }
 
 impl TestBus {
@@ -144,20 +140,22 @@ impl TestBus {
 
     fn build(kind: Kind, settings: BusSettings, lock: bool) -> Self {
         init();
-        let (bus, lock): (Arc<dyn EventBus>, _) = match kind {
+        let (bus, topology, lock): (Arc<dyn EventBus>, _, _) = match kind {
             Kind::Amqp => (
                 Arc::new(marquee_bus::amqp::AmqpBus::new(settings.clone()).unwrap()),
-                lock.then(|| broker_lock(false)),
+                Some(Topology::new(settings.exchange.clone())),
+                lock.then(BrokerLock::shared),
             ),
             Kind::Memory => (
                 Arc::new(marquee_bus::memory::InProcessBus::new(settings.clone()).unwrap()),
+                None,
                 None,
             ),
         };
         Self {
             bus,
             settings,
-            consumers: Mutex::new(Vec::new()),
+            topology,
             _lock: lock,
         }
     }
@@ -168,7 +166,9 @@ impl TestBus {
         F: Fn(Envelope) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
-        self.consumers.lock().unwrap().push(name.to_string());
+        if let Some(topology) = &self.topology {
+            topology.add_queues(consumer_queues(&self.settings, name));
+        }
         Consumer::new(name, handler)
     }
 
@@ -186,97 +186,19 @@ impl TestBus {
     }
 }
 
-impl Drop for TestBus {
-    fn drop(&mut self) {
-        if self.bus.kind() != marquee_bus::BusKind::RabbitMq {
-            return;
-        }
-        let settings = self.settings.clone();
-        let consumers = std::mem::take(&mut *self.consumers.lock().unwrap());
-        // Drop runs outside any runtime guarantee: use a small one of our own.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(delete_topology(settings, consumers));
-        })
-        .join();
-    }
-}
-
-async fn delete_topology(settings: BusSettings, consumers: Vec<String>) {
-    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-    let Ok(connection) =
-        lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default()).await
-    else {
-        return;
-    };
-    let Ok(channel) = connection.create_channel().await else {
-        return;
-    };
-    for consumer in consumers {
-        let names = marquee_bus::names::QueueNames::new(&settings.exchange, &consumer);
-        let mut queues = vec![names.work.clone(), names.dead_letter.clone()];
-        queues.extend(
-            settings
-                .retry
-                .delays_ms()
-                .into_iter()
-                .map(|d| names.retry(d)),
-        );
-        for queue in queues {
-            let _ = channel
-                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await;
-        }
-    }
-    let _ = channel
-        .exchange_delete(
-            settings.exchange.as_str().into(),
-            ExchangeDeleteOptions::default(),
-        )
-        .await;
-    let _ = connection.close(200, "test done".into()).await;
-}
-
-/// Every RabbitMQ test holds this lock shared; the broker-restart test holds it
-/// exclusively. Released when the file is dropped.
-pub fn broker_lock(exclusive: bool) -> std::fs::File {
-    let path = std::env::temp_dir().join("marquee-bus-rabbitmq-tests.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .unwrap();
-    if exclusive {
-        file.lock().unwrap();
-    } else {
-        file.lock_shared().unwrap();
-    }
-    file
-}
-
-/// Waits until `check` holds, polling; panics with `what` after `timeout`.
-pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Every queue `consumer` has on the broker: work, one delay queue per retry delay, and
+/// dead-letter.
+fn consumer_queues(settings: &BusSettings, consumer: &str) -> Vec<String> {
+    let names = marquee_bus::names::QueueNames::new(&settings.exchange, consumer);
+    let mut queues = vec![names.work.clone(), names.dead_letter.clone()];
+    queues.extend(
+        settings
+            .retry
+            .delays_ms()
+            .into_iter()
+            .map(|d| names.retry(d)),
+    );
+    queues
 }
 
 /// Declares one test per bus for an `async fn(Kind)` scenario.

@@ -1,25 +1,18 @@
 //! Outbox and inbox on SQLite and PostgreSQL (with the in-process bus; the RabbitMQ path
 //! is exercised by `resilience`).
 
-use crate::{Kind, PROBE, Probe, TestBus, event, eventually, metric};
+use crate::{Kind, PROBE, Probe, TestBus, event, metric};
 use marquee_bus::outbox::{self, OutboxRelay};
 use marquee_bus::{BusError, BusKind, Consumer, Envelope, EventBus, inbox};
 use marquee_platform::shutdown::CancellationToken;
-use marquee_testkit::TestDatabase;
+use marquee_testkit::{Backend, TestDb, wait_until};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryOrder,
-    TransactionTrait,
 };
 use sea_orm_migration::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Keeps the database alive for the test's duration.
-pub enum Backend {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(TestDatabase),
-}
 
 struct TestMigrator;
 
@@ -35,25 +28,16 @@ impl MigratorTrait for TestMigrator {
 }
 
 /// A migrated database with an `orders` table standing for a service's own state.
-pub async fn database(backend: &str) -> (DatabaseConnection, Backend) {
+pub async fn database(backend: Backend) -> (DatabaseConnection, TestDb) {
     crate::init();
-    let (url, guard) = match backend {
-        "sqlite" => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("bus.db").display());
-            (url, Backend::Sqlite(dir))
-        }
-        _ => {
-            let database = TestDatabase::create("bus").await.unwrap();
-            (database.url.clone(), Backend::Postgres(database))
-        }
-    };
-    let mut options = ConnectOptions::new(url.clone());
+    let guard = TestDb::create(backend, "bus").await;
+    let sqlite = backend == Backend::Sqlite;
+    let mut options = ConnectOptions::new(guard.url());
     options
-        .max_connections(if backend == "sqlite" { 4 } else { 16 })
+        .max_connections(if sqlite { 4 } else { 16 })
         .sqlx_logging(false);
     let db = Database::connect(options).await.unwrap();
-    if backend == "sqlite" {
+    if sqlite {
         db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;")
             .await
             .unwrap();
@@ -66,21 +50,8 @@ pub async fn database(backend: &str) -> (DatabaseConnection, Backend) {
     (db, guard)
 }
 
-/// Declares one test per database for an `async fn(&str)` scenario.
-macro_rules! on_both_databases {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-              async fn $scenario() { super::$scenario("sqlite").await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-              async fn $scenario() { super::$scenario("postgres").await })*
-        }
-    };
-}
-
-on_both_databases!(
+marquee_testkit::on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     rolled_back_changes_publish_nothing_committed_ones_go_in_order,
     relay_keeps_rows_while_publishing_fails,
     inbox_applies_each_event_once,
@@ -118,17 +89,17 @@ fn collector(test: &TestBus, name: &str) -> (Consumer, Arc<Mutex<Vec<u64>>>) {
     (consumer, seen)
 }
 
-async fn rolled_back_changes_publish_nothing_committed_ones_go_in_order(backend: &str) {
+async fn rolled_back_changes_publish_nothing_committed_ones_go_in_order(backend: Backend) {
     let (db, _guard) = database(backend).await;
     let test = TestBus::new(Kind::Memory);
     let (consumer, seen) = collector(&test, "orders");
     test.bus.declare(&consumer).await.unwrap();
     let (task, stop) = test.spawn(consumer);
 
-    let txn = db.begin().await.unwrap();
+    let txn = marquee_db::begin_write(&db).await.unwrap();
     place_order(&txn, 1).await;
     txn.rollback().await.unwrap();
-    let txn = db.begin().await.unwrap();
+    let txn = marquee_db::begin_write(&db).await.unwrap();
     for seq in [2, 3, 4] {
         place_order(&txn, seq).await;
     }
@@ -145,7 +116,7 @@ async fn rolled_back_changes_publish_nothing_committed_ones_go_in_order(backend:
         0,
         "rows are marked published"
     );
-    eventually(Duration::from_secs(10), "three events", || async {
+    wait_until(Duration::from_secs(10), "three events", || async {
         seen.lock().unwrap().len() == 3
     })
     .await;
@@ -229,7 +200,7 @@ impl EventBus for FlakyBus {
     }
 }
 
-async fn relay_keeps_rows_while_publishing_fails(backend: &str) {
+async fn relay_keeps_rows_while_publishing_fails(backend: Backend) {
     let (db, _guard) = database(backend).await;
     let test = TestBus::new(Kind::Memory);
     let (consumer, seen) = collector(&test, "orders");
@@ -240,7 +211,7 @@ async fn relay_keeps_rows_while_publishing_fails(backend: &str) {
         failures: AtomicU32::new(2),
     });
 
-    let txn = db.begin().await.unwrap();
+    let txn = marquee_db::begin_write(&db).await.unwrap();
     place_order(&txn, 1).await;
     place_order(&txn, 2).await;
     txn.commit().await.unwrap();
@@ -266,7 +237,7 @@ async fn relay_keeps_rows_while_publishing_fails(backend: &str) {
     assert_eq!(outbox::pending(&db).await.unwrap(), 2);
 
     assert_eq!(relay.relay_once().await.unwrap(), 2, "the broker is back");
-    eventually(Duration::from_secs(10), "both events", || async {
+    wait_until(Duration::from_secs(10), "both events", || async {
         seen.lock().unwrap().len() == 2
     })
     .await;
@@ -276,7 +247,7 @@ async fn relay_keeps_rows_while_publishing_fails(backend: &str) {
     task.await.unwrap().unwrap();
 }
 
-async fn inbox_applies_each_event_once(backend: &str) {
+async fn inbox_applies_each_event_once(backend: Backend) {
     let (db, _guard) = database(backend).await;
     let envelope = event("order.placed", 1);
 
@@ -317,7 +288,7 @@ async fn inbox_applies_each_event_once(backend: &str) {
     assert_eq!(pruned, 2);
 }
 
-async fn relay_runs_until_stopped_and_reports_pending(backend: &str) {
+async fn relay_runs_until_stopped_and_reports_pending(backend: Backend) {
     let (db, _guard) = database(backend).await;
     let test = TestBus::new(Kind::Memory);
     let (consumer, seen) = collector(&test, "orders");
@@ -332,18 +303,18 @@ async fn relay_runs_until_stopped_and_reports_pending(backend: &str) {
     let relay_task = tokio::spawn(relay.run_until_stopped(relay_stop.clone()));
 
     for seq in 0..5 {
-        let txn = db.begin().await.unwrap();
+        let txn = marquee_db::begin_write(&db).await.unwrap();
         place_order(&txn, seq).await;
         txn.commit().await.unwrap();
         waker.wake();
     }
-    eventually(Duration::from_secs(10), "five events", || async {
+    wait_until(Duration::from_secs(10), "five events", || async {
         seen.lock().unwrap().len() == 5
     })
     .await;
     assert_eq!(*seen.lock().unwrap(), [0, 1, 2, 3, 4]);
     let label = format!("service=\"{service}\"");
-    eventually(
+    wait_until(
         Duration::from_secs(5),
         "outbox_pending reported as 0",
         || async {

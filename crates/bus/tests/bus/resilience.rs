@@ -2,11 +2,13 @@
 //! restarted and the consumer is killed and restarted: every event is applied exactly
 //! once (inbox), none is lost.
 
-use crate::{Kind, PROBE, Probe, TestBus, broker_lock, event, eventually};
+use crate::{Kind, PROBE, Probe, TestBus, event};
 use marquee_bus::outbox::{self, OutboxRelay};
 use marquee_bus::{Consumer, HandlerError, inbox};
 use marquee_platform::shutdown::CancellationToken;
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
+use marquee_testkit::amqp::BrokerLock;
+use marquee_testkit::{Backend, wait_until};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -68,20 +70,41 @@ async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-fn worker(
-    test: &TestBus,
-    db: &DatabaseConnection,
-    calls: &Arc<AtomicU64>,
-    skipped: &Arc<AtomicU64>,
-) -> Consumer {
-    let (db, calls, skipped) = (db.clone(), calls.clone(), skipped.clone());
+/// Handler calls under way: counted up when one starts, down when it ends, however it
+/// ends (an aborted consumer drops its handlers).
+struct Running(Arc<AtomicU64>);
+
+impl Running {
+    fn enter(running: &Arc<AtomicU64>) -> Self {
+        running.fetch_add(1, Ordering::SeqCst);
+        Self(running.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Handler call counters shared by every consumer instance.
+#[derive(Clone, Default)]
+struct Counters {
+    calls: Arc<AtomicU64>,
+    skipped: Arc<AtomicU64>,
+    running: Arc<AtomicU64>,
+}
+
+fn worker(test: &TestBus, db: &DatabaseConnection, counters: &Counters) -> Consumer {
+    let (db, counters) = (db.clone(), counters.clone());
     test.consumer("ledger", move |envelope| {
-        let (db, calls, skipped) = (db.clone(), calls.clone(), skipped.clone());
+        let (db, counters) = (db.clone(), counters.clone());
         async move {
-            calls.fetch_add(1, Ordering::Relaxed);
+            let _running = Running::enter(&counters.running);
+            counters.calls.fetch_add(1, Ordering::Relaxed);
             let probe: Probe = marquee_bus::envelope::unpack(&envelope, PROBE)?;
             let Some(txn) = inbox::claim(&db, "ledger", &envelope).await? else {
-                skipped.fetch_add(1, Ordering::Relaxed);
+                counters.skipped.fetch_add(1, Ordering::Relaxed);
                 return Ok(());
             };
             // The effect: not idempotent by itself (no unique key), so a second
@@ -102,18 +125,16 @@ fn worker(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_events_survive_broker_restart_and_consumer_kill() {
     // Nobody else may use the broker while it is pulled away.
-    let _exclusive = broker_lock(true);
+    let _exclusive = BrokerLock::exclusive();
     let started = Instant::now();
-    let (db, guard) = crate::outbox::database("postgres").await;
-    let crate::outbox::Backend::Postgres(database) = &guard else {
-        unreachable!()
-    };
+    let (db, guard) = crate::outbox::database(Backend::Postgres).await;
+    let database_url = guard.url();
     // Each consumer instance has a connection pool of its own, as a process would: when
     // it is killed, its connections go with it and PostgreSQL rolls back what it had
     // under way.
     let consumer_pool = || async {
         sea_orm::Database::connect(
-            sea_orm::ConnectOptions::new(database.url.clone())
+            sea_orm::ConnectOptions::new(database_url)
                 .max_connections(10)
                 .sqlx_logging(false)
                 .to_owned(),
@@ -133,10 +154,9 @@ async fn ten_thousand_events_survive_broker_restart_and_consumer_kill() {
     settings.outbox.poll_interval_ms = 50;
     // The shared lock is ours already (exclusive); the test bus must not wait for it.
     let test = TestBus::without_lock(settings.clone());
-    let calls = Arc::new(AtomicU64::new(0));
-    let skipped = Arc::new(AtomicU64::new(0));
+    let counters = Counters::default();
     let first_pool = consumer_pool().await;
-    let consumer = worker(&test, &first_pool, &calls, &skipped);
+    let consumer = worker(&test, &first_pool, &counters);
     test.bus.declare(&consumer).await.unwrap();
     let (mut consumer_task, mut consumer_stop) = test.spawn(consumer);
 
@@ -150,7 +170,7 @@ async fn ten_thousand_events_survive_broker_restart_and_consumer_kill() {
         let db = db.clone();
         async move {
             for chunk in 0..EVENTS / PER_TRANSACTION {
-                let txn = db.begin().await.unwrap();
+                let txn = marquee_db::begin_write(&db).await.unwrap();
                 for i in 0..PER_TRANSACTION {
                     let seq = chunk * PER_TRANSACTION + i;
                     let envelope = event("ledger.entry", seq);
@@ -171,14 +191,28 @@ async fn ten_thousand_events_survive_broker_restart_and_consumer_kill() {
 
     // 1. Pull the broker while events are being produced, relayed and consumed.
     let mut broker = Broker { stopped: false };
-    eventually(Duration::from_secs(60), "1,000 events applied", || async {
+    wait_until(Duration::from_secs(60), "1,000 events applied", || async {
         count(&db, "SELECT COUNT(*) FROM effects").await >= 1_000
     })
     .await;
     let stopped_at = Instant::now();
     broker.stop().await;
+    // What had been applied when the broker went (handlers in hand may still add theirs).
     let applied_at_stop = count(&db, "SELECT COUNT(*) FROM effects").await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Down until the relay has met the outage: rows it tried to publish and could not.
+    wait_until(
+        Duration::from_secs(30),
+        "the relay failing to publish while the broker is down",
+        || async {
+            count(
+                &db,
+                "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL AND attempts > 0",
+            )
+            .await
+                > 0
+        },
+    )
+    .await;
     let pending_while_down = outbox::pending(&db).await.unwrap();
     broker.start().await;
     let broker_down_for = stopped_at.elapsed();
@@ -186,7 +220,7 @@ async fn ten_thousand_events_survive_broker_restart_and_consumer_kill() {
     // 2. Kill the consumer mid-stream (its task aborted, deliveries unacked) and start a
     //    new one.
     let target = (applied_at_stop + 2_000).min(i64::try_from(EVENTS).unwrap() - 1_000);
-    eventually(
+    wait_until(
         Duration::from_secs(60),
         "progress after the restart",
         || async { count(&db, "SELECT COUNT(*) FROM effects").await >= target },
@@ -198,46 +232,68 @@ async fn ten_thousand_events_survive_broker_restart_and_consumer_kill() {
     drop(consumer_stop);
     first_pool.close().await.unwrap();
     let second_pool = consumer_pool().await;
-    (consumer_task, consumer_stop) = test.spawn(worker(&test, &second_pool, &calls, &skipped));
+    (consumer_task, consumer_stop) = test.spawn(worker(&test, &second_pool, &counters));
 
     producer.await.unwrap();
     let produced_at = started.elapsed();
-    eventually(Duration::from_secs(90), "every event applied", || async {
+    wait_until(Duration::from_secs(90), "every event applied", || async {
         count(&db, "SELECT COUNT(*) FROM effects").await >= i64::try_from(EVENTS).unwrap()
             && outbox::pending(&db).await.unwrap() == 0
     })
     .await;
     let drained_at = started.elapsed();
-    // Anything still in flight would show up now as a second effect.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
-    let effects = count(&db, "SELECT COUNT(*) FROM effects").await;
-    let distinct_events = count(&db, "SELECT COUNT(DISTINCT event_id) FROM effects").await;
-    let distinct_seqs = count(&db, "SELECT COUNT(DISTINCT seq) FROM effects").await;
-    let inbox_rows = count(&db, "SELECT COUNT(*) FROM inbox").await;
-    let expected = i64::try_from(EVENTS).unwrap();
-    assert_eq!(effects, expected, "no event applied twice");
-    assert_eq!(distinct_events, expected, "none lost");
-    assert_eq!(distinct_seqs, expected, "every produced event");
-    assert_eq!(inbox_rows, expected);
-    assert!(
-        pending_while_down > 0 || applied_at_stop < expected,
-        "the restart happened mid-stream"
-    );
-    let stats = test.bus.stats("ledger").await.unwrap();
-    assert_eq!((stats.ready, stats.dead_lettered), (0, 0));
-
+    // Anything still in flight would show up as a second effect: wait until no delivery
+    // is left to make (work and delay queues empty, no handler running), then stop the
+    // consumer, which lets any handler in hand finish first.
+    wait_until(
+        Duration::from_secs(30),
+        "the ledger queues empty and no handler running",
+        || async {
+            let stats = test.bus.stats("ledger").await.unwrap();
+            let running = counters.running.load(Ordering::SeqCst);
+            (stats.ready, stats.retrying, running) == (0, 0, 0)
+        },
+    )
+    .await;
     relay_stop.cancel();
     relay_task.await.unwrap().unwrap();
     consumer_stop.cancel();
     consumer_task.await.unwrap().unwrap();
+
+    let effects = count(&db, "SELECT COUNT(*) FROM effects").await;
+    let distinct_events = count(&db, "SELECT COUNT(DISTINCT event_id) FROM effects").await;
+    let distinct_seqs = count(&db, "SELECT COUNT(DISTINCT seq) FROM effects").await;
+    let applied_twice = count(
+        &db,
+        "SELECT COUNT(*) FROM \
+         (SELECT event_id FROM effects GROUP BY event_id HAVING COUNT(*) > 1) AS twice",
+    )
+    .await;
+    let inbox_rows = count(&db, "SELECT COUNT(*) FROM inbox").await;
+    let expected = i64::try_from(EVENTS).unwrap();
+    assert!(
+        0 < applied_at_stop && applied_at_stop < expected,
+        "the broker stopped mid-run: {applied_at_stop} of {expected} applied then"
+    );
+    assert!(
+        pending_while_down > 0,
+        "events waited in the outbox while the broker was down"
+    );
+    assert_eq!(applied_twice, 0, "no event applied twice");
+    assert_eq!(effects, expected, "no event applied twice");
+    assert_eq!(distinct_events, expected, "none lost");
+    assert_eq!(distinct_seqs, expected, "every produced event");
+    assert_eq!(inbox_rows, expected);
+    let stats = test.bus.stats("ledger").await.unwrap();
+    assert_eq!((stats.ready, stats.dead_lettered), (0, 0));
+
     eprintln!(
         "10,000 events: {} handler calls, {} duplicates skipped by the inbox; broker stopped at \
          {applied_at_stop} applied ({pending_while_down} outbox rows pending while it was down, \
          down for {broker_down_for:?}); consumer killed at {killed_at:?}; all produced at \
          {produced_at:?}; all applied at {drained_at:?}; total {:?}",
-        calls.load(Ordering::Relaxed),
-        skipped.load(Ordering::Relaxed),
+        counters.calls.load(Ordering::Relaxed),
+        counters.skipped.load(Ordering::Relaxed),
         started.elapsed()
     );
 }

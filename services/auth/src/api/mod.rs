@@ -9,8 +9,8 @@ use crate::domain::users::{Credentials, Registration};
 use crate::domain::{Auth, RequestContext, audit::AuditQuery};
 use crate::error::AuthError;
 use marquee_platform::{Error, Principal, PrincipalKind, Role};
-use marquee_proto::convert::non_empty;
 use marquee_proto::auth::v1 as pb;
+use marquee_proto::convert::non_empty;
 use pb::auth_service_server::AuthService;
 use tonic::{Request, Response, Status};
 
@@ -59,7 +59,6 @@ fn timestamp(
         })
         .transpose()
 }
-
 
 #[tonic::async_trait]
 impl AuthService for AuthGrpc {

@@ -3,9 +3,9 @@
 
 use super::email::Email;
 use super::{Auth, password};
-use marquee_platform::Role;
 use crate::error::{AuthError, Result};
 use crate::store;
+use marquee_platform::Role;
 use secrecy::ExposeSecret;
 
 impl Auth {

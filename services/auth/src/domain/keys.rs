@@ -7,9 +7,9 @@ use crate::store;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use marquee_platform::{ExposeSecret, SecretString};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use marquee_platform::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
 

@@ -1,8 +1,9 @@
 use super::{ctx, settings, start};
 use marquee_auth::domain::clients::NewClient;
 use marquee_auth::error::AuthError;
+use marquee_testkit::Backend;
 
-crate::on_both_backends!(
+marquee_testkit::on_both_backends!(
     client_credentials_grant_issues_only_granted_scopes,
     sandbox_clients_live_in_sandbox_tenants
 );
@@ -17,7 +18,7 @@ fn new_client(environment: &str, scopes: &[&str]) -> NewClient {
     }
 }
 
-async fn client_credentials_grant_issues_only_granted_scopes(backend: &str) {
+async fn client_credentials_grant_issues_only_granted_scopes(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     let tenant = auth.list_tenants().await.unwrap().remove(0);
     let (client, secret) = auth
@@ -65,7 +66,7 @@ async fn client_credentials_grant_issues_only_granted_scopes(backend: &str) {
     ));
 }
 
-async fn sandbox_clients_live_in_sandbox_tenants(backend: &str) {
+async fn sandbox_clients_live_in_sandbox_tenants(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     let live_tenant = auth.list_tenants().await.unwrap().remove(0);
     let (client, _) = auth

@@ -10,13 +10,7 @@ use marquee_auth::domain::RequestContext;
 use marquee_auth::domain::users::Registration;
 use marquee_auth::{Auth, AuthSettings, open_database};
 use marquee_platform::SecretString;
-use marquee_testkit::TestDatabase;
-
-/// Keeps the database alive for the test's duration.
-pub enum Backend {
-    Sqlite(tempfile::TempDir),
-    Postgres(TestDatabase),
-}
+use marquee_testkit::{Backend, TestDb};
 
 pub fn settings() -> AuthSettings {
     let mut settings = AuthSettings::default();
@@ -25,19 +19,11 @@ pub fn settings() -> AuthSettings {
     settings
 }
 
-pub async fn start(backend: &str, mut settings: AuthSettings) -> (Auth, Backend) {
-    let guard = match backend {
-        "sqlite" => {
-            let dir = tempfile::tempdir().unwrap();
-            settings.data_dir = dir.path().to_path_buf();
-            Backend::Sqlite(dir)
-        }
-        _ => {
-            let database = TestDatabase::create("auth").await.unwrap();
-            settings.database_url = Some(SecretString::from(database.url.clone()));
-            Backend::Postgres(database)
-        }
-    };
+/// Auth on a fresh database of `backend`; the guard keeps the database alive.
+pub async fn start(backend: Backend, mut settings: AuthSettings) -> (Auth, TestDb) {
+    let guard = TestDb::create(backend, "auth").await;
+    settings.data_dir = guard.data_dir().to_path_buf();
+    settings.database_url = guard.postgres_url().map(SecretString::from);
     let db = open_database(&settings).await.unwrap();
     (Auth::start(db, settings).await.unwrap(), guard)
 }
@@ -56,17 +42,4 @@ pub fn registration(email: &str) -> Registration {
         display_name: "Ada".into(),
         tenant_id: None,
     }
-}
-
-/// Declares one test per backend for an `async fn(&str)` scenario.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $scenario() { super::$scenario("sqlite").await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $scenario() { super::$scenario("postgres").await })*
-        }
-    };
 }

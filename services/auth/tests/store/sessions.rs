@@ -1,8 +1,9 @@
 use super::{ctx, registration, settings, start};
 use marquee_auth::domain::users::Credentials;
 use marquee_auth::error::AuthError;
+use marquee_testkit::Backend;
 
-crate::on_both_backends!(
+marquee_testkit::on_both_backends!(
     register_login_refresh_and_reuse_detection,
     duplicate_email_is_a_conflict_even_with_other_case,
     concurrent_refresh_with_one_token_succeeds_once,
@@ -10,14 +11,14 @@ crate::on_both_backends!(
     wrong_password_and_unknown_email_fail_the_same_way,
 );
 
-async fn register_login_refresh_and_reuse_detection(backend: &str) {
+async fn register_login_refresh_and_reuse_detection(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     let registered = auth
         .register(registration("Ada@Example.com"), &ctx())
         .await
         .unwrap();
     assert_eq!(registered.user.email, "ada@example.com");
-    assert_eq!(registered.user.roles, "creator");
+    assert_eq!(registered.user.roles, [marquee_platform::Role::Creator]);
 
     let login = auth
         .login(
@@ -71,7 +72,7 @@ async fn register_login_refresh_and_reuse_detection(backend: &str) {
     assert_eq!(entries[0].ip, "203.0.113.7");
 }
 
-async fn duplicate_email_is_a_conflict_even_with_other_case(backend: &str) {
+async fn duplicate_email_is_a_conflict_even_with_other_case(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     auth.register(registration("grace@example.com"), &ctx())
         .await
@@ -82,7 +83,7 @@ async fn duplicate_email_is_a_conflict_even_with_other_case(backend: &str) {
     assert!(matches!(again, Err(AuthError::EmailTaken)));
 }
 
-async fn concurrent_refresh_with_one_token_succeeds_once(backend: &str) {
+async fn concurrent_refresh_with_one_token_succeeds_once(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     let session = auth
         .register(registration("linus@example.com"), &ctx())
@@ -106,7 +107,7 @@ async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T
     out
 }
 
-async fn logout_revokes_the_session(backend: &str) {
+async fn logout_revokes_the_session(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     let session = auth
         .register(registration("ken@example.com"), &ctx())
@@ -122,7 +123,7 @@ async fn logout_revokes_the_session(backend: &str) {
     auth.logout("mqr_made_up", &ctx()).await.unwrap();
 }
 
-async fn wrong_password_and_unknown_email_fail_the_same_way(backend: &str) {
+async fn wrong_password_and_unknown_email_fail_the_same_way(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     auth.register(registration("barbara@example.com"), &ctx())
         .await

@@ -1,11 +1,12 @@
 use super::{ctx, settings, start};
 use marquee_auth::domain::tenants::NewTenant;
 use marquee_auth::error::AuthError;
+use marquee_testkit::Backend;
 use serde_json::json;
 
-crate::on_both_backends!(tenants_and_flags);
+marquee_testkit::on_both_backends!(tenants_and_flags);
 
-async fn tenants_and_flags(backend: &str) {
+async fn tenants_and_flags(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     let acme = auth
         .create_tenant(

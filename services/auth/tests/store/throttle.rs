@@ -1,8 +1,9 @@
 use super::{ctx, registration, settings, start};
 use marquee_auth::domain::users::Credentials;
 use marquee_auth::error::AuthError;
+use marquee_testkit::Backend;
 
-crate::on_both_backends!(
+marquee_testkit::on_both_backends!(
     account_locks_after_repeated_failures,
     ip_locks_across_accounts
 );
@@ -15,7 +16,7 @@ fn credentials(email: &str, password: &str) -> Credentials {
     }
 }
 
-async fn account_locks_after_repeated_failures(backend: &str) {
+async fn account_locks_after_repeated_failures(backend: Backend) {
     let (auth, _db) = start(backend, settings()).await;
     auth.register(registration("mary@example.com"), &ctx())
         .await
@@ -50,7 +51,7 @@ async fn account_locks_after_repeated_failures(backend: &str) {
     ));
 }
 
-async fn ip_locks_across_accounts(backend: &str) {
+async fn ip_locks_across_accounts(backend: Backend) {
     let mut settings = settings();
     settings.throttle.ip_max_failures = 4;
     settings.throttle.account_max_failures = 100;

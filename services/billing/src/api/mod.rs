@@ -32,7 +32,6 @@ impl BillingGrpc {
     }
 }
 
-
 #[tonic::async_trait]
 impl BillingService for BillingGrpc {
     async fn list_plans(

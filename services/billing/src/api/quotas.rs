@@ -3,10 +3,10 @@
 //! the `BillingService` impl in `mod.rs`.
 
 use super::convert;
-use marquee_platform::Principal;
-use marquee_proto::convert::non_empty_str;
 use crate::domain::Billing;
+use marquee_platform::Principal;
 use marquee_proto::billing::v1 as pb;
+use marquee_proto::convert::non_empty_str;
 use tonic::{Request, Response, Status};
 
 pub(super) async fn usage(

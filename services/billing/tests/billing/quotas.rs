@@ -162,7 +162,12 @@ async fn reserve_commit_release_and_expire(backend: Backend) {
             .await
             .is_err()
     );
-    assert!(billing.free_usage("t1", "storage_bytes", 1, "").await.is_err());
+    assert!(
+        billing
+            .free_usage("t1", "storage_bytes", 1, "")
+            .await
+            .is_err()
+    );
 }
 
 async fn local_plan_change_applies_at_once(backend: Backend) {

@@ -5,7 +5,7 @@
 //! downgrade); meter events; Stripe's error bodies. Webhook processing is driven by
 //! calling the worker's pass directly, so nothing waits on time.
 
-use super::{Backend, start};
+use super::start;
 use marquee_billing::domain::subscriptions::CheckoutInput;
 use marquee_billing::domain::webhooks::MAX_ATTEMPTS;
 use marquee_billing::error::BillingError;
@@ -14,10 +14,12 @@ use marquee_billing::{Billing, BillingSettings, store};
 use marquee_platform::SecretString;
 use marquee_proto::events::v1::SubscriptionChanged;
 use marquee_testkit::stripe::{self as fake_stripe, FakeStripe, SECRET_KEY, WEBHOOK_SECRET, sign};
+use marquee_testkit::{Backend, TestDb};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-crate::on_both_backends!(
+marquee_testkit::on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     checkout_then_webhook_activates_the_subscription,
     duplicated_replayed_and_out_of_order_webhooks_converge,
     bad_signatures_are_refused_and_store_nothing,
@@ -26,7 +28,7 @@ crate::on_both_backends!(
     stripe_errors_are_reported_not_swallowed,
 );
 
-async fn stripe_billing(backend: &str, fake: &FakeStripe) -> (Billing, Backend) {
+async fn stripe_billing(backend: Backend, fake: &FakeStripe) -> (Billing, TestDb) {
     fake.add_price("price_pro");
     fake.add_price("price_business");
     let mut settings = BillingSettings {
@@ -121,7 +123,7 @@ async fn subscribe(billing: &Billing, fake: &FakeStripe, tenant: &str, plan: &st
     subscription
 }
 
-async fn checkout_then_webhook_activates_the_subscription(backend: &str) {
+async fn checkout_then_webhook_activates_the_subscription(backend: Backend) {
     let fake = FakeStripe::start().await;
     let (billing, _db) = stripe_billing(backend, &fake).await;
 
@@ -221,7 +223,7 @@ async fn checkout_then_webhook_activates_the_subscription(backend: &str) {
     fake.stop().await;
 }
 
-async fn duplicated_replayed_and_out_of_order_webhooks_converge(backend: &str) {
+async fn duplicated_replayed_and_out_of_order_webhooks_converge(backend: Backend) {
     let fake = FakeStripe::start().await;
     let (billing, _db) = stripe_billing(backend, &fake).await;
     let session = checkout(&billing, "t1", "pro", "k1").await;
@@ -323,7 +325,7 @@ async fn duplicated_replayed_and_out_of_order_webhooks_converge(backend: &str) {
     fake.stop().await;
 }
 
-async fn bad_signatures_are_refused_and_store_nothing(backend: &str) {
+async fn bad_signatures_are_refused_and_store_nothing(backend: Backend) {
     let fake = FakeStripe::start().await;
     let (billing, _db) = stripe_billing(backend, &fake).await;
     let payload = r#"{"id":"evt_bad","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1","object":"invoice"}}}"#;
@@ -377,7 +379,7 @@ async fn bad_signatures_are_refused_and_store_nothing(backend: &str) {
     fake.stop().await;
 }
 
-async fn payment_failure_keeps_the_plan_for_the_grace_period_then_downgrades(backend: &str) {
+async fn payment_failure_keeps_the_plan_for_the_grace_period_then_downgrades(backend: Backend) {
     let fake = FakeStripe::start().await;
     let (billing, _db) = stripe_billing(backend, &fake).await;
     let subscription = subscribe(&billing, &fake, "t1", "pro").await;
@@ -465,7 +467,7 @@ async fn payment_failure_keeps_the_plan_for_the_grace_period_then_downgrades(bac
     fake.stop().await;
 }
 
-async fn meter_events_are_sent_once_per_identifier(backend: &str) {
+async fn meter_events_are_sent_once_per_identifier(backend: Backend) {
     let fake = FakeStripe::start().await;
     let (billing, _db) = stripe_billing(backend, &fake).await;
     subscribe(&billing, &fake, "t1", "pro").await;
@@ -553,7 +555,7 @@ async fn meter_events_are_sent_once_per_identifier(backend: &str) {
     fake.stop().await;
 }
 
-async fn stripe_errors_are_reported_not_swallowed(backend: &str) {
+async fn stripe_errors_are_reported_not_swallowed(backend: Backend) {
     let fake = FakeStripe::start().await;
     let (billing, _db) = stripe_billing(backend, &fake).await;
     // A price Stripe does not know: Stripe's message reaches the caller as a 400.

@@ -33,6 +33,11 @@ pub(super) async fn upload(
         Ok(pb::UploadAssetChunk {
             part: Some(pb::upload_asset_chunk::Part::Data(data)),
         }) => Ok(UploadPart::Data(data.into())),
+        Ok(pb::UploadAssetChunk {
+            part: Some(pb::upload_asset_chunk::Part::End(end)),
+        }) => Ok(UploadPart::End {
+            size_bytes: end.size_bytes,
+        }),
         Ok(pb::UploadAssetChunk { part: None }) => Err(ContentError::invalid(
             "invalid_upload",
             "an upload chunk is empty",

@@ -5,10 +5,15 @@
 //! `ready`, `pending_review`, `rejected` or `failed` (with a reason the owner reads),
 //! and `asset.processed` goes out — in the inbox transaction, so a redelivered event
 //! has no second effect.
+//!
+//! Decoding an image or reading a PDF is the CPU- and memory-heavy part: it runs on a
+//! blocking thread, holding one of `max_concurrent_decodes` permits for the process
+//! from before the original is fetched until the work is done, so the memory bounds of
+//! [`super::processing`] multiply by that setting, not by the events in flight.
 
 use super::processing::{
-    DocumentMetadata, ProcessingFailure, box_header, is_mp4_family, mp4_duration_ms, process_image,
-    process_pdf, process_text,
+    DocumentMetadata, ImageLimits, PdfLimits, ProcessingFailure, box_header, is_mp4_family,
+    mp4_duration_ms, process_image_with, process_pdf_with, process_text,
 };
 use super::{AssetStatus, Content, ModerationState};
 use crate::error::{ContentError, Result};
@@ -16,12 +21,11 @@ use crate::events::publish;
 use crate::store;
 use marquee_bus::Envelope;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::sync::OnceLock;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Images larger than this are not processed (failed with a reason).
 pub const MAX_PROCESSED_IMAGE_BYTES: i64 = 64 * 1024 * 1024;
-
-/// PDFs larger than this are not read: processed without page count or text.
-pub const MAX_PROCESSED_PDF_BYTES: i64 = 64 * 1024 * 1024;
 
 /// How much of a plain-text file is read for its excerpt.
 const TEXT_HEAD_BYTES: u64 = 8 * 1024;
@@ -123,15 +127,28 @@ impl Content {
         Ok(())
     }
 
+    /// A PDF over `max_pdf_bytes` is not read at all: the asset is processed without
+    /// page count or excerpt (it is still a valid document to publish).
     async fn process_pdf_asset(&self, asset: &super::Asset) -> Result<Outcome> {
-        if asset.size_bytes > MAX_PROCESSED_PDF_BYTES {
+        let max_bytes = self.settings.max_pdf_bytes;
+        if u64::try_from(asset.size_bytes).unwrap_or(0) > max_bytes {
+            tracing::info!(
+                asset_id = %asset.id,
+                size_bytes = asset.size_bytes,
+                max_pdf_bytes = max_bytes,
+                "PDF not read: larger than max_pdf_bytes; processed without page count or text"
+            );
             return Ok(Outcome::default());
         }
+        let limits = PdfLimits {
+            max_expanded_bytes: self.settings.max_pdf_expanded_bytes,
+            max_text_pages: self.settings.max_pdf_text_pages,
+            max_objects: self.settings.max_pdf_objects,
+        };
+        let permit = self.decode_permit().await?;
         let original = super::storage::key(&asset.original_key);
         let bytes = self.objects.get(&original).await?.bytes().await?;
-        let processed = tokio::task::spawn_blocking(move || process_pdf(&bytes))
-            .await
-            .map_err(|error| ContentError::Internal(format!("PDF worker: {error}")))?;
+        let processed = run_heavy("PDF", permit, move || process_pdf_with(&bytes, &limits)).await?;
         Ok(match processed {
             Ok(metadata) => document_outcome(metadata),
             Err(ProcessingFailure(reason)) => Outcome {
@@ -204,14 +221,17 @@ impl Content {
                 ..Default::default()
             });
         }
+        let limits = ImageLimits {
+            thumbnail_size: self.settings.thumbnail_size,
+            max_pixels: self.settings.max_image_pixels,
+            max_side: self.settings.max_image_side,
+            max_display_side: self.settings.max_display_side,
+        };
+        let permit = self.decode_permit().await?;
         let original = super::storage::key(&asset.original_key);
         let bytes = self.objects.get(&original).await?.bytes().await?;
-        let thumbnail_size = self.settings.thumbnail_size;
-        let max_pixels = self.settings.max_image_pixels;
         let processed =
-            tokio::task::spawn_blocking(move || process_image(&bytes, thumbnail_size, max_pixels))
-                .await
-                .map_err(|error| ContentError::Internal(format!("image worker: {error}")))?;
+            run_heavy("image", permit, move || process_image_with(&bytes, &limits)).await?;
         let processed = match processed {
             Ok(processed) => processed,
             Err(ProcessingFailure(reason)) => {
@@ -250,6 +270,48 @@ impl Content {
             thumbnail_key: Some(thumbnail_key),
             ..Default::default()
         })
+    }
+}
+
+/// The process's decode permits, sized by the first `Content` to decode
+/// (`max_concurrent_decodes`; every `Content` of a process shares one configuration).
+static DECODE_PERMITS: OnceLock<Semaphore> = OnceLock::new();
+
+impl Content {
+    /// Waits for a turn to decode.
+    async fn decode_permit(&self) -> Result<SemaphorePermit<'static>> {
+        let permits = DECODE_PERMITS
+            .get_or_init(|| Semaphore::new(self.settings.max_concurrent_decodes.max(1)));
+        permits
+            .acquire()
+            .await
+            .map_err(|error| ContentError::Internal(format!("decode permits: {error}")))
+    }
+}
+
+/// Runs `work` on a blocking thread, holding `permit` until it is done (also when the
+/// event's handling is abandoned meanwhile: the thread cannot be stopped). A panic in
+/// a decoder is the file's doing and would recur on every retry: it fails the asset
+/// with a reason like any other bad file, instead of being retried.
+async fn run_heavy<T: Send + 'static>(
+    what: &'static str,
+    permit: SemaphorePermit<'static>,
+    work: impl FnOnce() -> std::result::Result<T, ProcessingFailure> + Send + 'static,
+) -> Result<std::result::Result<T, ProcessingFailure>> {
+    let task = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    });
+    match task.await {
+        Ok(result) => Ok(result),
+        Err(error) if error.is_panic() => {
+            tracing::error!(what, "processing panicked; the asset fails");
+            metrics::counter!("marquee_content_processing_panics_total").increment(1);
+            Ok(Err(ProcessingFailure(format!(
+                "the {what} could not be processed: its decoder failed"
+            ))))
+        }
+        Err(error) => Err(ContentError::Internal(format!("{what} worker: {error}"))),
     }
 }
 

@@ -231,11 +231,17 @@ impl UploadHold {
         for held in &self.holds {
             let result = match held.state {
                 State::Held => quota.release(caller, &held.id).await,
-                State::Committed => quota.free(caller, held.limit, held.amount, &held.free_key()).await,
+                State::Committed => {
+                    quota
+                        .free(caller, held.limit, held.amount, &held.free_key())
+                        .await
+                }
                 // Billing answers a conflict when the commit did apply: give it back.
                 State::Unknown => match quota.release(caller, &held.id).await {
                     Err(ContentError::Billing(error)) if error.kind == ErrorKind::Conflict => {
-                        quota.free(caller, held.limit, held.amount, &held.free_key()).await
+                        quota
+                            .free(caller, held.limit, held.amount, &held.free_key())
+                            .await
                     }
                     other => other,
                 },

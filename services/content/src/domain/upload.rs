@@ -21,11 +21,24 @@ pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 pub const MAX_TAGS: usize = 20;
 pub const MAX_TAG_CHARS: usize = 50;
 
-/// Parts of an upload stream, in order: metadata, data…, optionally metadata again.
+/// Parts of an upload stream, in order: metadata, data…, optionally metadata again,
+/// then `End`. A stream that stops before `End` was interrupted (the client went away)
+/// and stores nothing.
 #[derive(Debug, Clone)]
 pub enum UploadPart {
     Metadata(UploadMetadata),
     Data(Bytes),
+    /// The file is complete: `size_bytes` is what the sender sent.
+    End {
+        size_bytes: u64,
+    },
+}
+
+fn interrupted() -> ContentError {
+    ContentError::invalid(
+        "upload_interrupted",
+        "the upload stopped before the file was complete",
+    )
 }
 
 #[derive(Debug, Clone, Default)]
@@ -163,7 +176,8 @@ impl Content {
         // Read the sniffing window, then decide before storing anything.
         let mut head: Vec<u8> = Vec::with_capacity(SNIFF_WINDOW);
         let mut pending: Vec<Bytes> = Vec::new();
-        let mut ended = false;
+        // The size the sender declared with `End`, once it has come.
+        let mut declared: Option<u64> = None;
         while head.len() < SNIFF_WINDOW {
             match next_part(&mut parts, idle).await? {
                 Some(UploadPart::Data(data)) => {
@@ -171,15 +185,12 @@ impl Content {
                     head.extend_from_slice(&data[..take]);
                     pending.push(data);
                 }
-                Some(UploadPart::Metadata(later)) => {
-                    metadata.merge(later);
-                    ended = true;
+                Some(UploadPart::Metadata(later)) => metadata.merge(later),
+                Some(UploadPart::End { size_bytes }) => {
+                    declared = Some(size_bytes);
                     break;
                 }
-                None => {
-                    ended = true;
-                    break;
-                }
+                None => return Err(interrupted()),
             }
         }
         if head.is_empty() {
@@ -214,18 +225,18 @@ impl Content {
                 loop {
                     let data = match pending.next() {
                         Some(data) => data,
-                        None if ended => break,
+                        None if declared.is_some() => break,
                         None => match next_part(&mut parts, idle).await? {
                             Some(UploadPart::Data(data)) => data,
                             Some(UploadPart::Metadata(later)) => {
                                 metadata.merge(later);
-                                ended = true;
                                 continue;
                             }
-                            None => {
-                                ended = true;
+                            Some(UploadPart::End { size_bytes }) => {
+                                declared = Some(size_bytes);
                                 continue;
                             }
+                            None => return Err(interrupted()),
                         },
                     };
                     size += data.len() as u64;
@@ -247,6 +258,15 @@ impl Content {
                         // Bounded memory: at most two parts in flight.
                         writer.wait_for_capacity(2).await?;
                     }
+                }
+                if declared != Some(size) {
+                    return Err(ContentError::invalid(
+                        "upload_incomplete",
+                        format!(
+                            "the sender declared {} bytes but {size} arrived",
+                            declared.unwrap_or_default()
+                        ),
+                    ));
                 }
                 Ok(())
             }

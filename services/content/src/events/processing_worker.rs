@@ -1,6 +1,13 @@
 //! The processing worker: consumes `asset.uploaded` (from this service's own outbox)
 //! and processes the asset ([`Content::process_uploaded`]). Several replicas compete on
 //! one queue; the inbox makes redeliveries harmless.
+//!
+//! Retry or fail: a file that cannot be processed — corrupt, over a processing limit
+//! (`image too large: …`, `PDF too large to read: …`), or one that makes a decoder
+//! panic — is not an error here: `process_uploaded` marks the asset `failed` with the
+//! reason and acks, so a poison file is never redelivered. Only what retrying can fix
+//! (storage, database, bus) comes back as an error, which is transient: the bus retries
+//! with backoff and dead-letters after `retry.max_attempts`.
 
 use crate::domain::Content;
 use marquee_bus::{Consumer, Envelope, HandlerError};

@@ -5,29 +5,18 @@ use futures::TryStreamExt;
 use marquee_bus::outbox;
 use marquee_content::domain::assets::{ByteRange, ListQuery, Variant};
 use marquee_content::error::ContentError;
-use marquee_content::events::types;
+use marquee_proto::events::types;
+use marquee_testkit::Backend;
 use sea_orm::EntityTrait;
 
-macro_rules! on_both_databases {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-              async fn $scenario() { super::$scenario("sqlite").await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-              async fn $scenario() { super::$scenario("postgres").await })*
-        }
-    };
-}
-
-on_both_databases!(
+marquee_testkit::on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     upload_streams_dedups_and_lists_with_cursors,
     processing_and_moderation_follow_the_events,
     limits_and_types_are_enforced,
 );
 
-async fn upload_streams_dedups_and_lists_with_cursors(backend: &str) {
+async fn upload_streams_dedups_and_lists_with_cursors(backend: Backend) {
     let (content, _guard) = start(backend, |_| {}).await;
     let ada = user("t1", "ada", &["creator"]);
     let bob = user("t1", "bob", &["creator"]);
@@ -142,7 +131,7 @@ async fn upload_streams_dedups_and_lists_with_cursors(backend: &str) {
     assert!(others.is_empty(), "nothing crosses tenants");
 }
 
-async fn processing_and_moderation_follow_the_events(backend: &str) {
+async fn processing_and_moderation_follow_the_events(backend: Backend) {
     let (content, _guard) = start(backend, |_| {}).await;
     let ada = user("t1", "ada", &["creator"]);
     let bob = user("t1", "bob", &["creator"]);
@@ -223,7 +212,7 @@ async fn processing_and_moderation_follow_the_events(backend: &str) {
     assert!(left.is_empty(), "objects left behind: {left:?}");
 }
 
-async fn limits_and_types_are_enforced(backend: &str) {
+async fn limits_and_types_are_enforced(backend: Backend) {
     let (content, _guard) = start(backend, |settings| {
         settings.max_upload_bytes = 10_000;
         settings.blocked_terms = vec!["scam".into()];

@@ -8,24 +8,13 @@ use marquee_content::Content;
 use marquee_content::domain::Asset;
 use marquee_content::domain::community::ProfileUpdate;
 use marquee_content::error::ContentError;
-use marquee_content::events::types;
 use marquee_platform::Principal;
+use marquee_proto::events::types;
+use marquee_testkit::Backend;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-macro_rules! on_both_databases {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-              async fn $scenario() { super::$scenario("sqlite").await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-              async fn $scenario() { super::$scenario("postgres").await })*
-        }
-    };
-}
-
-on_both_databases!(
+marquee_testkit::on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     follows_are_idempotent_counted_and_scoped,
     comments_follow_the_spam_rules,
     reports_hide_and_moderators_decide,
@@ -73,7 +62,7 @@ async fn events_of(content: &Content, event_type: &str) -> usize {
         .len()
 }
 
-async fn follows_are_idempotent_counted_and_scoped(backend: &str) {
+async fn follows_are_idempotent_counted_and_scoped(backend: Backend) {
     let (content, _guard) = start(backend, |s| {
         s.follows_per_window = 3;
         s.follow_window_secs = 3600;
@@ -133,7 +122,7 @@ async fn follows_are_idempotent_counted_and_scoped(backend: &str) {
     assert!(next.is_none());
 }
 
-async fn comments_follow_the_spam_rules(backend: &str) {
+async fn comments_follow_the_spam_rules(backend: Backend) {
     let (content, _guard) = start(backend, |s| {
         s.blocked_terms = vec!["scam".into()];
         s.comments_per_window = 2;
@@ -227,7 +216,7 @@ async fn comments_follow_the_spam_rules(backend: &str) {
     );
 }
 
-async fn reports_hide_and_moderators_decide(backend: &str) {
+async fn reports_hide_and_moderators_decide(backend: Backend) {
     let (content, _guard) = start(backend, |s| s.report_hide_threshold = 2).await;
     let ada = user("t1", "ada", &["creator"]);
     let bob = user("t1", "bob", &[]);

@@ -12,33 +12,22 @@ use marquee_content::domain::flags::StaticFlags;
 use marquee_content::domain::upload::{UploadMetadata, UploadPart};
 use marquee_content::error::ContentError;
 use marquee_content::{Content, ContentSettings, open_database};
-use marquee_platform::{Principal, PrincipalKind, SecretString};
-use marquee_testkit::TestDatabase;
+use marquee_platform::{Principal, PrincipalKind, Role, Scope, SecretString};
+use marquee_testkit::{Backend, TestDb};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Keeps the database and files alive for the test's duration.
-pub struct Guard {
-    _dir: tempfile::TempDir,
-    _database: Option<TestDatabase>,
-}
-
+/// Content on a fresh database of `backend`, its files in the guard's data dir; the
+/// guard keeps both alive.
 pub async fn start(
-    backend: &str,
+    backend: Backend,
     configure: impl FnOnce(&mut ContentSettings),
-) -> (Content, Guard) {
-    let dir = tempfile::tempdir().unwrap();
+) -> (Content, TestDb) {
+    let guard = TestDb::create(backend, "content").await;
     let mut settings = ContentSettings {
-        data_dir: dir.path().to_path_buf(),
+        data_dir: guard.data_dir().to_path_buf(),
+        database_url: guard.postgres_url().map(SecretString::from),
         ..Default::default()
-    };
-    let database = match backend {
-        "sqlite" => None,
-        _ => {
-            let database = TestDatabase::create("content").await.unwrap();
-            settings.database_url = Some(SecretString::from(database.url.clone()));
-            Some(database)
-        }
     };
     configure(&mut settings);
     let db = open_database(&settings).await.unwrap();
@@ -47,13 +36,7 @@ pub async fn start(
     let objects = marquee_content::domain::storage::open(&settings).unwrap();
     let flags = StaticFlags(HashMap::from([("auto_approve_assets".to_string(), false)]));
     let content = Content::new(db, objects, settings, Arc::new(flags));
-    (
-        content,
-        Guard {
-            _dir: dir,
-            _database: database,
-        },
-    )
+    (content, guard)
 }
 
 pub fn user(tenant: &str, subject: &str, roles: &[&str]) -> Principal {
@@ -61,8 +44,8 @@ pub fn user(tenant: &str, subject: &str, roles: &[&str]) -> Principal {
         kind: PrincipalKind::User,
         subject: subject.into(),
         tenant_id: tenant.into(),
-        roles: roles.iter().map(|r| r.to_string()).collect(),
-        scopes: vec!["assets:read".into(), "assets:write".into()],
+        roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
+        scopes: vec![Scope::AssetsRead, Scope::AssetsWrite],
     }
 }
 
@@ -80,6 +63,9 @@ pub fn parts(
     for piece in bytes.chunks(chunk) {
         all.push(Ok(UploadPart::Data(Bytes::copy_from_slice(piece))));
     }
+    all.push(Ok(UploadPart::End {
+        size_bytes: bytes.len() as u64,
+    }));
     futures::stream::iter(all)
 }
 

@@ -5,6 +5,7 @@
 use crate::{parts, start, user};
 use futures::TryStreamExt;
 use marquee_content::domain::assets::{ByteRange, Variant};
+use marquee_testkit::{Backend, wait_until};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -52,13 +53,13 @@ async fn moto() -> (Moto, String) {
     let guard = Moto(child);
     let endpoint = format!("http://127.0.0.1:{port}");
     let addr = format!("127.0.0.1:{port}");
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
-            return (guard, endpoint);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("moto_server did not start on {endpoint}");
+    wait_until(
+        Duration::from_secs(10),
+        &format!("moto_server to start on {endpoint}"),
+        || async { tokio::net::TcpStream::connect(&addr).await.is_ok() },
+    )
+    .await;
+    (guard, endpoint)
 }
 
 /// Creates the bucket with a plain (unsigned-body) PUT; moto accepts any credentials.
@@ -90,7 +91,7 @@ async fn uploads_and_ranges_through_s3() {
         ("aws_region", "us-east-1"),
         ("aws_virtual_hosted_style_request", "false"),
     ];
-    let (content, _guard) = start("sqlite", |settings| {
+    let (content, _guard) = start(Backend::Sqlite, |settings| {
         settings.object_store_url = Some("s3://marquee-test/tenant-assets".into());
         settings.object_store_options = options
             .iter()

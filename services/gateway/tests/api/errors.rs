@@ -250,11 +250,11 @@ async fn spawn_ready_without_auth() -> (
     let shutdown = marquee_platform::shutdown::CancellationToken::new();
     tokio::spawn(marquee_gateway::serve(settings, listener, shutdown.clone()));
     let http = reqwest::Client::new();
-    for _ in 0..100 {
-        if http.get(format!("{address}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    marquee_testkit::wait_until(
+        std::time::Duration::from_secs(5),
+        "the gateway to answer /healthz",
+        || async { http.get(format!("{address}/healthz")).send().await.is_ok() },
+    )
+    .await;
     (http, address, shutdown)
 }

@@ -192,7 +192,11 @@ impl AuthService for FakeAuth {
             tenant_id: principal.tenant_id,
             email: "ada@example.com".into(),
             display_name: "Ada".into(),
-            roles: principal.roles,
+            roles: principal
+                .roles
+                .iter()
+                .map(|role| role.to_string())
+                .collect(),
             created_at: timestamp(),
         }))
     }
@@ -437,13 +441,10 @@ impl TestApp {
     }
 
     pub async fn wait_until(&self, what: &str, mut condition: impl FnMut() -> bool) {
-        for _ in 0..100 {
-            if condition() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("timed out waiting for {what}");
+        marquee_testkit::wait_until(Duration::from_secs(5), what, || {
+            std::future::ready(condition())
+        })
+        .await;
     }
 }
 
@@ -488,15 +489,16 @@ pub async fn spawn_app(adjust: impl FnOnce(&mut GatewaySettings)) -> TestApp {
         shutdown,
         server,
     };
-    for _ in 0..200 {
-        if let Ok(response) = app.http.get(app.url("/readyz")).send().await
-            && response.status() == 200
-        {
-            return app;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("gateway never became ready");
+    marquee_testkit::wait_until(
+        Duration::from_secs(10),
+        "the gateway to become ready",
+        || async {
+            let response = app.http.get(app.url("/readyz")).send().await;
+            response.is_ok_and(|response| response.status() == 200)
+        },
+    )
+    .await;
+    app
 }
 
 /// Reads a problem response, checking the RFC 9457 shape.

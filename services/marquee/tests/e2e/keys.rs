@@ -2,6 +2,7 @@
 //! the new kid and the gateway learns it from the JWKS.
 
 use super::{Options, PASSWORD, spawn_fleet};
+use marquee_testkit::wait_for;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::Duration;
@@ -24,27 +25,37 @@ async fn rotation_keeps_sessions_and_publishes_both_keys() {
     assert_eq!(published[1], kid_of(&old_token));
 
     // The running auth service reloads keys every second in tests.
-    let mut new_token = String::new();
-    for _ in 0..50 {
-        let session = fleet.login("rota@example.com", PASSWORD).await;
-        new_token = session["access_token"].as_str().unwrap().to_string();
-        if kid_of(&new_token) == new_kid {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let new_token = wait_for(
+        Duration::from_secs(10),
+        "auth to sign with the new key",
+        || async {
+            let session = fleet.login("rota@example.com", PASSWORD).await;
+            let token = session["access_token"].as_str().unwrap().to_string();
+            if kid_of(&token) == new_kid {
+                Ok(token)
+            } else {
+                Err(kid_of(&token))
+            }
+        },
+    )
+    .await;
     assert_eq!(kid_of(&new_token), new_kid, "auth signs with the new key");
 
     // The gateway fetches the JWKS again when it meets the unknown kid; such refreshes
     // are at most one per 5 s, and the fleet fetched it moments ago at start.
-    let mut status = StatusCode::UNAUTHORIZED;
-    for _ in 0..60 {
-        status = fleet.get_with("/api/v1/auth/me", &new_token).await.status();
-        if status == StatusCode::OK {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let status = wait_for(
+        Duration::from_secs(12),
+        "the gateway to learn the new key",
+        || async {
+            let status = fleet.get_with("/api/v1/auth/me", &new_token).await.status();
+            if status == StatusCode::OK {
+                Ok(status)
+            } else {
+                Err(status)
+            }
+        },
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "the gateway learns the new key");
     assert_eq!(
         fleet.get_with("/api/v1/auth/me", &old_token).await.status(),

@@ -7,6 +7,7 @@ mod auth_flow;
 mod billing;
 mod community;
 mod content;
+mod edges;
 mod keys;
 mod partner;
 mod problems;
@@ -20,6 +21,7 @@ use marquee_auth::AuthSettings;
 use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
 use marquee_platform::SecretString;
+use marquee_testkit::amqp::{BrokerLock, Topology, amqp_url, unique_name};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -36,13 +38,16 @@ pub struct TestFleet {
     _dir: tempfile::TempDir,
     _database: Option<marquee_testkit::TestDatabase>,
     _content_database: Option<marquee_testkit::TestDatabase>,
-    _topology: Option<amqp::Topology>,
+    _topology: Option<Topology>,
+    // Last: released once everything else is gone.
+    _broker_lock: Option<BrokerLock>,
 }
 
 pub struct Options {
     /// Auth and content on PostgreSQL (a database each, dropped afterwards).
     pub postgres: bool,
-    /// Content's (and billing's) bus on RabbitMQ, with an exchange of this fleet's own.
+    /// Content's (and billing's) bus on RabbitMQ, with an exchange of this fleet's own;
+    /// the fleet holds the broker lock (shared) while it lives.
     pub amqp: bool,
     pub gateway: Box<dyn FnOnce(&mut GatewaySettings) + Send>,
     pub auth: Box<dyn FnOnce(&mut AuthSettings) + Send>,
@@ -68,6 +73,8 @@ impl Default for Options {
 pub async fn spawn_fleet(options: Options) -> TestFleet {
     marquee_platform::install_crypto_provider();
     marquee_platform::telemetry::init_for_tests();
+    // Before anything runs: the broker-restart test may hold the broker.
+    let broker_lock = options.amqp.then(BrokerLock::shared);
     let dir = tempfile::tempdir().unwrap();
     let mut auth = AuthSettings {
         data_dir: dir.path().to_path_buf(),
@@ -95,7 +102,7 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         ..Default::default()
     };
     // The in-process bus is shared per process and exchange: one exchange per fleet.
-    content.bus.exchange = format!("marquee.e2e.{}", uuid::Uuid::new_v4().simple());
+    content.bus.exchange = unique_name("marquee.e2e");
     content.bus.outbox.poll_interval_ms = 50;
     let content_database = if options.postgres {
         let database = marquee_testkit::TestDatabase::create("e2e_content")
@@ -107,13 +114,16 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         None
     };
     if options.amqp {
-        content.bus.amqp_url = Some(SecretString::from(amqp::amqp_url()));
+        content.bus.amqp_url = Some(SecretString::from(amqp_url()));
     }
     (options.content)(&mut content);
     let topology = options.amqp.then(|| {
-        amqp::Topology::new(
-            content.bus.clone(),
-            vec![marquee_content::events::processing_worker::CONSUMER],
+        amqp::topology(
+            &content.bus,
+            &[
+                marquee_content::events::processing_worker::CONSUMER,
+                marquee_content::events::quota_worker::CONSUMER,
+            ],
         )
     });
     let auth_settings = auth.clone();
@@ -141,6 +151,7 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         _database: database,
         _content_database: content_database,
         _topology: topology,
+        _broker_lock: broker_lock,
     }
 }
 

@@ -2,6 +2,7 @@
 //! grant, and scopes are enforced per route.
 
 use super::{Options, assert_problem, spawn_fleet};
+use marquee_testkit::wait_for;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -141,24 +142,27 @@ async fn client_credentials_and_scopes() {
         .await
         .unwrap();
     assert_eq!(audit["entries"].as_array().unwrap().len(), 2);
-    let mut denied_entries = 0;
-    for _ in 0..50 {
-        let response: Value = fleet
-            .get_with(
-                "/api/v1/admin/audit?action=access_denied&outcome=denied",
-                &admin,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        denied_entries = response["entries"].as_array().unwrap().len();
-        if denied_entries > 0 {
-            break;
-        }
-        // The gateway records denials without making the caller wait.
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // The gateway records denials without making the caller wait.
+    let denied_entries = wait_for(
+        std::time::Duration::from_secs(10),
+        "the access_denied audit entry",
+        || async {
+            let response: Value = fleet
+                .get_with(
+                    "/api/v1/admin/audit?action=access_denied&outcome=denied",
+                    &admin,
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            match response["entries"].as_array().unwrap().len() {
+                0 => Err(response),
+                entries => Ok(entries),
+            }
+        },
+    )
+    .await;
     assert!(denied_entries > 0, "access_denied was audited");
     fleet.stop().await;
 }

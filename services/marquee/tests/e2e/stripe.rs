@@ -7,6 +7,7 @@
 use super::{Options, spawn_fleet};
 use marquee_platform::SecretString;
 use marquee_testkit::stripe::{FakeStripe, SECRET_KEY, WEBHOOK_SECRET, sign};
+use marquee_testkit::wait_for;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -86,20 +87,25 @@ async fn checkout_webhook_portal_and_invoices_through_the_gateway() {
     assert_eq!(ack["accepted"], true);
     let event_id = ack["event_id"].as_str().unwrap().to_string();
 
-    // Processing is asynchronous: poll briefly (bounded) for the worker's result.
-    let mut subscription = Value::Null;
-    for _ in 0..200 {
-        subscription = fleet
-            .get_with("/api/v1/billing/subscription", &token)
-            .await
-            .json()
-            .await
-            .unwrap();
-        if subscription["plan"] == "pro" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    // Processing is asynchronous: wait (bounded) for the worker's result.
+    let subscription = wait_for(
+        Duration::from_secs(10),
+        "the subscription on the pro plan",
+        || async {
+            let subscription: Value = fleet
+                .get_with("/api/v1/billing/subscription", &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if subscription["plan"] == "pro" {
+                Ok(subscription)
+            } else {
+                Err(subscription)
+            }
+        },
+    )
+    .await;
     assert_eq!(subscription["plan"], "pro", "subscription: {subscription}");
     assert_eq!(subscription["subscribed_plan"], "pro");
     assert_eq!(subscription["status"], "active");

@@ -19,7 +19,11 @@ async fn real_key(fleet: &TestFleet) -> (String, EncodingKey) {
         .await
         .unwrap()
         .remove(0);
-    let der = STANDARD.decode(&key.private_key).unwrap();
+    let der = STANDARD
+        .decode(marquee_platform::ExposeSecret::expose_secret(
+            &key.private_key,
+        ))
+        .unwrap();
     (key.kid, EncodingKey::from_ed_der(&der))
 }
 

@@ -40,6 +40,10 @@ pub struct UploadForm {
 const TEXT_FIELD_LIMIT: usize = 64 * 1024;
 /// Upload chunks sent to the content service.
 const CHUNK_BYTES: usize = 256 * 1024;
+/// Bytes waiting in the buffer longer than this are sent on even if fewer than
+/// [`CHUNK_BYTES`]: on a slow connection a full chunk could take longer than the content
+/// service's idle timeout, and a trickling upload must not look idle.
+const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
 
 fn multipart_error(error: MultipartError) -> Error {
     match error {
@@ -161,11 +165,38 @@ pub async fn upload(
     let mut delivered = sender.send(first).await.is_ok();
     let mut size: u64 = 0;
     let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK_BYTES);
+    let mut last_sent = std::time::Instant::now();
+    let idle = std::time::Duration::from_secs(state.settings.upload_idle_timeout_secs.max(1));
+    let mut call = call;
     while delivered {
-        let chunk = match file.try_next().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(error) => return abort(call, multipart_error(error)),
+        let next = tokio::select! {
+            next = tokio::time::timeout(idle, file.try_next()) => next,
+            // The service ended the upload early (over quota, its own idle timeout…):
+            // answer with its reason now, not when the client next sends something.
+            finished = &mut call => {
+                return Err(match finished {
+                    Ok(Err(status)) => Error::from(status),
+                    Ok(Ok(_)) => Error::internal("the upload finished before its end"),
+                    Err(error) => Error::internal(format!("upload task: {error}")),
+                });
+            }
+        };
+        let chunk = match next {
+            Ok(Ok(Some(chunk))) => chunk,
+            Ok(Ok(None)) => break,
+            Ok(Err(error)) => return abort(call, multipart_error(error)),
+            Err(_) => {
+                return abort(
+                    call,
+                    Error::invalid(
+                        "upload_stalled",
+                        format!(
+                            "no bytes arrived for {} s; the upload was abandoned",
+                            idle.as_secs()
+                        ),
+                    ),
+                );
+            }
         };
         size += chunk.len() as u64;
         if size > limit {
@@ -179,7 +210,8 @@ pub async fn upload(
             );
         }
         buffer.extend_from_slice(&chunk);
-        if buffer.len() >= CHUNK_BYTES {
+        if buffer.len() >= CHUNK_BYTES || last_sent.elapsed() >= FLUSH_AFTER {
+            last_sent = std::time::Instant::now();
             let data = std::mem::replace(&mut buffer, Vec::with_capacity(CHUNK_BYTES));
             delivered = sender
                 .send(pb::UploadAssetChunk {
@@ -220,14 +252,26 @@ pub async fn upload(
             }
         }
         if trailing != pb::UploadMetadata::default() {
-            let _ = sender
+            delivered = sender
                 .send(pb::UploadAssetChunk {
                     part: Some(pb::upload_asset_chunk::Part::Metadata(trailing)),
                 })
-                .await;
+                .await
+                .is_ok();
         }
     }
-    drop(sender); // end of the stream: the service finishes the upload
+    // Only a complete request says so: a client that goes away mid-body drops this
+    // handler before here, the stream ends without `End`, and content stores nothing.
+    if delivered {
+        let _ = sender
+            .send(pb::UploadAssetChunk {
+                part: Some(pb::upload_asset_chunk::Part::End(pb::UploadEnd {
+                    size_bytes: size,
+                })),
+            })
+            .await;
+    }
+    drop(sender);
 
     let uploaded = call
         .await
