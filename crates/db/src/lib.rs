@@ -105,10 +105,101 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
     )
 }
 
+/// A state stored as a string column: the enum with sea-orm's `DeriveActiveEnum` (the
+/// column holds exactly the given names, so no migration is needed when a column moves
+/// from `String` to the enum), plus `as_str`, `parse`, `Display` and comparison with
+/// `&str`. Every typed state column in the fleet is declared with it:
+///
+/// ```ignore
+/// marquee_db::stored_enum! {
+///     /// Where an asset stands.
+///     pub enum AssetStatus {
+///         Processing = "processing",
+///         Ready = "ready",
+///     }
+/// }
+/// ```
+///
+/// The calling module needs `use sea_orm::entity::prelude::*;` (as entity files have).
+#[macro_export]
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $value:tt ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+        $vis enum $name {
+            $( $(#[$variant_meta])* #[sea_orm(string_value = $value)] $variant, )+
+        }
+
+        impl $name {
+            /// The stored (and shown, and published) name.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( Self::$variant => $value, )+
+                }
+            }
+
+            /// The value stored as `name`, if it is one.
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $( $value => Some(Self::$variant), )+
+                    _ => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use sea_orm::ConnectionTrait;
+
+    mod stored {
+        use sea_orm::entity::prelude::*;
+
+        crate::stored_enum! {
+            /// A state for the test.
+            pub enum Phase {
+                Waiting = "waiting",
+                /// Documented variant.
+                PastDue = "past_due",
+            }
+        }
+    }
+
+    /// The names are the stored values, both ways; anything else is refused.
+    #[test]
+    fn stored_enums_store_exactly_their_names() {
+        use sea_orm::{ActiveEnum, Iterable};
+        use stored::Phase;
+        for phase in Phase::iter() {
+            assert_eq!(phase.as_str(), phase.to_value());
+            assert_eq!(Phase::try_from_value(&phase.to_value()).unwrap(), phase);
+            assert_eq!(Phase::parse(phase.as_str()), Some(phase));
+            assert_eq!(phase.to_string(), phase.as_str());
+        }
+        assert_eq!(Phase::PastDue, "past_due");
+        assert_eq!(Phase::parse("paused"), None);
+        assert!(Phase::try_from_value(&"paused".to_string()).is_err());
+    }
 
     /// Many tasks read a counter and write it back in one transaction, on a pooled
     /// SQLite file: with deferred transactions some fail with "database is locked"

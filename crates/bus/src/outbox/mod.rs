@@ -18,6 +18,24 @@ use chrono::Utc;
 use marquee_proto::events::v1::Envelope;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
+/// Builds `source`'s event of `event_type` for `tenant_id`, carrying `payload` (whose
+/// protobuf full name is `full_name`), and writes it to the outbox in `txn`: what every
+/// service's `events/publish.rs` does for each event it announces.
+pub async fn enqueue_event(
+    txn: &impl ConnectionTrait,
+    source: &str,
+    event_type: &str,
+    tenant_id: &str,
+    full_name: &str,
+    payload: &impl prost::Message,
+) -> Result<(), BusError> {
+    let envelope = crate::EventBuilder::new(event_type, source)
+        .tenant(tenant_id)
+        .payload(full_name, payload)
+        .build()?;
+    enqueue(txn, &envelope).await
+}
+
 /// Writes `envelope` to the outbox. Pass the transaction that makes the change the event
 /// announces; the relay publishes it once that commits.
 pub async fn enqueue(txn: &impl ConnectionTrait, envelope: &Envelope) -> Result<(), BusError> {

@@ -3,7 +3,7 @@
 use super::SERVICE;
 use crate::domain::{Asset, Comment, tags_of};
 use crate::error::Result;
-use marquee_bus::{EventBuilder, outbox};
+use marquee_bus::outbox;
 use marquee_proto::events::types;
 use marquee_proto::events::v1 as ev;
 use sea_orm::ConnectionTrait;
@@ -15,11 +15,7 @@ async fn enqueue(
     full_name: &str,
     payload: &impl prost::Message,
 ) -> Result<()> {
-    let envelope = EventBuilder::new(event_type, SERVICE)
-        .tenant(tenant_id)
-        .payload(full_name, payload)
-        .build()?;
-    outbox::enqueue(txn, &envelope).await?;
+    outbox::enqueue_event(txn, SERVICE, event_type, tenant_id, full_name, payload).await?;
     Ok(())
 }
 

@@ -45,106 +45,24 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// Where an asset stands: processing, then waiting for review, published (`ready`),
-/// rejected by a moderator, or failed processing. Stored as these exact strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-pub enum AssetStatus {
-    #[sea_orm(string_value = "processing")]
-    Processing,
-    #[sea_orm(string_value = "pending_review")]
-    PendingReview,
-    #[sea_orm(string_value = "ready")]
-    Ready,
-    #[sea_orm(string_value = "rejected")]
-    Rejected,
-    #[sea_orm(string_value = "failed")]
-    Failed,
-}
-
-impl AssetStatus {
-    /// The stored (and published) name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Processing => "processing",
-            Self::PendingReview => "pending_review",
-            Self::Ready => "ready",
-            Self::Rejected => "rejected",
-            Self::Failed => "failed",
-        }
+marquee_db::stored_enum! {
+    /// Where an asset stands: processing, then waiting for review, published (`ready`),
+    /// rejected by a moderator, or failed processing. Stored as these exact strings.
+    pub enum AssetStatus {
+        Processing = "processing",
+        PendingReview = "pending_review",
+        Ready = "ready",
+        Rejected = "rejected",
+        Failed = "failed",
     }
 }
 
-impl std::fmt::Display for AssetStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl PartialEq<&str> for AssetStatus {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-/// The moderation decision on an asset, independent of processing. Stored as these
-/// exact strings (in `assets.moderation` and `moderation_decisions.decision`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-pub enum ModerationState {
-    #[sea_orm(string_value = "pending")]
-    Pending,
-    #[sea_orm(string_value = "approved")]
-    Approved,
-    #[sea_orm(string_value = "rejected")]
-    Rejected,
-}
-
-impl ModerationState {
-    /// The stored name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-        }
-    }
-}
-
-impl std::fmt::Display for ModerationState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl PartialEq<&str> for ModerationState {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sea_orm::{ActiveEnum, Iterable};
-
-    /// `as_str` and the stored value are the same strings, for every variant.
-    #[test]
-    fn names_match_the_stored_values() {
-        for status in AssetStatus::iter() {
-            assert_eq!(status.as_str(), status.to_value());
-            assert_eq!(
-                AssetStatus::try_from_value(&status.to_value()).unwrap(),
-                status
-            );
-        }
-        for state in ModerationState::iter() {
-            assert_eq!(state.as_str(), state.to_value());
-            assert_eq!(
-                ModerationState::try_from_value(&state.to_value()).unwrap(),
-                state
-            );
-        }
-        assert!(AssetStatus::try_from_value(&"unknown".to_string()).is_err());
+marquee_db::stored_enum! {
+    /// The moderation decision on an asset, independent of processing. Stored as these
+    /// exact strings (in `assets.moderation` and `moderation_decisions.decision`).
+    pub enum ModerationState {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
     }
 }
