@@ -3,7 +3,7 @@
 use crate::domain::assets::{ByteRange, ContentHeader, SignedUrl, Variant};
 use crate::domain::community::{Creator, FollowEntry};
 use crate::domain::upload::UploadMetadata;
-use crate::domain::{Asset, AssetStatus, Comment, flags_of, tags_of};
+use crate::domain::{Asset, AssetStatus, Comment};
 use crate::error::ContentError;
 use marquee_proto::content::v1 as pb;
 use marquee_proto::convert::timestamp;
@@ -97,8 +97,8 @@ pub fn signed_url(signed: SignedUrl) -> pb::SignedUrl {
 
 pub fn asset(asset: Asset) -> pb::Asset {
     pb::Asset {
-        tags: tags_of(&asset),
-        flags: flags_of(&asset),
+        tags: asset.tag_list(),
+        flags: asset.flag_list(),
         status: status_to_proto(asset.status).into(),
         id: asset.id,
         tenant_id: asset.tenant_id,

@@ -5,7 +5,7 @@
 
 use super::moderation::blocked_term_flags;
 use super::upload::{check_description, check_title};
-use super::{Asset, AssetStatus, Content, ModerationState, is_moderator, storage, tags_of};
+use super::{Asset, AssetStatus, Content, ModerationState, is_moderator, storage};
 use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
@@ -34,23 +34,7 @@ pub struct AssetUpdate {
     pub description: Option<String>,
 }
 
-/// Which bytes of an asset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    Published,
-    Thumbnail,
-    Original,
-}
-
-impl Variant {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Published => "published",
-            Self::Thumbnail => "thumbnail",
-            Self::Original => "original",
-        }
-    }
-}
+pub use super::signing::Variant;
 
 /// A signed download URL (path and query, relative to the gateway's base URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,7 +184,7 @@ impl Content {
         if let Some(description) = update.description {
             asset.description = check_description(&description)?;
         }
-        let tags = tags_of(&asset);
+        let tags = asset.tag_list();
         let flags = blocked_term_flags(
             &self.settings.blocked_terms,
             [asset.title.as_str(), asset.description.as_str()]

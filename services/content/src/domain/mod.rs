@@ -97,15 +97,6 @@ impl Content {
     }
 }
 
-/// The tags column holds a JSON array.
-pub fn tags_of(asset: &Asset) -> Vec<String> {
-    serde_json::from_str(&asset.tags).unwrap_or_default()
-}
-
-pub fn flags_of(asset: &Asset) -> Vec<String> {
-    asset.flags.split_whitespace().map(str::to_string).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

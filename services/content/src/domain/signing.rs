@@ -3,7 +3,6 @@
 //! may download that variant until it expires, without a token; verification is in
 //! constant time (`Mac::verify_slice`).
 
-use super::assets::Variant;
 use crate::error::{ContentError, Result};
 use hmac::{Hmac, Mac};
 use marquee_platform::{ExposeSecret, SecretString};
@@ -11,6 +10,24 @@ use sha2::Sha256;
 
 /// Lifetime when the caller asks for none.
 pub const DEFAULT_EXPIRES_IN_SECS: u32 = 15 * 60;
+/// Which bytes of an asset (a signed URL names one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Published,
+    Thumbnail,
+    Original,
+}
+
+impl Variant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Published => "published",
+            Self::Thumbnail => "thumbnail",
+            Self::Original => "original",
+        }
+    }
+}
+
 /// The longest lifetime a URL may have; longer requests are capped.
 pub const MAX_EXPIRES_IN_SECS: u32 = 60 * 60;
 

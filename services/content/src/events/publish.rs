@@ -1,8 +1,9 @@
 //! Building the events content publishes, and writing them to the outbox.
 
 use super::SERVICE;
-use crate::domain::{Asset, Comment, tags_of};
 use crate::error::Result;
+use crate::store::entities::asset::Model as Asset;
+use crate::store::entities::comment::Model as Comment;
 use marquee_bus::outbox;
 use marquee_proto::events::types;
 use marquee_proto::events::v1 as ev;
@@ -29,7 +30,7 @@ pub async fn asset_uploaded(txn: &impl ConnectionTrait, asset: &Asset) -> Result
         sha256: asset.sha256.clone(),
         title: asset.title.clone(),
         description: asset.description.clone(),
-        tags: tags_of(asset),
+        tags: asset.tag_list(),
     };
     enqueue(
         txn,

@@ -45,6 +45,18 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl Model {
+    /// The tags column holds a JSON array.
+    pub fn tag_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
+    /// The flags column holds space-separated names.
+    pub fn flag_list(&self) -> Vec<String> {
+        self.flags.split_whitespace().map(str::to_string).collect()
+    }
+}
+
 marquee_db::stored_enum! {
     /// Where an asset stands: processing, then waiting for review, published (`ready`),
     /// rejected by a moderator, or failed processing. Stored as these exact strings.
