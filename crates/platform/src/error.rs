@@ -120,7 +120,16 @@ pub struct Error {
     /// For `RangeNotSatisfiable`: the size of the whole representation, answered as
     /// `Content-Range: bytes */<size>`.
     pub unsatisfied_range_size: Option<u64>,
+    /// RFC 9457 extension members added to the problem body (e.g. the `asset_id` a
+    /// `duplicate_asset` conflict is about). Set at the edge; not carried over gRPC.
+    pub extensions: Extensions,
 }
+
+/// Extension members of a problem, by name.
+pub type Extensions = serde_json::Map<String, serde_json::Value>;
+
+/// The members every problem has; an extension may not take their names.
+const STANDARD_MEMBERS: &[&str] = &["type", "title", "status", "detail", "code", "request_id"];
 
 impl Error {
     pub fn new(
@@ -134,6 +143,7 @@ impl Error {
             message: message.into(),
             retry_after: None,
             unsatisfied_range_size: None,
+            extensions: Extensions::new(),
         }
     }
 
@@ -171,6 +181,23 @@ impl Error {
     /// A 416 for a representation of `size` bytes.
     pub fn with_unsatisfied_range(mut self, size: u64) -> Self {
         self.unsatisfied_range_size = Some(size);
+        self
+    }
+
+    /// Adds an extension member to the problem body. A standard member's name (`type`,
+    /// `title`, `status`, `detail`, `code`, `request_id`) is refused: the extension is
+    /// dropped with a warning, so the standard members always hold.
+    pub fn with_extension(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        let name = name.into();
+        if STANDARD_MEMBERS.contains(&name.as_str()) {
+            tracing::warn!(extension = %name, "problem extension shadows a standard member; dropped");
+        } else {
+            self.extensions.insert(name, value.into());
+        }
         self
     }
 
@@ -268,6 +295,7 @@ impl Error {
             message,
             retry_after,
             unsatisfied_range_size,
+            extensions: Extensions::new(),
         }
     }
 
@@ -279,6 +307,7 @@ impl Error {
             detail: self.message.clone(),
             code: self.code.to_string(),
             request_id,
+            extensions: self.extensions.clone(),
         }
     }
 }
@@ -348,6 +377,12 @@ pub struct Problem {
     /// The `X-Request-Id` of the request that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// Extension members particular to the problem type (RFC 9457 §3.2), beside the
+    /// standard ones, e.g. `asset_id` of `duplicate_asset`. The operations that add
+    /// some document them in their own response schema.
+    #[serde(flatten, default)]
+    #[schema(ignore)]
+    pub extensions: Extensions,
 }
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -433,6 +468,46 @@ mod tests {
         assert_eq!(
             response.headers().get("content-range").unwrap(),
             "bytes */42"
+        );
+    }
+
+    #[tokio::test]
+    async fn problems_carry_extension_members_beside_the_standard_ones() {
+        use actix_web::ResponseError;
+        let error = Error::new(ErrorKind::Conflict, "duplicate_asset", "already uploaded")
+            .with_extension("asset_id", "a-1");
+        let response = error.error_response();
+        assert_eq!(response.status().as_u16(), 409);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "duplicate_asset");
+        assert_eq!(json["status"], 409);
+        assert_eq!(json["asset_id"], "a-1", "a top-level member: {json}");
+        assert!(json.get("extensions").is_none());
+        // Read back, the extension lands in `extensions`.
+        let problem: Problem = serde_json::from_value(json).unwrap();
+        assert_eq!(problem.extensions["asset_id"], "a-1");
+        assert_eq!(problem.code, "duplicate_asset");
+        // Without extensions the body has the standard members only.
+        let plain = serde_json::to_value(Error::not_found("gone").problem(None)).unwrap();
+        assert_eq!(
+            plain.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["code", "detail", "status", "title", "type"]
+        );
+    }
+
+    #[test]
+    fn extensions_never_shadow_standard_members() {
+        let error = Error::not_found("gone")
+            .with_extension("status", 200)
+            .with_extension("request_id", "forged");
+        assert!(error.extensions.is_empty());
+        let json = serde_json::to_value(error.problem(Some("r-1".into()))).unwrap();
+        assert_eq!(
+            (&json["status"], &json["request_id"]),
+            (&404.into(), &"r-1".into())
         );
     }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod grpc;
 pub mod health;
 pub mod identity;
+pub mod input;
 pub mod metrics;
 pub mod principal;
 pub mod service;

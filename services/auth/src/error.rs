@@ -48,6 +48,17 @@ impl AuthError {
     }
 }
 
+/// A refused input (the rules the gateway also enforces): `InvalidArgument` with the
+/// same code.
+impl From<marquee_platform::input::Violation> for AuthError {
+    fn from(violation: marquee_platform::input::Violation) -> Self {
+        Self::Invalid {
+            code: violation.code,
+            message: violation.message,
+        }
+    }
+}
+
 impl From<AuthError> for Error {
     fn from(error: AuthError) -> Self {
         let message = error.to_string();

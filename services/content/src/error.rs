@@ -70,6 +70,17 @@ impl ContentError {
     }
 }
 
+/// A refused input (the rules the gateway also enforces): `InvalidArgument` with the
+/// same code.
+impl From<marquee_platform::input::Violation> for ContentError {
+    fn from(violation: marquee_platform::input::Violation) -> Self {
+        Self::Invalid {
+            code: violation.code,
+            message: violation.message,
+        }
+    }
+}
+
 impl From<ContentError> for Error {
     fn from(error: ContentError) -> Self {
         let message = error.to_string();

@@ -28,16 +28,61 @@ fn json_error(error: JsonPayloadError, limit: usize) -> Error {
             "unsupported_media_type",
             "the request body must be JSON (Content-Type: application/json)",
         ),
-        JsonPayloadError::Deserialize(error) if error.is_data() => {
-            Error::invalid("invalid_request", format!("invalid request body: {error}"))
-        }
-        JsonPayloadError::Deserialize(error) => Error::invalid(
-            "malformed_json",
-            format!("the request body is not valid JSON: {error}"),
-        ),
+        JsonPayloadError::Deserialize(error) => json_body_error(error),
         JsonPayloadError::Payload(error) => payload_error(&error, limit),
         other => Error::invalid("invalid_request", format!("invalid request body: {other}")),
     }
+}
+
+/// A body that is not the JSON it should be: `invalid_request` when it is JSON of the
+/// wrong shape, `malformed_json` when it is not JSON at all.
+pub fn json_body_error(error: serde_json::Error) -> Error {
+    if error.is_data() {
+        Error::invalid(
+            "invalid_request",
+            format!("invalid request body: {}", redact(&error.to_string())),
+        )
+    } else {
+        Error::invalid(
+            "malformed_json",
+            format!("the request body is not valid JSON: {}", redact(&error.to_string())),
+        )
+    }
+}
+
+/// Longest quoted value a deserializer's message may repeat.
+const MAX_QUOTED: usize = 64;
+
+/// A deserializer's message without the caller's long or unprintable values: serde
+/// quotes what it refused (`invalid type: string "…"`, ``unknown variant `…` ``); a
+/// quoted part longer than [`MAX_QUOTED`] characters or holding a control character
+/// becomes `…`.
+pub fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(512));
+    let mut rest = message;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..=start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find(quote) else {
+            rest = after;
+            if rest.chars().count() > MAX_QUOTED || rest.chars().any(char::is_control) {
+                out.push('…');
+                rest = "";
+            }
+            break;
+        };
+        let quoted = &after[..end];
+        if quoted.chars().count() > MAX_QUOTED || quoted.chars().any(char::is_control) {
+            out.push('…');
+        } else {
+            out.push_str(quoted);
+        }
+        out.push(quote);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn too_large(limit: usize) -> Error {
@@ -69,6 +114,7 @@ pub fn query_config() -> web::QueryConfig {
             QueryPayloadError::Deserialize(inner) => inner.to_string(),
             other => other.to_string(),
         };
+        let detail = redact(&detail);
         Error::invalid("invalid_request", format!("invalid query string: {detail}")).into()
     })
 }
@@ -79,6 +125,7 @@ pub fn path_config() -> web::PathConfig {
             PathError::Deserialize(inner) => inner.to_string(),
             other => other.to_string(),
         };
+        let detail = redact(&detail);
         Error::invalid(
             "invalid_request",
             format!("invalid path parameter: {detail}"),
@@ -125,6 +172,7 @@ pub fn problem(status: StatusCode, code: &str, detail: String) -> HttpResponse {
         detail,
         code: code.to_string(),
         request_id: REQUEST_ID.try_with(Clone::clone).ok(),
+        extensions: Default::default(),
     };
     HttpResponse::build(status)
         .content_type(PROBLEM_CONTENT_TYPE)
@@ -280,6 +328,21 @@ mod tests {
         assert_eq!(error.code, "payload_too_large");
         let error = json_error(JsonPayloadError::ContentType, 10);
         assert_eq!(error.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn deserializer_messages_do_not_echo_long_or_unprintable_values() {
+        let long = "x".repeat(100_000);
+        let error = serde_json::from_str::<u32>(&format!("\"{long}\"")).unwrap_err();
+        let detail = json_body_error(error).message;
+        assert!(detail.len() < 200, "{detail}");
+        assert!(detail.contains("invalid type: string \"…\""), "{detail}");
+        assert_eq!(
+            redact("unknown variant `prod`, expected `sandbox` or `live`"),
+            "unknown variant `prod`, expected `sandbox` or `live`"
+        );
+        assert_eq!(redact("unknown field `a\u{0}b`"), "unknown field `…`");
+        assert_eq!(redact("dangling \"abc"), "dangling \"abc");
     }
 
     #[actix_web::test]

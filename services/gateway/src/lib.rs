@@ -8,8 +8,9 @@
 //!
 //! The request pipeline, outermost first: [`observe::edge`] (request id, span, metrics,
 //! access log, problem fallback, security headers) → CORS → [`policy::enforce`]
-//! (authenticate, throttle, authorize) → extractors (size and shape checks, [`errors`])
-//! → handler ([`api`]).
+//! (authenticate, throttle, authorize) → [`validate::path_ids`] → extractors (size and
+//! shape checks, [`errors`]) → handler ([`api`], which checks every text field with
+//! [`validate`]).
 
 pub mod api;
 pub mod clients;
@@ -21,6 +22,7 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod settings;
 pub mod token;
+pub mod validate;
 
 pub use settings::{CorsSettings, GatewaySettings, RateLimitSettings};
 
@@ -114,7 +116,8 @@ pub fn app(
                 .default_service(web::to(errors::route_not_found))
         })
         .split_for_parts();
-    app.wrap(from_fn(policy::enforce))
+    app.wrap(from_fn(validate::path_ids))
+        .wrap(from_fn(policy::enforce))
         .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
         .wrap(from_fn(observe::edge))
 }

@@ -100,9 +100,32 @@ pub fn document() -> utoipa::openapi::OpenApi {
             if let Some(policy) = policy::find(method, path) {
                 apply_policy(operation, policy, path.contains('{'));
             }
+            constrain_path_ids(operation);
         }
     }
     document
+}
+
+/// Every path parameter is an id, refused with `400 invalid_id` otherwise
+/// ([`crate::validate::path_ids`]): the document says so once, for all of them.
+fn constrain_path_ids(operation: &mut Operation) {
+    use marquee_platform::input::{ID_PATTERN, MAX_ID_CHARS};
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter
+            && parameter.parameter_in == ParameterIn::Path
+        {
+            parameter.schema = Some(RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(MAX_ID_CHARS))
+                    .pattern(Some(ID_PATTERN))
+                    .build(),
+            )));
+        }
+    }
 }
 
 /// `(METHOD, path)` of every operation in `document`.
@@ -339,6 +362,113 @@ mod tests {
             [
                 "action", "actor_id", "outcome", "since", "until", "limit", "cursor"
             ]
+        );
+    }
+
+    /// The REST shape: creates answer 201 + `Location` + the resource as its read
+    /// returns it; lists answer `{items, next_cursor}`; a duplicate upload is a 409
+    /// problem naming the existing asset.
+    #[test]
+    fn creates_and_lists_have_one_shape() {
+        let json = serde_json::to_value(document()).unwrap();
+        let paths = &json["paths"];
+        let schemas = &json["components"]["schemas"];
+        let schema_of = |response: &serde_json::Value, media: &str| {
+            let reference = response["content"][media]["schema"]["$ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no schema reference in {response}"));
+            reference
+                .strip_prefix("#/components/schemas/")
+                .unwrap()
+                .to_string()
+        };
+        // (create, its read): the 201 is the read's schema (plus credentials for a
+        // partner client) and names the resource in `Location`.
+        for (create, read, schema) in [
+            ("/api/v1/assets", "/api/v1/assets/{id}", "AssetBody"),
+            (
+                "/api/v1/assets/{id}/comments",
+                "/api/v1/comments/{id}",
+                "CommentBody",
+            ),
+            (
+                "/api/v1/admin/tenants",
+                "/api/v1/admin/tenants/{id}",
+                "TenantBody",
+            ),
+            (
+                "/api/v1/admin/oauth-clients",
+                "/api/v1/admin/oauth-clients/{id}",
+                "OAuthClientBody",
+            ),
+        ] {
+            let created = &paths[create]["post"]["responses"]["201"];
+            assert!(
+                created["headers"]["Location"]["schema"].is_object(),
+                "{create}: Location"
+            );
+            assert_eq!(
+                schema_of(&paths[read]["get"]["responses"]["200"], "application/json"),
+                schema,
+                "{read}"
+            );
+            let answered = schema_of(created, "application/json");
+            if answered != schema {
+                assert_eq!(
+                    schemas[&answered]["allOf"][0]["$ref"],
+                    format!("#/components/schemas/{schema}"),
+                    "{create} answers {answered}, not the resource"
+                );
+            }
+        }
+        let client = &schemas["CreatedOAuthClientBody"]["allOf"][1];
+        assert_eq!(
+            client["required"],
+            serde_json::json!(["client_id", "client_secret"])
+        );
+        // Every list is a page.
+        for (list, item) in [
+            ("/api/v1/assets", "AssetBody"),
+            ("/api/v1/moderation/assets", "AssetBody"),
+            ("/api/v1/assets/{id}/comments", "CommentBody"),
+            ("/api/v1/moderation/comments", "CommentBody"),
+            ("/api/v1/creators/{id}/followers", "FollowEntryBody"),
+            ("/api/v1/creators/{id}/following", "FollowEntryBody"),
+            ("/api/v1/admin/tenants", "TenantBody"),
+            ("/api/v1/admin/oauth-clients", "OAuthClientBody"),
+            ("/api/v1/admin/audit", "AuditEntryBody"),
+            ("/api/v1/billing/plans", "PlanBody"),
+            ("/api/v1/billing/invoices", "InvoiceBody"),
+        ] {
+            let page =
+                &schemas[schema_of(&paths[list]["get"]["responses"]["200"], "application/json")];
+            assert_eq!(
+                page["required"],
+                serde_json::json!(["items", "next_cursor"]),
+                "{list}"
+            );
+            assert_eq!(page["properties"].as_object().unwrap().len(), 2, "{list}");
+            assert_eq!(
+                page["properties"]["items"]["items"]["$ref"],
+                format!("#/components/schemas/{item}"),
+                "{list}"
+            );
+            assert_eq!(
+                page["properties"]["next_cursor"]["type"],
+                serde_json::json!(["string", "null"]),
+                "{list}"
+            );
+        }
+        // A duplicate upload.
+        let upload = &paths["/api/v1/assets"]["post"]["responses"];
+        assert!(upload["200"].is_null(), "no 200 for a duplicate any more");
+        let duplicate = &upload["409"];
+        assert!(duplicate["headers"]["Location"].is_object());
+        let problem = &schemas[schema_of(duplicate, marquee_platform::error::PROBLEM_CONTENT_TYPE)];
+        assert_eq!(problem["allOf"][0]["$ref"], "#/components/schemas/Problem");
+        assert_eq!(
+            problem["allOf"][1]["required"],
+            serde_json::json!(["asset_id"])
         );
     }
 

@@ -153,9 +153,11 @@ pub const POLICIES: &[RoutePolicy] = &[
     // Administration.
     admin("POST", "/api/v1/admin/oauth-clients"),
     admin("GET", "/api/v1/admin/oauth-clients"),
+    admin("GET", "/api/v1/admin/oauth-clients/{id}"),
     admin("DELETE", "/api/v1/admin/oauth-clients/{id}"),
     admin("GET", "/api/v1/admin/tenants"),
     admin("POST", "/api/v1/admin/tenants"),
+    admin("GET", "/api/v1/admin/tenants/{id}"),
     admin("GET", "/api/v1/admin/tenants/{id}/flags"),
     admin("PUT", "/api/v1/admin/tenants/{id}/flags"),
     admin("GET", "/api/v1/admin/audit"),
@@ -212,6 +214,7 @@ pub const POLICIES: &[RoutePolicy] = &[
         &[Scope::AssetsWrite],
     ),
     scoped("GET", "/api/v1/assets/{id}/comments", &[Scope::AssetsRead]),
+    scoped("GET", "/api/v1/comments/{id}", &[Scope::AssetsRead]),
     scoped("DELETE", "/api/v1/comments/{id}", &[Scope::AssetsWrite]),
     scoped(
         "POST",

@@ -197,6 +197,15 @@ impl AuthService for AuthGrpc {
         }))
     }
 
+    async fn get_o_auth_client(
+        &self,
+        request: Request<pb::GetOAuthClientRequest>,
+    ) -> Result<Response<pb::OAuthClient>, Status> {
+        admin(&request)?;
+        let client = self.auth.client(&request.into_inner().id).await?;
+        Ok(Response::new(convert::client(client)))
+    }
+
     async fn revoke_o_auth_client(
         &self,
         request: Request<pb::RevokeOAuthClientRequest>,
@@ -262,6 +271,15 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(pb::ListTenantsResponse {
             tenants: tenants.into_iter().map(convert::tenant).collect(),
         }))
+    }
+
+    async fn get_tenant(
+        &self,
+        request: Request<pb::GetTenantRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        admin(&request)?;
+        let tenant = self.auth.tenant(&request.into_inner().tenant_id).await?;
+        Ok(Response::new(convert::tenant(tenant)))
     }
 
     /// Admins read any tenant's flags; everyone else only their own tenant's.

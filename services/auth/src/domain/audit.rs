@@ -109,8 +109,19 @@ impl Auth {
                 format!("outcome must be one of {}", OUTCOMES.join(", ")),
             ));
         }
+        if let Some(action) = &query.action
+            && (action.len() > 64 || !action.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        {
+            return Err(AuthError::invalid(
+                "invalid_filter",
+                "`action` is an action name: at most 64 of a-z and _",
+            ));
+        }
+        if let Some(actor_id) = &query.actor_id {
+            marquee_platform::input::id("actor_id", actor_id)?;
+        }
         if let Some(cursor) = &query.cursor
-            && uuid::Uuid::parse_str(cursor).is_err()
+            && !marquee_platform::input::is_uuid(cursor)
         {
             return Err(AuthError::invalid("invalid_cursor", "cursor is not valid"));
         }

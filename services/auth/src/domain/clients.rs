@@ -10,6 +10,7 @@ use crate::store;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use marquee_platform::input::{self, fields};
 use marquee_platform::{PrincipalKind, Scope};
 use subtle::ConstantTimeEq;
 
@@ -59,13 +60,8 @@ impl Auth {
         new: NewClient,
         context: &RequestContext,
     ) -> Result<(OAuthClient, String)> {
+        fields::CLIENT_NAME.check(&new.name)?;
         let name = new.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AuthError::invalid(
-                "invalid_name",
-                "name must be 1 to 100 characters",
-            ));
-        }
         let scopes = parse_scopes(new.scopes.iter().map(String::as_str))?;
         if scopes.is_empty() {
             return Err(AuthError::InvalidScope("grant at least one scope".into()));
@@ -155,6 +151,14 @@ impl Auth {
         Ok(store::clients::list(&self.db, &tenants).await?)
     }
 
+    /// One client, revoked or not (admin is a platform role).
+    pub async fn client(&self, client_id: &str) -> Result<OAuthClient> {
+        input::id("id", client_id)?;
+        store::clients::find(&self.db, client_id)
+            .await?
+            .ok_or(AuthError::NotFound("client"))
+    }
+
     pub async fn revoke_client(
         &self,
         actor_id: &str,
@@ -162,6 +166,7 @@ impl Auth {
         client_id: &str,
         context: &RequestContext,
     ) -> Result<OAuthClient> {
+        input::id("id", client_id)?;
         let client = store::clients::find(&self.db, client_id)
             .await?
             .ok_or(AuthError::NotFound("client"))?;
@@ -190,6 +195,23 @@ impl Auth {
         requested_scope: &str,
         context: &RequestContext,
     ) -> Result<ClientToken> {
+        // Credentials of a shape never issued fail like wrong ones, without a lookup;
+        // the audit entry does not repeat what was sent.
+        if !input::is_id(client_id) || fields::CLIENT_SECRET.check(secret).is_err() {
+            self.audit(AuditEvent {
+                tenant_id: "",
+                actor_id: "",
+                action: action::CLIENT_TOKEN_ISSUED,
+                outcome: outcome::FAILURE,
+                context,
+                detail: "malformed client credentials".into(),
+            })
+            .await;
+            return Err(AuthError::InvalidClient);
+        }
+        if let Err(violation) = fields::SCOPE.check(requested_scope) {
+            return Err(AuthError::InvalidScope(violation.message));
+        }
         let client = store::clients::find(&self.db, client_id).await?;
         let authenticated = client.filter(|client| {
             let presented = super::sessions::hash_token(secret);

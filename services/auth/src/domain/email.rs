@@ -1,5 +1,6 @@
-//! A normalised email address: trimmed, lower-cased, plausibly shaped. Delivery is not
-//! verified here.
+//! A normalised email address: trimmed, lower-cased, plausibly shaped, bounded, free
+//! of control characters (the rule the gateway enforces too, see
+//! `marquee_platform::input::email`). Delivery is not verified here.
 
 use crate::error::AuthError;
 
@@ -8,24 +9,7 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, AuthError> {
-        let email = raw.trim().to_lowercase();
-        let invalid =
-            || AuthError::invalid("invalid_email", "email must look like name@example.com");
-        if email.is_empty() || email.len() > 254 || email.chars().any(char::is_whitespace) {
-            return Err(invalid());
-        }
-        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-        if local.is_empty()
-            || local.len() > 64
-            || domain.contains('@')
-            || !domain.contains('.')
-            || domain.starts_with('.')
-            || domain.ends_with('.')
-            || domain.contains("..")
-        {
-            return Err(invalid());
-        }
-        Ok(Self(email))
+        Ok(Self(marquee_platform::input::email(raw)?))
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,8 +44,18 @@ mod tests {
             "a b@example.com",
             "ada@@example.com",
             "ada@example..com",
+            "ada\0@example.com",
+            "ada@exa\u{1}mple.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+        let long = format!("{}@example.com", "a".repeat(100_000));
+        assert!(matches!(
+            Email::parse(&long),
+            Err(AuthError::Invalid {
+                code: "invalid_email",
+                ..
+            })
+        ));
     }
 }

@@ -4,26 +4,17 @@ use crate::domain::email::Email;
 use crate::error::AuthError;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use marquee_platform::input::{Text, fields};
 use std::sync::OnceLock;
 
-const MAX_LENGTH: usize = 256;
-
-/// Checks the policy: at least `min_length` characters, at most 256, not the email or
-/// its local part.
+/// Checks the policy: at least `min_length` characters, at most 256, no control
+/// characters, not the email or its local part.
 pub fn check_policy(password: &str, email: &Email, min_length: usize) -> Result<(), AuthError> {
-    let length = password.chars().count();
-    if length < min_length {
-        return Err(AuthError::invalid(
-            "weak_password",
-            format!("password must be at least {min_length} characters"),
-        ));
+    Text {
+        min_chars: min_length,
+        ..fields::PASSWORD
     }
-    if length > MAX_LENGTH {
-        return Err(AuthError::invalid(
-            "weak_password",
-            format!("password must be at most {MAX_LENGTH} characters"),
-        ));
-    }
+    .check(password)?;
     let lowered = password.trim().to_lowercase();
     if lowered == email.as_str() || lowered == email.local_part() {
         return Err(AuthError::invalid(
@@ -72,6 +63,10 @@ mod tests {
         assert!(check_policy("ada@example.com", &email, 10).is_err());
         assert!(check_policy("ADA@EXAMPLE.COM", &email, 10).is_err());
         assert!(check_policy("correct horse battery", &email, 10).is_ok());
+        assert!(check_policy("correct horse\0battery", &email, 10).is_err());
+        assert!(check_policy("correct horse\tbattery", &email, 10).is_err());
+        assert!(check_policy(&"x".repeat(257), &email, 10).is_err());
+        assert!(check_policy("😀😀😀😀😀😀😀😀😀😀", &email, 10).is_ok());
     }
 
     #[test]

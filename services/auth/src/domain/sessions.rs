@@ -107,6 +107,9 @@ impl Auth {
 
     /// Exchanges a refresh token for a new session in the same family.
     pub async fn refresh(&self, presented: &str, context: &RequestContext) -> Result<Session> {
+        if presented.len() > marquee_platform::input::fields::MAX_TOKEN_CHARS {
+            return Err(AuthError::RefreshTokenInvalid);
+        }
         let now = Utc::now();
         let Some(token) = store::sessions::find_by_hash(&self.db, &hash_token(presented)).await?
         else {
@@ -173,6 +176,9 @@ impl Auth {
     /// Ends the session the refresh token belongs to. Unknown tokens are accepted
     /// silently: logging out twice is not an error.
     pub async fn logout(&self, presented: &str, context: &RequestContext) -> Result<()> {
+        if presented.len() > marquee_platform::input::fields::MAX_TOKEN_CHARS {
+            return Ok(());
+        }
         let Some(token) = store::sessions::find_by_hash(&self.db, &hash_token(presented)).await?
         else {
             return Ok(());

@@ -6,6 +6,7 @@ use super::{Auth, RequestContext};
 use crate::error::{AuthError, Result};
 use crate::store;
 use chrono::{DateTime, Utc};
+use marquee_platform::input::{self, fields};
 use serde_json::{Map, Value};
 
 pub const DEFAULT_SLUG: &str = "default";
@@ -65,9 +66,12 @@ impl Auth {
     pub(crate) async fn resolve_tenant(&self, tenant_id: Option<&str>) -> Result<Tenant> {
         match tenant_id.map(str::trim).filter(|id| !id.is_empty()) {
             None => self.ensure_default_tenant().await,
-            Some(id) => store::tenants::find(&self.db, id)
-                .await?
-                .ok_or(AuthError::NotFound("tenant")),
+            Some(id) => {
+                input::id("tenant_id", id)?;
+                store::tenants::find(&self.db, id)
+                    .await?
+                    .ok_or(AuthError::NotFound("tenant"))
+            }
         }
     }
 
@@ -77,26 +81,10 @@ impl Auth {
         new: NewTenant,
         context: &RequestContext,
     ) -> Result<Tenant> {
+        fields::TENANT_NAME.check(&new.name)?;
         let name = new.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AuthError::invalid(
-                "invalid_name",
-                "name must be 1 to 100 characters",
-            ));
-        }
         let slug = new.slug.trim().to_string();
-        let slug_ok = (3..=40).contains(&slug.len())
-            && slug
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !slug.starts_with('-')
-            && !slug.ends_with('-');
-        if !slug_ok {
-            return Err(AuthError::invalid(
-                "invalid_slug",
-                "slug must be 3 to 40 characters of a-z, 0-9 and inner hyphens",
-            ));
-        }
+        input::slug(&slug)?;
         let tenant = store::tenants::insert(
             &self.db,
             Tenant {
@@ -135,6 +123,14 @@ impl Auth {
         Ok(store::tenants::list(&self.db).await?)
     }
 
+    /// One tenant, by id (unlike [`Self::resolve_tenant`], an empty id is not found).
+    pub async fn tenant(&self, tenant_id: &str) -> Result<Tenant> {
+        input::id("tenant_id", tenant_id)?;
+        store::tenants::find(&self.db, tenant_id)
+            .await?
+            .ok_or(AuthError::NotFound("tenant"))
+    }
+
     pub async fn tenant_flags(&self, tenant_id: &str) -> Result<Flags> {
         Ok(self.resolve_tenant(Some(tenant_id)).await?.flags)
     }
@@ -167,12 +163,12 @@ impl Auth {
             }
             match value {
                 Value::Bool(_) => {}
-                Value::String(text) if text.chars().count() <= MAX_FLAG_VALUE => {}
+                Value::String(text) if fields::FLAG_VALUE.check(text).is_ok() => {}
                 _ => {
                     return Err(AuthError::invalid(
                         "invalid_flags",
                         format!(
-                            "flag {name:?} must be a boolean or a string of at most {MAX_FLAG_VALUE} characters"
+                            "flag {name:?} must be a boolean or a string of at most {MAX_FLAG_VALUE} characters, one line"
                         ),
                     ));
                 }

@@ -9,6 +9,7 @@ use crate::error::{AuthError, Result};
 use crate::store;
 use chrono::{DateTime, Utc};
 use marquee_platform::Role;
+use marquee_platform::input::fields;
 use std::time::Duration;
 
 /// An account in a tenant.
@@ -72,13 +73,8 @@ impl Auth {
             &email,
             self.settings.password_min_length,
         )?;
+        fields::DISPLAY_NAME.check(&registration.display_name)?;
         let display_name = registration.display_name.trim().to_string();
-        if display_name.chars().count() > 100 {
-            return Err(AuthError::invalid(
-                "invalid_display_name",
-                "display_name must be at most 100 characters",
-            ));
-        }
         let tenant = self
             .resolve_tenant(registration.tenant_id.as_deref())
             .await?;
@@ -146,17 +142,16 @@ impl Auth {
         credentials: Credentials,
         context: &RequestContext,
     ) -> Result<Session> {
+        // Only a well-formed address is throttled (and looked up): the account key is
+        // the normalised, bounded address, and an invalid one (which can match no
+        // account) is refused before any throttle row exists.
+        let email = Email::parse(&credentials.email)?;
         let tenant = self
             .resolve_tenant(credentials.tenant_id.as_deref())
             .await
             .ok();
-        let email = Email::parse(&credentials.email).ok();
         let tenant_id = tenant.as_ref().map(|t| t.id.clone()).unwrap_or_default();
-        let normalised = email
-            .as_ref()
-            .map(|e| e.as_str().to_string())
-            .unwrap_or_else(|| credentials.email.trim().to_lowercase());
-        let account = account_key(&tenant_id, &normalised);
+        let account = account_key(&tenant_id, email.as_str());
         let ip = ip_key(&context.ip);
         if let Err(error) = self.check_throttle(&[&account, &ip]).await {
             self.audit_login(&tenant_id, "", outcome::DENIED, context, "throttled")
@@ -164,11 +159,11 @@ impl Auth {
             return Err(error);
         }
 
-        let user = match (&tenant, &email) {
-            (Some(tenant), Some(email)) => {
+        let user = match &tenant {
+            Some(tenant) => {
                 store::users::find_by_email(&self.db, &tenant.id, email.as_str()).await?
             }
-            _ => None,
+            None => None,
         };
         let password = credentials.password;
         let (user, verified) = tokio::task::spawn_blocking(move || match user {

@@ -1,4 +1,4 @@
-//! gRPC handlers of comments: create, list, delete, report, and the moderators' review
+//! gRPC handlers of comments: create, list, get, delete, report, and the moderators' review
 //! of reported comments. Called from the `ContentService` impl in `mod.rs`.
 
 use super::convert;
@@ -40,6 +40,20 @@ pub(super) async fn list(
             .collect(),
         next_cursor: next.unwrap_or_default(),
     }))
+}
+
+pub(super) async fn get(
+    content: &Content,
+    request: Request<pb::GetCommentRequest>,
+) -> Result<Response<pb::Comment>, Status> {
+    let caller = Principal::from_request(&request)?;
+    let comment = content
+        .get_comment(&caller, &request.into_inner().id)
+        .await?;
+    Ok(Response::new(convert::comment(
+        comment,
+        is_moderator(&caller),
+    )))
 }
 
 pub(super) async fn delete(

@@ -163,6 +163,13 @@ impl ContentService for ContentGrpc {
         comments::list(&self.content, request).await
     }
 
+    async fn get_comment(
+        &self,
+        request: Request<pb::GetCommentRequest>,
+    ) -> Result<Response<pb::Comment>, Status> {
+        comments::get(&self.content, request).await
+    }
+
     async fn delete_comment(
         &self,
         request: Request<pb::DeleteCommentRequest>,

@@ -110,6 +110,7 @@ pub fn page_size(limit: u32) -> u64 {
 impl Content {
     /// An asset the caller may see.
     pub async fn asset(&self, caller: &Principal, id: &str) -> Result<Asset> {
+        marquee_platform::input::id("id", id)?;
         let asset = store::assets::find(&self.db, &caller.tenant_id, id)
             .await?
             .ok_or(ContentError::NotFound("asset"))?;
@@ -126,6 +127,9 @@ impl Content {
         caller: &Principal,
         query: ListQuery,
     ) -> Result<(Vec<Asset>, Option<String>)> {
+        if let Some(owner) = &query.owner_id {
+            marquee_platform::input::id("owner", owner)?;
+        }
         if let Some(kind) = &query.kind
             && super::sniff::Kind::parse(kind).is_none()
         {

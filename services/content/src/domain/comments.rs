@@ -13,6 +13,7 @@ use crate::events::publish;
 use crate::store;
 use crate::store::entities::{comment, comment_report};
 use marquee_platform::Principal;
+use marquee_platform::input::{self, Text, fields};
 
 /// Comment states.
 pub mod comment_status {
@@ -23,7 +24,7 @@ pub mod comment_status {
     pub const REMOVED: &str = "removed";
 }
 
-pub const MAX_REPORT_REASON_CHARS: usize = 500;
+pub const MAX_REPORT_REASON_CHARS: usize = fields::REPORT_REASON.max_chars;
 
 impl Content {
     /// Posts a comment on an asset the caller can see and that is `ready`.
@@ -42,31 +43,12 @@ impl Content {
             ));
         }
         let settings = &self.settings;
+        Text {
+            max_chars: settings.comment_max_chars,
+            ..fields::COMMENT_BODY
+        }
+        .check(body)?;
         let body = body.trim();
-        if body.is_empty() {
-            return Err(ContentError::invalid(
-                "comment_empty",
-                "the comment is empty",
-            ));
-        }
-        if body.chars().count() > settings.comment_max_chars {
-            return Err(ContentError::invalid(
-                "comment_too_long",
-                format!(
-                    "a comment is at most {} characters",
-                    settings.comment_max_chars
-                ),
-            ));
-        }
-        if body
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            return Err(ContentError::invalid(
-                "comment_invalid",
-                "the comment contains control characters",
-            ));
-        }
         let links = spam::count_links(body);
         if links > settings.comment_max_links as usize {
             return Err(ContentError::invalid(
@@ -174,6 +156,7 @@ impl Content {
     /// A comment the caller may act on: in their tenant, on an asset they can see, not
     /// removed, and not hidden unless they wrote it or moderate.
     async fn reachable_comment(&self, caller: &Principal, id: &str) -> Result<Comment> {
+        input::id("id", id)?;
         let comment = store::community::find_comment(&self.db, &caller.tenant_id, id)
             .await?
             .ok_or(ContentError::NotFound("comment"))?;
@@ -189,6 +172,11 @@ impl Content {
             .await
             .map_err(|_| ContentError::NotFound("comment"))?;
         Ok(comment)
+    }
+
+    /// One comment, as far as the caller may see it (see `reachable_comment`).
+    pub async fn get_comment(&self, caller: &Principal, id: &str) -> Result<Comment> {
+        self.reachable_comment(caller, id).await
     }
 
     /// Deletes a comment (its author or a moderator).
@@ -211,13 +199,8 @@ impl Content {
     /// whether it is hidden now.
     pub async fn report_comment(&self, caller: &Principal, id: &str, reason: &str) -> Result<bool> {
         require_user(caller)?;
+        fields::REPORT_REASON.check(reason)?;
         let reason = reason.trim();
-        if reason.chars().count() > MAX_REPORT_REASON_CHARS {
-            return Err(ContentError::invalid(
-                "reason_too_long",
-                format!("the reason is longer than {MAX_REPORT_REASON_CHARS} characters"),
-            ));
-        }
         let comment = self.reachable_comment(caller, id).await?;
         if comment.author_id == caller.subject {
             return Err(ContentError::invalid(
@@ -296,6 +279,7 @@ impl Content {
         if !is_moderator(caller) {
             return Err(ContentError::Forbidden("the moderator role is required"));
         }
+        input::id("id", id)?;
         let mut comment = store::community::find_comment(&self.db, &caller.tenant_id, id)
             .await?
             .filter(|c| c.status != comment_status::REMOVED)

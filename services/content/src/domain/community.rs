@@ -9,10 +9,11 @@ use crate::error::{ContentError, Result};
 use crate::events::publish;
 use crate::store;
 use crate::store::entities::{creator_profile, follow};
+use marquee_platform::input::{self, Text, fields};
 use marquee_platform::{Principal, PrincipalKind};
 
-pub const MAX_DISPLAY_NAME_CHARS: usize = 80;
-pub const MAX_BIO_CHARS: usize = 1000;
+pub const MAX_DISPLAY_NAME_CHARS: usize = fields::PROFILE_NAME.max_chars;
+pub const MAX_BIO_CHARS: usize = fields::BIO.max_chars;
 
 /// A creator's profile with its counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,21 +59,10 @@ fn resolve<'a>(caller: &'a Principal, id: &'a str) -> &'a str {
     if id == "me" { &caller.subject } else { id }
 }
 
-fn check_text(value: &str, max: usize, code: &'static str, what: &str) -> Result<String> {
-    let value = value.trim();
-    if value.chars().count() > max {
-        return Err(ContentError::invalid(
-            code,
-            format!("the {what} is longer than {max} characters"),
-        ));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ContentError::invalid(
-            code,
-            format!("the {what} contains control characters"),
-        ));
-    }
-    Ok(value.to_string())
+/// Checks text as sent (the shared rule), then trims it.
+fn check_text(value: &str, rule: &Text) -> Result<String> {
+    rule.check(value)?;
+    Ok(value.trim().to_string())
 }
 
 impl Content {
@@ -90,6 +80,7 @@ impl Content {
     }
 
     async fn existing_creator(&self, caller: &Principal, id: &str) -> Result<String> {
+        input::id("id", id)?;
         let id = resolve(caller, id).to_string();
         if id.is_empty() || !self.creator_exists(caller, &id).await? {
             return Err(ContentError::NotFound("creator"));
@@ -149,27 +140,20 @@ impl Content {
             updated_at: now,
         });
         if let Some(name) = update.display_name {
-            let name = check_text(
-                &name,
-                MAX_DISPLAY_NAME_CHARS,
-                "display_name_invalid",
-                "display name",
-            )?;
-            if name.contains('\n') {
-                return Err(ContentError::invalid(
-                    "display_name_invalid",
-                    "the display name is one line",
-                ));
-            }
-            profile.display_name = name;
+            profile.display_name = check_text(&name, &fields::PROFILE_NAME)?;
         }
         if let Some(bio) = update.bio {
-            profile.bio = check_text(&bio, MAX_BIO_CHARS, "bio_too_long", "bio")?;
+            profile.bio = check_text(&bio, &fields::BIO)?;
         }
         if let Some(avatar) = update.avatar_asset_id {
             let avatar = avatar.trim();
             profile.avatar_asset_id = if avatar.is_empty() {
                 None
+            } else if !input::is_id(avatar) {
+                return Err(ContentError::invalid(
+                    "invalid_avatar",
+                    "the avatar must be one of your own image assets",
+                ));
             } else {
                 let asset = store::assets::find(&self.db, &caller.tenant_id, avatar).await?;
                 match asset {

@@ -9,8 +9,9 @@ use crate::events::publish;
 use crate::store;
 use crate::store::entities::moderation_decision;
 use marquee_platform::Principal;
+use marquee_platform::input::{self, fields};
 
-pub const MAX_REASON_CHARS: usize = 1000;
+pub const MAX_REASON_CHARS: usize = fields::DECISION_REASON.max_chars;
 
 fn moderator(caller: &Principal) -> Result<()> {
     if is_moderator(caller) {
@@ -49,19 +50,13 @@ impl Content {
         reason: &str,
     ) -> Result<Asset> {
         moderator(caller)?;
+        input::id("id", id)?;
+        if approve {
+            fields::DECISION_REASON.check(reason)?;
+        } else {
+            fields::REJECTION_REASON.check(reason)?;
+        }
         let reason = reason.trim();
-        if !approve && reason.is_empty() {
-            return Err(ContentError::invalid(
-                "reason_required",
-                "a rejection needs a reason the owner can read",
-            ));
-        }
-        if reason.chars().count() > MAX_REASON_CHARS {
-            return Err(ContentError::invalid(
-                "reason_too_long",
-                format!("the reason is longer than {MAX_REASON_CHARS} characters"),
-            ));
-        }
         let txn = marquee_db::begin_write(&self.db).await?;
         let mut asset = store::assets::find(&txn, &caller.tenant_id, id)
             .await?

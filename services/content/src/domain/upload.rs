@@ -16,10 +16,12 @@ use object_store::{ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-pub const MAX_TITLE_CHARS: usize = 200;
-pub const MAX_DESCRIPTION_CHARS: usize = 5000;
-pub const MAX_TAGS: usize = 20;
-pub const MAX_TAG_CHARS: usize = 50;
+use marquee_platform::input::fields;
+
+pub const MAX_TITLE_CHARS: usize = fields::TITLE.max_chars;
+pub const MAX_DESCRIPTION_CHARS: usize = fields::DESCRIPTION.max_chars;
+pub const MAX_TAGS: usize = fields::MAX_TAGS;
+pub const MAX_TAG_CHARS: usize = fields::TAG.max_chars;
 
 /// Parts of an upload stream, in order: metadata, data…, optionally metadata again,
 /// then `End`. A stream that stops before `End` was interrupted (the client went away)
@@ -76,40 +78,38 @@ pub struct Uploaded {
 /// Part size for multipart writes: memory per upload stays around two of these.
 const PART_SIZE: usize = 5 * 1024 * 1024;
 
-/// Validated, normalised title/description/tags.
+/// Validated (as sent: lengths, control characters), normalised title, description,
+/// tags and file name: the rules of `marquee_platform::input::fields`, which the
+/// gateway enforces too.
 pub fn check_title(title: &str) -> Result<String> {
-    let title = title.trim();
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(ContentError::invalid(
-            "title_too_long",
-            format!("the title is longer than {MAX_TITLE_CHARS} characters"),
-        ));
-    }
-    Ok(title.to_string())
+    fields::TITLE.check(title)?;
+    Ok(title.trim().to_string())
 }
 
 pub fn check_description(description: &str) -> Result<String> {
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(ContentError::invalid(
-            "description_too_long",
-            format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-    }
+    fields::DESCRIPTION.check(description)?;
     Ok(description.trim().to_string())
 }
 
+pub fn check_filename(filename: &str) -> Result<String> {
+    fields::FILENAME.check(filename)?;
+    Ok(filename.trim().to_string())
+}
+
 pub fn check_tags(tags: Vec<String>) -> Result<Vec<String>> {
+    if tags.len() > MAX_TAGS {
+        return Err(ContentError::invalid(
+            "invalid_tags",
+            format!("at most {MAX_TAGS} tags"),
+        ));
+    }
     let mut clean: Vec<String> = Vec::new();
     for tag in tags {
+        // Checked before lower-casing, which may lengthen a few characters.
+        fields::TAG.check(&tag)?;
         let tag = tag.trim().to_lowercase();
         if tag.is_empty() || clean.contains(&tag) {
             continue;
-        }
-        if tag.chars().count() > MAX_TAG_CHARS {
-            return Err(ContentError::invalid(
-                "invalid_tags",
-                format!("a tag is longer than {MAX_TAG_CHARS} characters"),
-            ));
         }
         clean.push(tag);
     }
@@ -204,6 +204,7 @@ impl Content {
         let title = check_title(&metadata.title)?;
         let description = check_description(&metadata.description)?;
         let tags = check_tags(std::mem::take(&mut metadata.tags))?;
+        check_filename(&metadata.filename)?;
 
         let asset_id = uuid::Uuid::now_v7().to_string();
         // Quota before a byte is stored: one asset held, the storage left caps the stream.
@@ -326,7 +327,7 @@ impl Content {
             } else {
                 check_tags(std::mem::take(&mut metadata.tags))?
             };
-            let filename: String = metadata.filename.trim().chars().take(255).collect();
+            let filename = check_filename(&metadata.filename)?;
             let title = if title.is_empty() {
                 if filename.is_empty() {
                     "Untitled".to_string()

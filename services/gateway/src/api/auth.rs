@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::clients::{anonymous, for_caller};
 use crate::policy::Authenticated;
 use crate::request_id::RequestContext;
+use crate::validate::{self, JsonObject, fields};
 use actix_web::http::header;
 use actix_web::{HttpResponse, HttpResponseBuilder, get, post, web};
 use marquee_platform::{Error, Problem};
@@ -15,35 +16,74 @@ use utoipa::ToSchema;
 /// Sign-up details.
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {
-    #[schema(example = "ada@example.com")]
+    /// Trimmed and lower-cased; at most 254 characters, one `@`, a dotted domain.
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
-    #[schema(example = "correct horse battery staple", format = Password)]
+    /// 10 to 256 characters, no control characters, not the email.
+    #[schema(
+        example = "correct horse battery staple",
+        format = Password,
+        min_length = 10,
+        max_length = 256,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub password: String,
-    /// At most 100 characters; the email's local part when omitted or blank.
+    /// At most 100 characters, one line; the email's local part when omitted or blank.
     #[serde(default)]
-    #[schema(example = "Ada")]
+    #[schema(
+        example = "Ada",
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub display_name: Option<String>,
-    /// Tenant to join; the default tenant when omitted.
+    /// Tenant to join; the default tenant when omitted or empty.
     #[serde(default)]
+    #[schema(max_length = 128, pattern = "^[A-Za-z0-9_-]{0,128}$")]
     pub tenant_id: Option<String>,
 }
 
 /// Sign-in details.
 #[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
-    #[schema(format = Password)]
+    #[schema(
+        format = Password,
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub password: String,
-    /// Tenant of the account; the default tenant when omitted.
+    /// Tenant of the account; the default tenant when omitted or empty.
     #[serde(default)]
+    #[schema(max_length = 128, pattern = "^[A-Za-z0-9_-]{0,128}$")]
     pub tenant_id: Option<String>,
 }
 
 /// A refresh token, for `refresh` and `logout`.
 #[derive(Deserialize, ToSchema)]
 pub struct RefreshTokenBody {
+    /// As issued: `mqr_` and base64url, at most 512 characters.
+    #[schema(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]{1,512}$")]
     pub refresh_token: String,
+}
+
+/// A refresh token of the shape auth issues; anything else is refused like an unknown
+/// token (`401 refresh_token_invalid`), without asking auth.
+fn refresh_token(token: String) -> Result<String, Error> {
+    let shaped = !token.is_empty()
+        && token.len() <= fields::MAX_TOKEN_CHARS
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if shaped {
+        Ok(token)
+    } else {
+        Err(Error::unauthenticated(
+            "refresh_token_invalid",
+            "the refresh token is invalid, expired or revoked",
+        ))
+    }
 }
 
 /// A signed-in session.
@@ -97,6 +137,8 @@ impl TryFrom<pb::Session> for SessionBody {
     request_body = RegisterBody,
     responses(
         (status = 201, description = "Registered and signed in (Cache-Control: no-store)", body = SessionBody),
+        (status = 400, description = "`invalid_email`, `weak_password`, `invalid_display_name`, `invalid_id` (tenant_id), or a malformed body (`invalid_request`, `malformed_json`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is already registered in this tenant", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -104,14 +146,18 @@ impl TryFrom<pb::Session> for SessionBody {
 pub async fn register(
     state: web::Data<AppState>,
     context: RequestContext,
-    body: web::Json<RegisterBody>,
+    body: JsonObject<RegisterBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
+    let email = validate::email(&body.email)?;
+    validate::text(&fields::PASSWORD, &body.password)?;
+    validate::optional_text(&fields::DISPLAY_NAME, body.display_name.as_deref())?;
+    validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
     let session = state
         .auth
         .grpc()
         .register(anonymous(pb::RegisterRequest {
-            email: body.email,
+            email,
             password: body.password,
             // Empty: auth uses the email's local part.
             display_name: body.display_name.unwrap_or_default(),
@@ -132,20 +178,26 @@ pub async fn register(
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in (Cache-Control: no-store)", body = SessionBody),
+        (status = 400, description = "`invalid_email`, `invalid_input` (password), `invalid_id` (tenant_id), or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password, or no such account (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed sign-ins for this account or address (`too_many_attempts`, with `Retry-After`) or the caller's rate limit (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/api/v1/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
     context: RequestContext,
-    body: web::Json<LoginBody>,
+    body: JsonObject<LoginBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
+    let email = validate::email(&body.email)?;
+    validate::text(&fields::LOGIN_PASSWORD, &body.password)?;
+    validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
     let session = state
         .auth
         .grpc()
         .login(anonymous(pb::LoginRequest {
-            email: body.email,
+            email,
             password: body.password,
             tenant_id: body.tenant_id.unwrap_or_default(),
             client: context.client_info(),
@@ -163,19 +215,21 @@ pub async fn login(
     request_body = RefreshTokenBody,
     responses(
         (status = 200, description = "A new session (Cache-Control: no-store)", body = SessionBody),
+        (status = 401, description = "Unknown, malformed, expired or revoked refresh token (`refresh_token_invalid`), or one used before (`refresh_token_reused`: its whole session is revoked)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/api/v1/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
     context: RequestContext,
-    body: web::Json<RefreshTokenBody>,
+    body: JsonObject<RefreshTokenBody>,
 ) -> Result<HttpResponse, Error> {
+    let refresh_token = refresh_token(body.into_inner().refresh_token)?;
     let session = state
         .auth
         .grpc()
         .refresh(anonymous(pb::RefreshRequest {
-            refresh_token: body.into_inner().refresh_token,
+            refresh_token,
             client: context.client_info(),
         }))
         .await?
@@ -190,20 +244,22 @@ pub async fn refresh(
     tag = "auth",
     request_body = RefreshTokenBody,
     responses(
-        (status = 204, description = "Signed out"),
+        (status = 204, description = "Signed out (also for a token that is already revoked or unknown)"),
+        (status = 401, description = "A malformed refresh token (`refresh_token_invalid`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/api/v1/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
     context: RequestContext,
-    body: web::Json<RefreshTokenBody>,
+    body: JsonObject<RefreshTokenBody>,
 ) -> Result<HttpResponse, Error> {
+    let refresh_token = refresh_token(body.into_inner().refresh_token)?;
     state
         .auth
         .grpc()
         .logout(anonymous(pb::LogoutRequest {
-            refresh_token: body.into_inner().refresh_token,
+            refresh_token,
             client: context.client_info(),
         }))
         .await?;

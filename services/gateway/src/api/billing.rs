@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
+use crate::validate::{self, JsonObject, fields};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::Error;
@@ -33,10 +34,10 @@ pub struct PlanBody {
     pub purchasable: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PlansBody {
-    pub plans: Vec<PlanBody>,
-}
+super::page!(
+    /// The plans catalogue, whole (not paged: `next_cursor` is `null`).
+    PlanPageBody of PlanBody
+);
 
 /// The tenant's subscription.
 #[derive(Debug, Serialize, ToSchema)]
@@ -105,17 +106,32 @@ pub struct InvoiceBody {
     pub created: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InvoicesBody {
-    pub invoices: Vec<InvoiceBody>,
-}
+super::page!(
+    /// The tenant's 20 most recent invoices, newest first (not paged: `next_cursor`
+    /// is `null`).
+    InvoicePageBody of InvoiceBody
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CheckoutBody {
-    #[schema(example = "pro")]
+    #[schema(example = "pro", value_type = PlanName)]
     pub plan: String,
+    /// Where Stripe sends the buyer after paying: at most 2048 characters, one line.
+    #[schema(max_length = 2048, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub success_url: Option<String>,
+    /// Where Stripe sends the buyer who cancels: at most 2048 characters, one line.
+    #[schema(max_length = 2048, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub cancel_url: Option<String>,
+}
+
+/// A plan of the catalogue.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PlanName {
+    Free,
+    Pro,
+    Business,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -130,6 +146,8 @@ pub struct CheckoutResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PortalBody {
+    /// Where the portal sends the customer back: at most 2048 characters, one line.
+    #[schema(max_length = 2048, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub return_url: Option<String>,
 }
 
@@ -138,16 +156,26 @@ pub struct PortalResponse {
     pub url: String,
 }
 
-fn idempotency_key(req: &HttpRequest) -> String {
-    req.headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
+/// The `Idempotency-Key` header: absent, or 1 to 255 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Result<String, Error> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(String::new());
+    };
+    let bytes = value.as_bytes();
+    if bytes.is_empty()
+        || bytes.len() > fields::MAX_IDEMPOTENCY_KEY_CHARS
+        || !bytes.iter().all(|b| b.is_ascii_graphic())
+    {
+        return Err(Error::invalid(
+            "invalid_input",
+            "`Idempotency-Key` must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// The plans catalogue
-#[utoipa::path(tag = "billing", responses((status = 200, description = "Every plan and its limits", body = PlansBody)))]
+#[utoipa::path(tag = "billing", responses((status = 200, description = "Every plan and its limits", body = PlanPageBody)))]
 #[get("/api/v1/billing/plans")]
 pub async fn plans(
     state: web::Data<AppState>,
@@ -159,11 +187,9 @@ pub async fn plans(
         .list_plans(for_caller(caller.principal(), pb::ListPlansRequest {}))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(PlansBody {
-        plans: plans
-            .plans
-            .into_iter()
-            .map(|p| PlanBody {
+    Ok(
+        HttpResponse::Ok().json(PlanPageBody::all(plans.plans.into_iter().map(|p| {
+            PlanBody {
                 id: p.id,
                 name: p.name,
                 purchasable: p.purchasable,
@@ -176,9 +202,9 @@ pub async fn plans(
                         period: l.period,
                     })
                     .collect(),
-            })
-            .collect(),
-    }))
+            }
+        }))),
+    )
 }
 
 /// The tenant's subscription
@@ -233,7 +259,7 @@ pub async fn usage(
 }
 
 /// The tenant's invoices (empty for the local provider)
-#[utoipa::path(tag = "billing", responses((status = 200, description = "Most recent first", body = InvoicesBody)))]
+#[utoipa::path(tag = "billing", responses((status = 200, description = "Most recent first", body = InvoicePageBody)))]
 #[get("/api/v1/billing/invoices")]
 pub async fn invoices(
     state: web::Data<AppState>,
@@ -248,11 +274,9 @@ pub async fn invoices(
         ))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(InvoicesBody {
-        invoices: list
-            .invoices
-            .into_iter()
-            .map(|i| InvoiceBody {
+    Ok(
+        HttpResponse::Ok().json(InvoicePageBody::all(list.invoices.into_iter().map(|i| {
+            InvoiceBody {
                 id: i.id,
                 number: i.number,
                 status: i.status,
@@ -261,9 +285,9 @@ pub async fn invoices(
                 currency: i.currency,
                 hosted_invoice_url: i.hosted_invoice_url,
                 created: convert::time(i.created),
-            })
-            .collect(),
-    }))
+            }
+        }))),
+    )
 }
 
 /// Subscribe to a plan
@@ -271,15 +295,27 @@ pub async fn invoices(
 /// With Stripe: a Checkout Session to redirect to; the plan changes when Stripe
 /// confirms. With the local provider the plan applies at once. Send an
 /// `Idempotency-Key` header to make retries safe.
-#[utoipa::path(tag = "billing", request_body = CheckoutBody, responses((status = 200, description = "The session (or the applied change)", body = CheckoutResponse)))]
+#[utoipa::path(
+    tag = "billing",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", max_length = 255, pattern = "^[!-~]{1,255}$")),
+    request_body = CheckoutBody,
+    responses(
+        (status = 200, description = "The session (or the applied change)", body = CheckoutResponse),
+        (status = 400, description = "`unknown_plan`, `plan_not_purchasable` (Stripe: a plan without a price), `invalid_input`, or a malformed body", body = marquee_platform::Problem, content_type = "application/problem+json"),
+    ),
+)]
 #[post("/api/v1/billing/checkout")]
 pub async fn checkout(
     state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
-    body: web::Json<CheckoutBody>,
+    body: JsonObject<CheckoutBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
+    let idempotency_key = idempotency_key(&req)?;
+    validate::id("plan", &body.plan)?;
+    validate::named("success_url", &fields::URL, body.success_url.as_deref())?;
+    validate::named("cancel_url", &fields::URL, body.cancel_url.as_deref())?;
     let session = state
         .billing
         .grpc()
@@ -289,7 +325,7 @@ pub async fn checkout(
                 plan: body.plan,
                 success_url: body.success_url.unwrap_or_default(),
                 cancel_url: body.cancel_url.unwrap_or_default(),
-                idempotency_key: idempotency_key(&req),
+                idempotency_key,
                 email: String::new(),
             },
         ))
@@ -309,6 +345,7 @@ pub async fn checkout(
 /// stripe_not_configured` (a configuration, not an outage; retrying will not help).
 #[utoipa::path(
     tag = "billing",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", max_length = 255, pattern = "^[!-~]{1,255}$")),
     request_body = PortalBody,
     responses(
         (status = 200, description = "The portal URL", body = PortalResponse),
@@ -320,16 +357,19 @@ pub async fn portal(
     state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
-    body: web::Json<PortalBody>,
+    body: JsonObject<PortalBody>,
 ) -> Result<HttpResponse, Error> {
+    let idempotency_key = idempotency_key(&req)?;
+    let return_url = body.into_inner().return_url;
+    validate::named("return_url", &fields::URL, return_url.as_deref())?;
     let session = state
         .billing
         .grpc()
         .create_portal(for_caller(
             caller.principal(),
             pb::CreatePortalRequest {
-                return_url: body.into_inner().return_url.unwrap_or_default(),
-                idempotency_key: idempotency_key(&req),
+                return_url: return_url.unwrap_or_default(),
+                idempotency_key,
             },
         ))
         .await?

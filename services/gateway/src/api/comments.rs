@@ -2,10 +2,11 @@
 //! `assets:write`; the moderation routes need the `moderator` role.
 
 use super::creators::PageQuery;
-use super::time;
+use super::{created, time};
 use crate::AppState;
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
+use crate::validate::{self, JsonObject, OptionalJsonObject, fields};
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::{Error, Problem};
@@ -43,21 +44,14 @@ impl From<pb::Comment> for CommentBody {
     }
 }
 
-/// A page of comments.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CommentPageBody {
-    pub comments: Vec<CommentBody>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
+super::page!(
+    /// A page of comments.
+    CommentPageBody of CommentBody
+);
 
 impl From<pb::ListCommentsResponse> for CommentPageBody {
     fn from(page: pb::ListCommentsResponse) -> Self {
-        Self {
-            comments: page.comments.into_iter().map(Into::into).collect(),
-            next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
-        }
+        Self::new(page.comments, page.next_cursor)
     }
 }
 
@@ -65,6 +59,13 @@ impl From<pb::ListCommentsResponse> for CommentPageBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCommentBody {
+    /// 1 to 2000 characters (content's `comment_max_chars` may allow fewer), not
+    /// blank; tab and newline are the only control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub body: String,
 }
 
@@ -72,7 +73,12 @@ pub struct NewCommentBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
+    /// At most 500 characters; tab and newline are the only control characters.
     #[serde(default)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub reason: String,
 }
 
@@ -93,7 +99,8 @@ pub struct ReportedBody {
     params(("id" = String, Path, description = "Asset id")),
     request_body = NewCommentBody,
     responses(
-        (status = 201, description = "Posted", body = CommentBody),
+        (status = 201, description = "Posted", body = CommentBody,
+            headers(("Location" = String, description = "The comment: `/api/v1/comments/{id}`"))),
         (status = 400, description = "`comment_empty`, `comment_too_long`, `comment_invalid`, `too_many_links` or `blocked_term`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`duplicate_comment` or `asset_not_commentable`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`comment_rate_limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -104,8 +111,9 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
-    body: web::Json<NewCommentBody>,
+    body: JsonObject<NewCommentBody>,
 ) -> Result<HttpResponse, Error> {
+    validate::text(&fields::COMMENT_BODY, &body.body)?;
     let comment = state
         .content
         .grpc()
@@ -118,7 +126,37 @@ pub async fn create(
         ))
         .await?
         .into_inner();
-    Ok(HttpResponse::Created().json(CommentBody::from(comment)))
+    let location = format!("/api/v1/comments/{}", comment.id);
+    Ok(created(location, CommentBody::from(comment)))
+}
+
+/// A comment
+///
+/// On an asset you can see. A comment hidden pending review is shown only to its
+/// author and moderators (who also see `reports`); a removed one to no one (404).
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = String, Path, description = "Comment id")),
+    responses((status = 200, description = "The comment", body = CommentBody)),
+)]
+#[get("/api/v1/comments/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let comment = state
+        .content
+        .grpc()
+        .get_comment(for_caller(
+            caller.principal(),
+            pb::GetCommentRequest {
+                id: id.into_inner(),
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(CommentBody::from(comment)))
 }
 
 /// An asset's comments
@@ -138,6 +176,7 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, Error> {
     let query = query.into_inner();
+    validate::cursor(query.cursor.as_deref())?;
     let page = state
         .content
         .grpc()
@@ -199,9 +238,10 @@ pub async fn report(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
-    body: Option<web::Json<ReportBody>>,
+    body: OptionalJsonObject<ReportBody>,
 ) -> Result<HttpResponse, Error> {
-    let reason = body.map(|b| b.into_inner().reason).unwrap_or_default();
+    let reason = body.into_inner().map(|b| b.reason).unwrap_or_default();
+    validate::text(&fields::REPORT_REASON, &reason)?;
     let answer = state
         .content
         .grpc()
@@ -234,6 +274,7 @@ pub async fn reported(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, Error> {
     let query = query.into_inner();
+    validate::cursor(query.cursor.as_deref())?;
     let page = state
         .content
         .grpc()

@@ -5,6 +5,7 @@ use super::time;
 use crate::AppState;
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
+use crate::validate::{self, JsonObject, fields};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::{Error, Problem};
@@ -53,10 +54,16 @@ impl From<pb::Creator> for CreatorBody {
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileBody {
     /// At most 80 characters, one line.
+    #[schema(max_length = 80, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub display_name: Option<String>,
-    /// At most 1000 characters.
+    /// At most 1000 characters; tab and newline are the only control characters.
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub bio: Option<String>,
     /// One of your image assets; `""` clears it.
+    #[schema(max_length = 128, pattern = "^[A-Za-z0-9_-]{0,128}$")]
     pub avatar_asset_id: Option<String>,
 }
 
@@ -75,22 +82,29 @@ pub struct FollowEntryBody {
     pub since: DateTime<Utc>,
 }
 
-/// A page of followers or followed creators, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FollowPageBody {
-    pub users: Vec<FollowEntryBody>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+super::page!(
+    /// A page of followers or followed creators, newest first.
+    FollowPageBody of FollowEntryBody
+);
+
+impl From<pb::FollowEntry> for FollowEntryBody {
+    fn from(entry: pb::FollowEntry) -> Self {
+        Self {
+            user_id: entry.user_id,
+            since: time(entry.since),
+        }
+    }
 }
 
 /// Paging.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page size (default 20, at most 100).
+    /// Page size: default 20 (also for 0); larger values are read as 100.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295.0)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?$")]
     pub cursor: Option<String>,
 }
 
@@ -134,9 +148,20 @@ pub async fn get_me(
 pub async fn update_me(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: web::Json<UpdateProfileBody>,
+    body: JsonObject<UpdateProfileBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
+    validate::optional_text(&fields::PROFILE_NAME, body.display_name.as_deref())?;
+    validate::optional_text(&fields::BIO, body.bio.as_deref())?;
+    if let Some(avatar) = body.avatar_asset_id.as_deref()
+        && !avatar.is_empty()
+        && !marquee_platform::input::is_id(avatar)
+    {
+        return Err(Error::invalid(
+            "invalid_avatar",
+            "`avatar_asset_id` must be the id of one of your image assets, or empty",
+        ));
+    }
     let creator = state
         .content
         .grpc()
@@ -236,6 +261,7 @@ async fn follows(
     query: PageQuery,
     of_followers: bool,
 ) -> Result<HttpResponse, Error> {
+    validate::cursor(query.cursor.as_deref())?;
     let request = for_caller(
         caller.principal(),
         pb::ListFollowsRequest {
@@ -251,17 +277,7 @@ async fn follows(
         client.list_following(request).await?
     }
     .into_inner();
-    Ok(HttpResponse::Ok().json(FollowPageBody {
-        users: page
-            .entries
-            .into_iter()
-            .map(|e| FollowEntryBody {
-                user_id: e.user_id,
-                since: time(e.since),
-            })
-            .collect(),
-        next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
-    }))
+    Ok(HttpResponse::Ok().json(FollowPageBody::new(page.entries, page.next_cursor)))
 }
 
 /// A creator's followers

@@ -16,6 +16,8 @@ pub mod oauth;
 pub mod tenant;
 pub mod webhooks;
 
+use actix_web::HttpResponse;
+use actix_web::http::header;
 use chrono::{DateTime, Utc};
 use marquee_platform::Error;
 use marquee_proto::Timestamp;
@@ -36,9 +38,11 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(jwks::jwks)
         .service(admin::create_oauth_client)
         .service(admin::list_oauth_clients)
+        .service(admin::get_oauth_client)
         .service(admin::revoke_oauth_client)
         .service(admin::list_tenants)
         .service(admin::create_tenant)
+        .service(admin::get_tenant)
         .service(admin::get_tenant_flags)
         .service(admin::set_tenant_flags)
         .service(admin::list_audit)
@@ -66,6 +70,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(creators::following)
         .service(comments::create)
         .service(comments::list)
+        .service(comments::get)
         .service(comments::remove)
         .service(comments::report)
         .service(comments::reported)
@@ -111,6 +116,52 @@ impl From<marquee_proto::auth::v1::User> for UserBody {
             created_at: time(user.created_at),
         }
     }
+}
+
+/// Declares a list's answer, `{"items": [...], "next_cursor": "..." | null}`, every
+/// list's shape. One struct per item type, so that each page is a schema of its own
+/// in the OpenAPI document whose `items` refer to the item's schema (utoipa inlines
+/// the arguments of a generic `Page<T>`, which would copy the item into every page).
+macro_rules! page {
+    ($(#[doc = $doc:literal])* $name:ident of $item:ty) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `cursor` for the next page; `null` on the last page, and always
+            /// for lists that are not paged (they answer everything at once).
+            #[schema(required = true)]
+            pub next_cursor: Option<String>,
+        }
+
+        impl $name {
+            /// A page of a paged list; an empty cursor (protobuf's "none") is `null`.
+            pub fn new<I: Into<$item>>(
+                items: impl IntoIterator<Item = I>,
+                next_cursor: String,
+            ) -> Self {
+                Self {
+                    items: items.into_iter().map(Into::into).collect(),
+                    next_cursor: Some(next_cursor).filter(|c| !c.is_empty()),
+                }
+            }
+
+            /// The whole of a list that is not paged: `next_cursor` is `null`.
+            pub fn all<I: Into<$item>>(items: impl IntoIterator<Item = I>) -> Self {
+                Self::new(items, String::new())
+            }
+        }
+    };
+}
+pub(crate) use page;
+
+/// A create's answer: `201 Created`, `Location` naming the new resource's read URL
+/// (relative, e.g. `/api/v1/assets/{id}`; ids are service-made UUIDs), and the
+/// resource as that read returns it.
+pub fn created(location: String, resource: impl Serialize) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(resource)
 }
 
 /// A protobuf timestamp that must be set (e.g. `created_at`) as UTC; a missing or

@@ -7,6 +7,7 @@
 use crate::AppState;
 use crate::clients::anonymous;
 use crate::request_id::RequestContext;
+use crate::validate::fields;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, post, web};
@@ -20,15 +21,65 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 pub struct TokenForm {
     /// Must be `client_credentials`.
-    #[schema(example = "client_credentials")]
+    #[schema(example = "client_credentials", value_type = GrantType)]
     pub grant_type: String,
-    /// Space-separated scopes; omitted means every scope granted to the client.
-    #[schema(example = "assets:read campaigns:read")]
+    /// Scopes from the catalogue, separated by single spaces; omitted or empty means
+    /// every scope granted to the client.
+    #[schema(
+        example = "assets:read campaigns:read",
+        max_length = 1024,
+        pattern = "^((assets:read|assets:write|campaigns:read|campaigns:write|billing:read|tenant:read)( (assets:read|assets:write|campaigns:read|campaigns:write|billing:read|tenant:read))*)?$"
+    )]
     pub scope: Option<String>,
     /// With `client_secret_post` only.
+    #[schema(max_length = 128, pattern = "^[A-Za-z0-9_-]{0,128}$")]
     pub client_id: Option<String>,
     /// With `client_secret_post` only.
+    #[schema(max_length = 256, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub client_secret: Option<String>,
+}
+
+/// The one grant the token endpoint serves.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum GrantType {
+    ClientCredentials,
+}
+
+/// Scopes as the token endpoint takes them: catalogue names separated by single spaces.
+fn check_scope(scope: &str) -> Result<(), TokenError> {
+    let known = scope.chars().count() <= fields::SCOPE.max_chars
+        && scope
+            .split(' ')
+            .all(|word| marquee_platform::Scope::parse(word).is_some());
+    if known {
+        Ok(())
+    } else {
+        Err(TokenError::oauth(
+            OAuthCode::InvalidScope,
+            format!(
+                "`scope` must be scopes from the catalogue separated by single spaces: {}",
+                marquee_platform::Scope::join(&marquee_platform::Scope::ALL)
+            ),
+        ))
+    }
+}
+
+/// Client credentials of a shape auth could have issued; anything else fails client
+/// authentication without reaching auth.
+fn check_credentials(client_id: &str, client_secret: &str, basic: bool) -> Result<(), TokenError> {
+    let shaped = marquee_platform::input::is_id(client_id)
+        && fields::CLIENT_SECRET.check(client_secret).is_ok();
+    if shaped {
+        Ok(())
+    } else {
+        Err(TokenError::OAuth {
+            code: OAuthCode::InvalidClient,
+            description: "client authentication failed".into(),
+            basic,
+        })
+    }
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -306,6 +357,9 @@ pub async fn token(
             "only the client_credentials grant is supported",
         ));
     }
+    if let Some(scope) = form.scope.as_deref() {
+        check_scope(scope)?;
+    }
     let used_basic = basic.is_some();
     let (client_id, client_secret) = match (basic, form.client_id, form.client_secret) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -323,6 +377,7 @@ pub async fn token(
             ));
         }
     };
+    check_credentials(&client_id, &client_secret, used_basic)?;
     let issued = state
         .auth
         .grpc()

@@ -11,6 +11,9 @@ use marquee_proto::billing::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// Longest `Stripe-Signature` header accepted.
+const MAX_SIGNATURE: usize = 4096;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookAck {
     pub event_id: String,
@@ -21,8 +24,17 @@ pub struct WebhookAck {
 /// Stripe webhook endpoint
 ///
 /// Authenticated by the `Stripe-Signature` header (HMAC-SHA256, verified by billing);
-/// a bad signature is 400 and nothing is stored.
-#[utoipa::path(tag = "webhooks", request_body(content = String, content_type = "application/json"), responses((status = 200, description = "Stored", body = WebhookAck)))]
+/// a missing or bad signature is 400 and nothing is stored.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("Stripe-Signature" = String, Header, description = "Stripe's signature of the raw body: `t=<unix time>,v1=<hex HMAC-SHA256>`; at most 4096 characters", max_length = 4096)),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "A Stripe event, exactly as Stripe sent it (the signature covers these bytes)"),
+    responses(
+        (status = 200, description = "Stored", body = WebhookAck),
+        (status = 400, description = "A missing or bad signature (`invalid_signature`, nothing is stored) or an unreadable event (`invalid_payload`)", body = marquee_platform::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the webhook limit (`payload_too_large`)", body = marquee_platform::Problem, content_type = "application/problem+json"),
+    ),
+)]
 #[post("/api/v1/webhooks/stripe")]
 pub async fn stripe(
     state: web::Data<AppState>,
@@ -34,10 +46,11 @@ pub async fn stripe(
         .headers()
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= MAX_SIGNATURE)
         .ok_or_else(|| {
             Error::invalid(
                 "invalid_signature",
-                "the Stripe-Signature header is missing",
+                "the Stripe-Signature header is missing or too long",
             )
         })?
         .to_string();

@@ -78,16 +78,27 @@ async fn admin_routes_work_for_admins() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
+    assert_eq!(
+        response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap()),
+        Some("/api/v1/admin/oauth-clients/client-1")
+    );
     let created: serde_json::Value = response.json().await.unwrap();
+    // The client as its read returns it, plus the OAuth2 credentials.
+    assert_eq!(created["id"], "client-1");
+    assert_eq!(created["client_id"], "client-1");
     assert_eq!(created["client_secret"], "s3cret");
-    assert_eq!(created["client"]["rate_tier"], "standard");
-    assert_eq!(created["client"]["tenant_id"], "tenant-1");
-    assert!(created["client"].get("revoked_at").is_none());
+    assert_eq!(created["rate_tier"], "standard");
+    assert_eq!(created["tenant_id"], "tenant-1");
+    assert!(created.get("revoked_at").is_none());
+    assert!(created.get("client").is_none());
 
     let response = app.get("/api/v1/admin/oauth-clients", Some(&admin)).await;
     assert_eq!(
         response.json::<serde_json::Value>().await.unwrap(),
-        json!({"clients": []})
+        json!({"items": [], "next_cursor": null})
     );
 
     let response = app
@@ -99,12 +110,32 @@ async fn admin_routes_work_for_admins() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
+    assert_eq!(
+        response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap()),
+        Some("/api/v1/admin/tenants/tenant-2")
+    );
     let tenant: serde_json::Value = response.json().await.unwrap();
     assert_eq!(tenant["sandbox"], false);
     assert_eq!(tenant["slug"], "acme");
 
     let response = app.get("/api/v1/admin/tenants", Some(&admin)).await;
     assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        json!({"items": [], "next_cursor": null})
+    );
+    // The reads a `Location` names reach auth (the fake knows no single tenant or client).
+    let response = app
+        .get("/api/v1/admin/tenants/tenant-9", Some(&admin))
+        .await;
+    crate::helpers::problem(response, 404, "not_found").await;
+    let response = app
+        .get("/api/v1/admin/oauth-clients/client-9", Some(&admin))
+        .await;
+    crate::helpers::problem(response, 404, "not_found").await;
 
     let response = app
         .http

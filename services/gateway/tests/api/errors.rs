@@ -141,8 +141,12 @@ async fn bad_path_and_query_parameters_are_400() {
         .await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["entries"][0]["action"], "login");
-    assert!(body.get("next_cursor").is_none());
+    assert_eq!(body["items"][0]["action"], "login");
+    assert_eq!(body["next_cursor"], serde_json::Value::Null);
+    assert!(
+        body.get("next_cursor").is_some(),
+        "present, null on the last page"
+    );
 }
 
 #[tokio::test]

@@ -335,7 +335,7 @@ async fn optional_fields_have_defaults() {
     assert_eq!(response.status(), 201);
     assert_eq!(header(&response, "cache-control"), Some("no-store"));
     let created: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(created["client"]["rate_tier"], "");
+    assert_eq!(created["rate_tier"], "");
     assert_eq!(created["client_secret"], "s3cret");
 
     let document: serde_json::Value = app

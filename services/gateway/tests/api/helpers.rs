@@ -256,6 +256,14 @@ impl AuthService for FakeAuth {
         }))
     }
 
+    async fn get_o_auth_client(
+        &self,
+        request: Request<pb::GetOAuthClientRequest>,
+    ) -> Result<Response<pb::OAuthClient>, Status> {
+        principal(&request)?;
+        Err(Error::not_found(format!("no client {}", request.get_ref().id)).into())
+    }
+
     async fn revoke_o_auth_client(
         &self,
         request: Request<pb::RevokeOAuthClientRequest>,
@@ -314,6 +322,14 @@ impl AuthService for FakeAuth {
     ) -> Result<Response<pb::ListTenantsResponse>, Status> {
         principal(&request)?;
         Ok(Response::new(pb::ListTenantsResponse { tenants: vec![] }))
+    }
+
+    async fn get_tenant(
+        &self,
+        request: Request<pb::GetTenantRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        principal(&request)?;
+        Err(Error::not_found(format!("no tenant {}", request.get_ref().tenant_id)).into())
     }
 
     async fn get_tenant_flags(

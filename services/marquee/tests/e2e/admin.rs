@@ -91,7 +91,7 @@ async fn tenants_flags_and_audit() {
         .json()
         .await
         .unwrap();
-    assert_eq!(page["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let cursor = page["next_cursor"].as_str().expect("more pages");
     let next: Value = fleet
         .get_with(
@@ -102,14 +102,14 @@ async fn tenants_flags_and_audit() {
         .json()
         .await
         .unwrap();
-    assert_ne!(next["entries"][0]["id"], page["entries"][0]["id"]);
+    assert_ne!(next["items"][0]["id"], page["items"][0]["id"]);
     let logins: Value = fleet
         .get_with("/api/v1/admin/audit?action=login&outcome=success", &admin)
         .await
         .json()
         .await
         .unwrap();
-    let entry = &logins["entries"][0];
+    let entry = &logins["items"][0];
     assert_eq!(entry["action"], "login");
     assert_eq!(entry["ip"], "127.0.0.1");
     assert!(!entry["user_agent"].as_str().unwrap().is_empty() || entry["user_agent"] == "");

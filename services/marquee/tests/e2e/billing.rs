@@ -28,6 +28,20 @@ async fn local_provider_subscription_usage_and_plan_change() {
             .any(|l| l["limit"] == "ai_text_generations" && l["limit_value"] == 50)
     );
 
+    // The catalogue is a list like any other: one page, no cursor.
+    let response = fleet.get_with("/api/v1/billing/plans", &token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let plans: Value = response.json().await.unwrap();
+    assert_eq!(plans["next_cursor"], Value::Null, "{plans}");
+    assert!(
+        plans["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == "pro" && p["purchasable"] == true),
+        "{plans}"
+    );
+
     let response = fleet
         .http
         .post(fleet.at("/api/v1/billing/checkout"))

@@ -3,7 +3,7 @@
 //! problems (429 with Retry-After for rate limits, 400/409 otherwise); reported
 //! comments hidden, reviewed and deleted by a moderator; another tenant's ids as 404.
 
-use super::content::{get_json, png, post_json, processed, upload};
+use super::content::{get_json, location, png, post_json, processed, upload};
 use super::{Options, PASSWORD, TestFleet, assert_problem, spawn_fleet};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -87,7 +87,7 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
         StatusCode::CREATED,
     )
     .await;
-    let asset_id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let asset_id = uploaded["id"].as_str().unwrap().to_string();
     let comments = format!("/api/v1/assets/{asset_id}/comments");
     assert_eq!(
         processed(&fleet, &creator.token, &asset_id).await["status"],
@@ -177,10 +177,11 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
         &viewer.token,
     )
     .await;
-    assert_eq!(ids(&followers, "users", "user_id"), vec![viewer.id.clone()]);
+    assert_eq!(ids(&followers, "items", "user_id"), vec![viewer.id.clone()]);
+    assert_eq!(followers["next_cursor"], Value::Null);
     let (_, following) = get_json(&fleet, "/api/v1/creators/me/following", &viewer.token).await;
     assert_eq!(
-        ids(&following, "users", "user_id"),
+        ids(&following, "items", "user_id"),
         vec![creator.id.clone()]
     );
     let (_, me) = get_json(&fleet, "/api/v1/creators/me", &viewer.token).await;
@@ -243,20 +244,23 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
     .await;
 
     // Comments and the spam rules (3 per window; refused ones do not count).
-    let first = ok_json(
-        post_json(
-            &fleet,
-            &comments,
-            &viewer.token,
-            json!({"body": "Lovely light"}),
-        )
-        .await,
-        StatusCode::CREATED,
+    let posted = post_json(
+        &fleet,
+        &comments,
+        &viewer.token,
+        json!({"body": "Lovely light"}),
     )
     .await;
+    let created_at = location(&posted);
+    let first = ok_json(posted, StatusCode::CREATED).await;
     assert_eq!(first["author_id"], viewer.id.as_str());
     assert_eq!(first["status"], "visible");
     let comment_id = first["id"].as_str().unwrap().to_string();
+    // 201 + Location + the comment as its read returns it.
+    assert_eq!(created_at, format!("/api/v1/comments/{comment_id}"));
+    let (status, read) = get_json(&fleet, &created_at, &bystander.token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read, first);
     let duplicate = post_json(
         &fleet,
         &comments,
@@ -306,8 +310,8 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
 
     // Listing: newest first, cursor pages.
     let (_, page) = get_json(&fleet, &format!("{comments}?limit=2"), &bystander.token).await;
-    assert_eq!(page["comments"].as_array().unwrap().len(), 2);
-    assert_eq!(page["comments"][0]["body"], "Third thought");
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["items"][0]["body"], "Third thought");
     let cursor = page["next_cursor"].as_str().unwrap();
     let (_, rest) = get_json(
         &fleet,
@@ -315,8 +319,8 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
         &bystander.token,
     )
     .await;
-    assert_eq!(ids(&rest, "comments", "id"), vec![comment_id.clone()]);
-    assert!(rest.get("next_cursor").is_none());
+    assert_eq!(ids(&rest, "items", "id"), vec![comment_id.clone()]);
+    assert_eq!(rest["next_cursor"], Value::Null, "last page: {rest}");
 
     // Reports: own comment refused; two distinct reporters hide it (threshold 2).
     let report = format!("/api/v1/comments/{comment_id}/report");
@@ -342,11 +346,13 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
     assert_eq!(twice["hidden"], true);
     let (_, page) = get_json(&fleet, &comments, &bystander.token).await;
     assert!(
-        !ids(&page, "comments", "id").contains(&comment_id),
+        !ids(&page, "items", "id").contains(&comment_id),
         "hidden from users"
     );
+    let hidden_read = fleet.get_with(&created_at, &bystander.token).await;
+    assert_problem(hidden_read, StatusCode::NOT_FOUND, "not_found").await;
     let (_, page) = get_json(&fleet, &comments, &moderator).await;
-    let hidden = page["comments"]
+    let hidden = page["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -355,6 +361,8 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
         .clone();
     assert_eq!(hidden["status"], "hidden");
     assert_eq!(hidden["reports"], 2);
+    let (_, read) = get_json(&fleet, &created_at, &moderator).await;
+    assert_eq!(read, hidden, "moderators read it as they list it");
 
     // Moderators: the reported list, restore, then delete.
     let refused = fleet
@@ -363,7 +371,7 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
     assert_problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
     let (status, reported) = get_json(&fleet, "/api/v1/moderation/comments", &moderator).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(ids(&reported, "comments", "id"), vec![comment_id.clone()]);
+    assert_eq!(ids(&reported, "items", "id"), vec![comment_id.clone()]);
     let restored = ok_json(
         post_json(
             &fleet,
@@ -377,9 +385,9 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
     .await;
     assert_eq!(restored["status"], "visible");
     let (_, page) = get_json(&fleet, &comments, &bystander.token).await;
-    assert!(ids(&page, "comments", "id").contains(&comment_id));
+    assert!(ids(&page, "items", "id").contains(&comment_id));
     let (_, reported) = get_json(&fleet, "/api/v1/moderation/comments", &moderator).await;
-    assert_eq!(reported["comments"], json!([]));
+    assert_eq!(reported, json!({"items": [], "next_cursor": null}));
     let not_yours = delete(
         &fleet,
         &format!("/api/v1/comments/{comment_id}"),
@@ -403,7 +411,7 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
     assert_problem(gone, StatusCode::NOT_FOUND, "not_found").await;
     // Removal by a moderator: shown to no one.
     let (_, page) = get_json(&fleet, &comments, &bystander.token).await;
-    let other_id = page["comments"][0]["id"].as_str().unwrap().to_string();
+    let other_id = page["items"][0]["id"].as_str().unwrap().to_string();
     let removed = ok_json(
         post_json(
             &fleet,
@@ -417,10 +425,10 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
     .await;
     assert_eq!(removed["status"], "removed");
     let (_, page) = get_json(&fleet, &comments, &moderator).await;
-    assert!(!ids(&page, "comments", "id").contains(&other_id));
+    assert!(!ids(&page, "items", "id").contains(&other_id));
     // The author deletes their own.
     let (_, page) = get_json(&fleet, &comments, &viewer.token).await;
-    let last_id = page["comments"][0]["id"].as_str().unwrap().to_string();
+    let last_id = page["items"][0]["id"].as_str().unwrap().to_string();
     let own_delete = delete(
         &fleet,
         &format!("/api/v1/comments/{last_id}"),
@@ -485,6 +493,9 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
             json!({}),
         )
         .await,
+        fleet
+            .get_with(&format!("/api/v1/comments/{surviving}"), &outsider)
+            .await,
         delete(&fleet, &format!("/api/v1/comments/{surviving}"), &outsider).await,
     ] {
         assert_problem(response, StatusCode::NOT_FOUND, "not_found").await;

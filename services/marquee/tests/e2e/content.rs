@@ -69,6 +69,17 @@ pub(crate) async fn upload(
     upload_raw(fleet, token, form(fields, Some(file))).await
 }
 
+/// The `Location` header of a create (or of a `409 duplicate_asset`).
+pub(crate) fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
 pub(crate) async fn token_of(fleet: &TestFleet, email: &str) -> String {
     fleet.register(email).await["access_token"]
         .as_str()
@@ -137,10 +148,20 @@ async fn image_is_processed_moderated_and_then_visible() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let uploaded: Value = response.json().await.unwrap();
-    assert_eq!(uploaded["deduplicated"], false);
-    let asset = &uploaded["asset"];
+    let created_at = location(&response);
+    // The asset itself, as its read returns it.
+    let asset: Value = response.json().await.unwrap();
     let id = asset["id"].as_str().unwrap().to_string();
+    assert_eq!(created_at, format!("/api/v1/assets/{id}"));
+    assert!(asset.get("asset").is_none() && asset.get("deduplicated").is_none());
+    let (status, read) = get_json(&fleet, &created_at, &creator).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (&read["id"], &read["sha256"]),
+        (&asset["id"], &asset["sha256"])
+    );
+    assert_eq!(asset["title"], "Sunset");
+    assert_eq!(asset["description"], "Over the bay");
     assert_eq!(asset["content_type"], "image/png");
     assert_eq!(asset["kind"], "image");
     assert_eq!(asset["size_bytes"], picture.len());
@@ -160,14 +181,14 @@ async fn image_is_processed_moderated_and_then_visible() {
         .await;
     assert_problem(hidden, StatusCode::NOT_FOUND, "not_found").await;
     let (_, page) = get_json(&fleet, "/api/v1/assets", &viewer).await;
-    assert_eq!(page["assets"], json!([]));
+    assert_eq!(page, json!({"items": [], "next_cursor": null}));
 
     // Moderation: creators may not; a rejection needs a reason; the queue shows it.
     let refused = fleet.get_with("/api/v1/moderation/assets", &creator).await;
     assert_problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
     let (status, queue) = get_json(&fleet, "/api/v1/moderation/assets", &moderator).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(queue["assets"][0]["id"], id.as_str());
+    assert_eq!(queue["items"][0]["id"], id.as_str());
     let no_reason = post_json(
         &fleet,
         &format!("/api/v1/moderation/assets/{id}/reject"),
@@ -192,7 +213,7 @@ async fn image_is_processed_moderated_and_then_visible() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(seen["title"], "Sunset");
     let (_, page) = get_json(&fleet, "/api/v1/assets?kind=image&status=ready", &viewer).await;
-    assert_eq!(page["assets"][0]["id"], id.as_str());
+    assert_eq!(page["items"][0]["id"], id.as_str());
 
     // Downloads: whole, ranged, thumbnail; the original stays the owner's.
     let content = format!("/api/v1/assets/{id}/content");
@@ -233,18 +254,24 @@ async fn image_is_processed_moderated_and_then_visible() {
         .await;
     assert_eq!(original.bytes().await.unwrap(), picture);
 
-    // The same bytes again: the existing asset.
+    // The same bytes again: a conflict naming the existing asset; nothing of this
+    // upload is stored or applied.
     let again = upload(
         &fleet,
         &creator,
-        &[("title", "Again")],
+        &[("title", "Again"), ("description", "New words")],
         ("again.png", &picture),
     )
     .await;
-    assert_eq!(again.status(), StatusCode::OK);
-    let again: Value = again.json().await.unwrap();
-    assert_eq!(again["deduplicated"], true);
-    assert_eq!(again["asset"]["id"], id.as_str());
+    assert_eq!(location(&again), format!("/api/v1/assets/{id}"));
+    let problem = assert_problem(again, StatusCode::CONFLICT, "duplicate_asset").await;
+    assert_eq!(problem["asset_id"], id.as_str());
+    let (_, existing) = get_json(&fleet, &format!("/api/v1/assets/{id}"), &creator).await;
+    assert_eq!(
+        (&existing["title"], &existing["description"]),
+        (&json!("Sunset"), &json!("Over the bay"))
+    );
+    assert_eq!(existing["filename"], "sunset.png");
 
     // Editing is the owner's.
     let path = format!("/api/v1/assets/{id}");
@@ -291,8 +318,16 @@ async fn tenant_flag_auto_approves_and_other_tenants_see_nothing() {
     )
     .await;
     assert_eq!(created.status(), StatusCode::CREATED);
+    let created_at = location(&created);
     let tenant: Value = created.json().await.unwrap();
     let tenant_id = tenant["id"].as_str().unwrap();
+    assert_eq!(created_at, format!("/api/v1/admin/tenants/{tenant_id}"));
+    let (status, read) = get_json(&fleet, &created_at, &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        read, tenant,
+        "the create answers the tenant as its read does"
+    );
     let put = fleet
         .http
         .put(fleet.at(&format!("/api/v1/admin/tenants/{tenant_id}/flags")))
@@ -315,12 +350,12 @@ async fn tenant_flag_auto_approves_and_other_tenants_see_nothing() {
     let response = upload(&fleet, &member, &[], ("notes.txt", b"plain notes\n")).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let uploaded: Value = response.json().await.unwrap();
-    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let id = uploaded["id"].as_str().unwrap().to_string();
     assert_eq!(
-        uploaded["asset"]["title"], "notes.txt",
+        uploaded["title"], "notes.txt",
         "title defaults to the file name"
     );
-    assert_eq!(uploaded["asset"]["kind"], "document");
+    assert_eq!(uploaded["kind"], "document");
     let asset = processed(&fleet, &member, &id).await;
     assert_eq!(asset["status"], "ready", "auto-approved: {asset}");
     assert_eq!(asset["text_excerpt"], "plain notes", "{asset}");
@@ -457,7 +492,7 @@ async fn bad_uploads_are_clear_problems() {
     let response = upload(&fleet, &creator, &[], ("broken.png", &corrupt)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let uploaded: Value = response.json().await.unwrap();
-    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let id = uploaded["id"].as_str().unwrap().to_string();
     let failed = processed(&fleet, &creator, &id).await;
     assert_eq!(failed["status"], "failed");
     assert!(!failed["status_reason"].as_str().unwrap().is_empty());
@@ -481,7 +516,7 @@ async fn bad_uploads_are_clear_problems() {
     .await;
     assert_eq!(flagged.status(), StatusCode::CREATED);
     let flagged: Value = flagged.json().await.unwrap();
-    assert_eq!(flagged["asset"]["flags"], json!(["blocked_term:scam"]));
+    assert_eq!(flagged["flags"], json!(["blocked_term:scam"]));
     fleet.stop().await;
 }
 
@@ -509,7 +544,7 @@ async fn image_flow_on_postgres_and_rabbitmq() {
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let uploaded: Value = response.json().await.unwrap();
-    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let id = uploaded["id"].as_str().unwrap().to_string();
 
     // asset.uploaded went through RabbitMQ to the processing worker.
     let asset = processed(&fleet, &creator, &id).await;
@@ -572,7 +607,7 @@ async fn signed_urls_and_unsatisfiable_ranges() {
     let picture = png(64, 32, 5);
     let response = upload(&fleet, &creator, &[], ("signed.png", &picture)).await;
     let uploaded: Value = response.json().await.unwrap();
-    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let id = uploaded["id"].as_str().unwrap().to_string();
     processed(&fleet, &creator, &id).await;
     let approved = post_json(
         &fleet,
@@ -835,8 +870,8 @@ async fn mp4_gets_its_duration() {
     let response = upload(&fleet, &creator, &[], ("clip.mp4", &video)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let uploaded: Value = response.json().await.unwrap();
-    assert_eq!(uploaded["asset"]["content_type"], "video/mp4");
-    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    assert_eq!(uploaded["content_type"], "video/mp4");
+    let id = uploaded["id"].as_str().unwrap().to_string();
     let asset = processed(&fleet, &creator, &id).await;
     assert_eq!(asset["status"], "pending_review", "{asset}");
     assert_eq!(asset["duration_ms"], 75_500, "{asset}");
@@ -858,9 +893,9 @@ async fn pdf_gets_page_count_and_text_excerpt() {
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let uploaded: Value = response.json().await.unwrap();
-    assert_eq!(uploaded["asset"]["content_type"], "application/pdf");
-    assert_eq!(uploaded["asset"]["kind"], "document");
-    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    assert_eq!(uploaded["content_type"], "application/pdf");
+    assert_eq!(uploaded["kind"], "document");
+    let id = uploaded["id"].as_str().unwrap().to_string();
 
     let asset = processed(&fleet, &creator, &id).await;
     assert_eq!(asset["status"], "pending_review", "{asset}");
@@ -876,7 +911,7 @@ async fn pdf_gets_page_count_and_text_excerpt() {
     let response = upload(&fleet, &creator, &[], ("broken.pdf", &broken)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let uploaded: Value = response.json().await.unwrap();
-    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let id = uploaded["id"].as_str().unwrap().to_string();
     let asset = processed(&fleet, &creator, &id).await;
     assert_eq!(asset["status"], "failed", "{asset}");
     assert!(

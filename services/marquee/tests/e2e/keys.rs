@@ -129,6 +129,6 @@ async fn admins_rotate_through_the_api() {
         .json()
         .await
         .unwrap();
-    assert_eq!(audit["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
     fleet.stop().await;
 }

@@ -15,10 +15,27 @@ async fn client_credentials_and_scopes() {
         .post_with("/api/v1/admin/oauth-clients", &admin, json!({"name": "Acme sync", "scopes": ["assets:read"], "environment": "live", "rate_tier": "standard"}))
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
+    let created_at = created.headers()["location"].to_str().unwrap().to_string();
     let created: Value = created.json().await.unwrap();
-    let client_id = created["client"]["id"].as_str().unwrap().to_string();
+    let client_id = created["client_id"].as_str().unwrap().to_string();
     let secret = created["client_secret"].as_str().unwrap().to_string();
-    assert_eq!(created["client"]["scopes"], json!(["assets:read"]));
+    assert_eq!(created["scopes"], json!(["assets:read"]));
+    // The client as its read returns it, plus `client_id` (= `id`) and the secret.
+    assert_eq!(created["id"], client_id.as_str());
+    assert_eq!(
+        created_at,
+        format!("/api/v1/admin/oauth-clients/{client_id}")
+    );
+    let read: Value = fleet
+        .get_with(&created_at, &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut answered = created.clone();
+    answered.as_object_mut().unwrap().remove("client_secret");
+    answered.as_object_mut().unwrap().remove("client_id");
+    assert_eq!(read, answered, "the secret is shown only by the create");
 
     // Client authentication with HTTP Basic.
     let token = fleet
@@ -55,7 +72,7 @@ async fn client_credentials_and_scopes() {
         .post(fleet.at("/api/v1/oauth/token"))
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", reader["client"]["id"].as_str().unwrap()),
+            ("client_id", reader["client_id"].as_str().unwrap()),
             ("client_secret", reader["client_secret"].as_str().unwrap()),
             ("scope", "tenant:read"),
         ])
@@ -141,7 +158,7 @@ async fn client_credentials_and_scopes() {
         .json()
         .await
         .unwrap();
-    assert_eq!(audit["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(audit["items"].as_array().unwrap().len(), 2);
     // The gateway records denials without making the caller wait.
     let denied_entries = wait_for(
         std::time::Duration::from_secs(10),
@@ -156,7 +173,7 @@ async fn client_credentials_and_scopes() {
                 .json()
                 .await
                 .unwrap();
-            match response["entries"].as_array().unwrap().len() {
+            match response["items"].as_array().unwrap().len() {
                 0 => Err(response),
                 entries => Ok(entries),
             }
@@ -183,11 +200,12 @@ async fn sandbox_client_acts_in_the_sandbox_tenant() {
         .json()
         .await
         .unwrap();
-    let sandbox = tenants["tenants"]
+    assert_eq!(tenants["next_cursor"], Value::Null, "one page: {tenants}");
+    let sandbox = tenants["items"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["id"] == created["client"]["tenant_id"])
+        .find(|t| t["id"] == created["tenant_id"])
         .expect("the client's tenant exists");
     assert_eq!(sandbox["sandbox"], true);
     fleet.stop().await;

@@ -41,7 +41,7 @@ async fn uploads_are_held_to_the_storage_quota() {
     let response = upload(&fleet, &creator, &[("title", "First")], ("a.txt", &first)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let uploaded: Value = response.json().await.unwrap();
-    let id = uploaded["asset"]["id"].as_str().unwrap().to_string();
+    let id = uploaded["id"].as_str().unwrap().to_string();
 
     let storage = usage(&fleet, &creator, "storage_bytes").await;
     assert_eq!(storage["used"], 3000, "{storage}");
@@ -61,11 +61,10 @@ async fn uploads_are_held_to_the_storage_quota() {
     );
     assert_eq!(usage(&fleet, &creator, "assets").await["used"], 1);
 
-    // The same bytes again are the existing asset and cost nothing.
+    // The same bytes again: a conflict naming the existing asset, costing nothing.
     let response = upload(&fleet, &creator, &[("title", "Again")], ("a.txt", &first)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let again: Value = response.json().await.unwrap();
-    assert_eq!(again["deduplicated"], true);
+    let again = assert_problem(response, StatusCode::CONFLICT, "duplicate_asset").await;
+    assert_eq!(again["asset_id"], id.as_str());
     assert_eq!(usage(&fleet, &creator, "storage_bytes").await["used"], 3000);
     assert_eq!(usage(&fleet, &creator, "assets").await["used"], 1);
 

@@ -166,7 +166,8 @@ async fn checkout_webhook_portal_and_invoices_through_the_gateway() {
     let response = fleet.get_with("/api/v1/billing/invoices", &token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let invoices: Value = response.json().await.unwrap();
-    let invoices = invoices["invoices"].as_array().unwrap();
+    assert_eq!(invoices["next_cursor"], Value::Null);
+    let invoices = invoices["items"].as_array().unwrap();
     assert_eq!(invoices.len(), 1, "invoices: {invoices:?}");
     let invoice = &invoices[0];
     let stored = fake.invoice(invoice["id"].as_str().unwrap());

@@ -4,6 +4,7 @@ use crate::AppState;
 use crate::api::time;
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
+use crate::validate;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::Error;
@@ -16,20 +17,42 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// e.g. `login`, `access_denied`, `client_created`.
+    /// e.g. `login`, `access_denied`, `client_created`; empty: any.
+    #[param(max_length = 64, pattern = "^[a-z_]{0,64}$")]
     pub action: Option<String>,
-    /// User or client id.
+    /// User or client id; empty: any.
+    #[param(max_length = 128, pattern = "^[A-Za-z0-9_-]{0,128}$")]
     pub actor_id: Option<String>,
-    /// `success`, `failure` or `denied`.
+    /// `success`, `failure` or `denied`; empty: any.
+    #[param(pattern = "^(success|failure|denied)?$")]
     pub outcome: Option<String>,
     /// Entries at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,
     /// Entries before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
-    /// Page size (auth caps it).
+    /// Page size: auth's default for 0, larger values are read as its maximum.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295.0)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?$")]
     pub cursor: Option<String>,
+}
+
+/// The filters as auth takes them (`400 invalid_filter`, `invalid_id`, `invalid_cursor`).
+fn check_filters(query: &AuditQuery) -> Result<(), Error> {
+    let invalid = |message: &str| Err(Error::invalid("invalid_filter", message.to_string()));
+    if let Some(action) = query.action.as_deref()
+        && (action.len() > 64 || !action.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    {
+        return invalid("`action` is an action name: at most 64 of a-z and _");
+    }
+    if let Some(outcome) = query.outcome.as_deref()
+        && !matches!(outcome, "" | "success" | "failure" | "denied")
+    {
+        return invalid("`outcome` is one of success, failure, denied");
+    }
+    validate::optional_id("actor_id", query.actor_id.as_deref())?;
+    validate::cursor(query.cursor.as_deref())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,13 +87,10 @@ impl From<pb::AuditEntry> for AuditEntryBody {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct AuditPageBody {
-    pub entries: Vec<AuditEntryBody>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
+crate::api::page!(
+    /// A page of audit entries, newest first.
+    AuditPageBody of AuditEntryBody
+);
 
 /// The audit log
 ///
@@ -87,6 +107,7 @@ pub async fn list_audit(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, Error> {
     let query = query.into_inner();
+    check_filters(&query)?;
     let page = state
         .auth
         .grpc()
@@ -104,10 +125,7 @@ pub async fn list_audit(
         ))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(AuditPageBody {
-        entries: page.entries.into_iter().map(Into::into).collect(),
-        next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
-    }))
+    Ok(HttpResponse::Ok().json(AuditPageBody::new(page.entries, page.next_cursor)))
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@ mod tenants;
 pub use audit::{AuditEntryBody, AuditPageBody, AuditQuery, list_audit};
 pub use oauth_clients::{
     CreateOAuthClientBody, CreatedOAuthClientBody, Environment, OAuthClientBody,
-    OAuthClientListBody, Scope, create_oauth_client, list_oauth_clients, revoke_oauth_client,
+    OAuthClientPageBody, Scope, create_oauth_client, get_oauth_client, list_oauth_clients,
+    revoke_oauth_client,
 };
 pub use tenants::{
-    CreateTenantBody, SetFlagsBody, TenantBody, TenantListBody, create_tenant, get_tenant_flags,
-    list_tenants, set_tenant_flags,
+    CreateTenantBody, SetFlagsBody, TenantBody, TenantPageBody, create_tenant, get_tenant,
+    get_tenant_flags, list_tenants, set_tenant_flags,
 };

@@ -1,12 +1,13 @@
 //! Partner (OAuth) clients: the scope catalogue, creating, listing and revoking them.
 
 use crate::AppState;
-use crate::api::{required, time};
+use crate::api::{self, required, time};
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
 use crate::request_id::RequestContext;
 use crate::token::RateTier;
-use actix_web::http::header;
+use crate::validate::{self, JsonObject, fields};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::{Error, Problem};
@@ -47,17 +48,25 @@ fn tier_str(tier: RateTier) -> &'static str {
 /// A new partner client.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateOAuthClientBody {
-    #[schema(example = "Acme integration")]
+    /// 1 to 100 characters, one line, not blank.
+    #[schema(
+        example = "Acme integration",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
-    /// Scopes the client may request, from the catalogue.
+    /// Scopes the client may request, from the catalogue: at least one.
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
     pub environment: Environment,
     /// Throttling tier; `standard` when omitted.
     #[serde(default)]
     #[schema(default = "standard")]
     pub rate_tier: Option<RateTier>,
-    /// Tenant the client acts in; the caller's tenant when omitted.
+    /// Tenant the client acts in; the caller's tenant when omitted or empty.
     #[serde(default)]
+    #[schema(max_length = 128, pattern = "^[A-Za-z0-9_-]{0,128}$")]
     pub tenant_id: Option<String>,
 }
 
@@ -93,34 +102,50 @@ impl From<pb::OAuthClient> for OAuthClientBody {
     }
 }
 
-/// A client just created, with its secret (shown once).
+/// A client just created: the client as `GET /api/v1/admin/oauth-clients/{id}`
+/// returns it, plus the OAuth2 credentials, `client_id` (the same as `id`) and
+/// `client_secret` (shown this once; only its hash is kept).
 #[derive(Serialize, ToSchema)]
 pub struct CreatedOAuthClientBody {
+    #[serde(flatten)]
     pub client: OAuthClientBody,
+    /// The client's `id`, under its OAuth2 name.
+    pub client_id: String,
+    /// Shown this once.
     pub client_secret: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct OAuthClientListBody {
-    pub clients: Vec<OAuthClientBody>,
-}
+crate::api::page!(
+    /// Every partner client (not paged: `next_cursor` is `null`).
+    OAuthClientPageBody of OAuthClientBody
+);
 
 /// Create a partner client
 ///
-/// The response holds the client secret; it is shown once and stored only hashed.
+/// The answer is the client as its read returns it, plus `client_id` (= `id`) and
+/// `client_secret`: the secret is shown this once and stored only hashed.
 #[utoipa::path(
     tag = "admin",
     request_body = CreateOAuthClientBody,
-    responses((status = 201, description = "Client created", body = CreatedOAuthClientBody)),
+    responses((status = 201, description = "Client created", body = CreatedOAuthClientBody,
+        headers(("Location" = String, description = "The client: `/api/v1/admin/oauth-clients/{id}`")))),
 )]
 #[post("/api/v1/admin/oauth-clients")]
 pub async fn create_oauth_client(
     state: web::Data<AppState>,
     caller: Authenticated,
     context: RequestContext,
-    body: web::Json<CreateOAuthClientBody>,
+    body: JsonObject<CreateOAuthClientBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
+    validate::text(&fields::CLIENT_NAME, &body.name)?;
+    if body.scopes.is_empty() {
+        return Err(Error::invalid(
+            "invalid_scope",
+            "`scopes` must grant at least one scope",
+        ));
+    }
+    validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
     let created = state
         .auth
         .grpc()
@@ -138,20 +163,52 @@ pub async fn create_oauth_client(
         ))
         .await?
         .into_inner();
-    // The secret is in the body: never cached.
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(CreatedOAuthClientBody {
-            client: required(created.client, "client")?.into(),
+    let client = OAuthClientBody::from(required(created.client, "client")?);
+    let mut answer = api::created(
+        format!("/api/v1/admin/oauth-clients/{}", client.id),
+        CreatedOAuthClientBody {
+            client_id: client.id.clone(),
+            client,
             client_secret: created.client_secret,
-        }))
+        },
+    );
+    // The secret is in the body: never cached.
+    let headers = answer.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(answer)
+}
+
+/// A partner client
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, description = "The client", body = OAuthClientBody)),
+)]
+#[get("/api/v1/admin/oauth-clients/{id}")]
+pub async fn get_oauth_client(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let client = state
+        .auth
+        .grpc()
+        .get_o_auth_client(for_caller(
+            caller.principal(),
+            pb::GetOAuthClientRequest {
+                id: id.into_inner(),
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(OAuthClientBody::from(client)))
 }
 
 /// List partner clients
 #[utoipa::path(
     tag = "admin",
-    responses((status = 200, description = "The tenant's clients", body = OAuthClientListBody)),
+    responses((status = 200, description = "Every client, in one page", body = OAuthClientPageBody)),
 )]
 #[get("/api/v1/admin/oauth-clients")]
 pub async fn list_oauth_clients(
@@ -167,9 +224,7 @@ pub async fn list_oauth_clients(
         ))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(OAuthClientListBody {
-        clients: list.clients.into_iter().map(Into::into).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(OAuthClientPageBody::all(list.clients)))
 }
 
 /// Revoke a partner client

@@ -2,10 +2,11 @@
 
 use crate::AppState;
 use crate::api::tenant::{FlagValue, FlagsBody};
-use crate::api::time;
+use crate::api::{created, time};
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
 use crate::request_id::RequestContext;
+use crate::validate::{self, JsonObject, fields};
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use marquee_platform::{Error, Problem};
@@ -40,26 +41,67 @@ impl From<pb::Tenant> for TenantBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateTenantBody {
-    #[schema(example = "Acme")]
+    /// 1 to 100 characters, one line, not blank.
+    #[schema(
+        example = "Acme",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
-    /// Lower-case letters, digits and dashes.
-    #[schema(example = "acme")]
+    /// 3 to 40 lower-case letters, digits and inner dashes; unique.
+    #[schema(
+        example = "acme",
+        min_length = 3,
+        max_length = 40,
+        pattern = "^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$"
+    )]
     pub slug: String,
     #[serde(default)]
     pub sandbox: bool,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct TenantListBody {
-    pub tenants: Vec<TenantBody>,
-}
+crate::api::page!(
+    /// Every tenant (not paged: `next_cursor` is `null`).
+    TenantPageBody of TenantBody
+);
 
 /// The new complete set of flags of a tenant: at most 100, names of 1 to 64 characters
 /// of `a-z 0-9 _ . -`, values booleans or strings of at most 256 characters.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetFlagsBody {
-    #[schema(example = json!({"campaign_video": true, "theme": "dark"}))]
+    #[schema(
+        example = json!({"campaign_video": true, "theme": "dark"}),
+        schema_with = flags_schema
+    )]
     pub flags: BTreeMap<String, FlagValue>,
+}
+
+/// The flags a request may set, exactly as [`check_flags`] takes them.
+fn flags_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    let value = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(fields::FLAG_VALUE.max_chars))
+                .pattern(Some(fields::FLAG_VALUE.pattern())),
+        );
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(fields::MAX_FLAG_NAME_CHARS))
+        .pattern(Some(fields::FLAG_NAME_PATTERN));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Flag name (1 to 64 of `a-z 0-9 _ . -`) → a boolean or a string of at most 256 characters (one line); at most 100 flags",
+        ))
+        .property_names(Some(name))
+        .additional_properties(Some(utoipa::openapi::Schema::OneOf(value.build())))
+        .max_properties(Some(fields::MAX_FLAGS))
+        .build()
 }
 
 /// Most flags a tenant may have (auth enforces the same bounds).
@@ -103,6 +145,11 @@ pub fn check_flags(flags: &BTreeMap<String, FlagValue>) -> Result<(), Error> {
                     "flag {name:?}: string values are at most {MAX_FLAG_VALUE} characters (got {length})"
                 )));
             }
+            if marquee_platform::input::has_control(text, marquee_platform::input::Lines::One) {
+                return Err(invalid(format!(
+                    "flag {name:?}: string values must not contain control characters"
+                )));
+            }
         }
     }
     Ok(())
@@ -123,7 +170,7 @@ fn tenant_id(id: web::Path<String>) -> Result<String, Error> {
 /// List tenants
 #[utoipa::path(
     tag = "admin",
-    responses((status = 200, description = "All tenants", body = TenantListBody)),
+    responses((status = 200, description = "All tenants, in one page", body = TenantPageBody)),
 )]
 #[get("/api/v1/admin/tenants")]
 pub async fn list_tenants(
@@ -136,9 +183,33 @@ pub async fn list_tenants(
         .list_tenants(for_caller(caller.principal(), pb::ListTenantsRequest {}))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(TenantListBody {
-        tenants: list.tenants.into_iter().map(Into::into).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(TenantPageBody::all(list.tenants)))
+}
+
+/// A tenant
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path, description = "Tenant id")),
+    responses((status = 200, description = "The tenant", body = TenantBody)),
+)]
+#[get("/api/v1/admin/tenants/{id}")]
+pub async fn get_tenant(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let tenant = state
+        .auth
+        .grpc()
+        .get_tenant(for_caller(
+            caller.principal(),
+            pb::GetTenantRequest {
+                tenant_id: tenant_id(id)?,
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(TenantBody::from(tenant)))
 }
 
 /// Create a tenant
@@ -146,7 +217,8 @@ pub async fn list_tenants(
     tag = "admin",
     request_body = CreateTenantBody,
     responses(
-        (status = 201, description = "Tenant created", body = TenantBody),
+        (status = 201, description = "Tenant created", body = TenantBody,
+            headers(("Location" = String, description = "The tenant: `/api/v1/admin/tenants/{id}`"))),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -155,9 +227,11 @@ pub async fn create_tenant(
     state: web::Data<AppState>,
     caller: Authenticated,
     context: RequestContext,
-    body: web::Json<CreateTenantBody>,
+    body: JsonObject<CreateTenantBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
+    validate::text(&fields::TENANT_NAME, &body.name)?;
+    validate::slug(&body.slug)?;
     let tenant = state
         .auth
         .grpc()
@@ -172,7 +246,8 @@ pub async fn create_tenant(
         ))
         .await?
         .into_inner();
-    Ok(HttpResponse::Created().json(TenantBody::from(tenant)))
+    let location = format!("/api/v1/admin/tenants/{}", tenant.id);
+    Ok(created(location, TenantBody::from(tenant)))
 }
 
 /// A tenant's feature flags
@@ -226,7 +301,7 @@ pub async fn set_tenant_flags(
     caller: Authenticated,
     context: RequestContext,
     id: web::Path<String>,
-    body: web::Json<SetFlagsBody>,
+    body: JsonObject<SetFlagsBody>,
 ) -> Result<HttpResponse, Error> {
     let tenant_id = tenant_id(id)?;
     let body = body.into_inner();

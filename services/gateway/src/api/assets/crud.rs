@@ -1,9 +1,10 @@
 //! Read, list, edit, delete and retry of assets.
 
-use super::{AssetBody, AssetPageBody, ListAssetsQuery, UpdateAssetBody, parse_status};
+use super::{AssetBody, AssetPageBody, ListAssetsQuery, UpdateAssetBody, check_kind, parse_status};
 use crate::AppState;
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
+use crate::validate::{self, JsonObject, fields};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use marquee_platform::{Error, Problem};
 use marquee_proto::content::v1 as pb;
@@ -56,6 +57,11 @@ pub async fn list_assets(
         Some(status) => parse_status(status)?,
         None => pb::AssetStatus::Unspecified,
     };
+    if let Some(owner) = query.owner.as_deref() {
+        validate::id("owner", owner)?;
+    }
+    check_kind(query.kind.as_deref())?;
+    validate::cursor(query.cursor.as_deref())?;
     let page = state
         .content
         .grpc()
@@ -82,16 +88,22 @@ pub async fn list_assets(
     tag = "assets",
     params(("id" = String, Path, description = "Asset id")),
     request_body = UpdateAssetBody,
-    responses((status = 200, description = "The edited asset", body = AssetBody)),
+    responses(
+        (status = 200, description = "The edited asset", body = AssetBody),
+        (status = 400, description = "`title_required`, `title_too_long`, `description_too_long`, `invalid_input` (control characters), or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner (`forbidden`), or the token lacks `assets:write`", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[patch("/api/v1/assets/{id}")]
 pub async fn update_asset(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
-    body: web::Json<UpdateAssetBody>,
+    body: JsonObject<UpdateAssetBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
+    validate::optional_text(&fields::NEW_TITLE, body.title.as_deref())?;
+    validate::optional_text(&fields::DESCRIPTION, body.description.as_deref())?;
     let asset = state
         .content
         .grpc()

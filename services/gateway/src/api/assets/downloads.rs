@@ -17,6 +17,7 @@ use utoipa::IntoParams;
 pub struct ContentQuery {
     /// `published` (default: images without metadata once processed), `thumbnail`
     /// (JPEG) or `original` (owner and moderators).
+    #[param(value_type = Option<super::VariantName>)]
     pub variant: Option<String>,
 }
 
@@ -61,8 +62,8 @@ pub fn parse_range(value: Option<&str>) -> Option<pb::ByteRange> {
     tag = "assets",
     params(("id" = String, Path, description = "Asset id"), ContentQuery),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with the type sniffed at upload (the thumbnail is JPEG)", content(("image/*"), ("video/*"), ("audio/*"), ("application/pdf"), ("text/plain"))),
+        (status = 206, description = "The requested range", content(("image/*"), ("video/*"), ("audio/*"), ("application/pdf"), ("text/plain"))),
         (status = 416, description = "The range starts past the end (`range_not_satisfiable`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]

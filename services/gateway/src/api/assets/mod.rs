@@ -12,7 +12,7 @@ pub use downloads::{ContentQuery, download, parse_range};
 pub use signed_urls::{
     SignedContentQuery, SignedUrlBody, SignedUrlRequest, create_signed_url, download_signed,
 };
-pub use uploads::{UploadForm, UploadedBody, upload};
+pub use uploads::{DuplicateAssetProblem, UploadForm, upload};
 
 use super::time;
 use chrono::{DateTime, Utc};
@@ -127,21 +127,14 @@ impl From<pb::Asset> for AssetBody {
     }
 }
 
-/// A page of assets.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssetPageBody {
-    pub assets: Vec<AssetBody>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
+super::page!(
+    /// A page of assets.
+    AssetPageBody of AssetBody
+);
 
 impl From<pb::ListAssetsResponse> for AssetPageBody {
     fn from(page: pb::ListAssetsResponse) -> Self {
-        Self {
-            assets: page.assets.into_iter().map(Into::into).collect(),
-            next_cursor: Some(page.next_cursor).filter(|c| !c.is_empty()),
-        }
+        Self::new(page.assets, page.next_cursor)
     }
 }
 
@@ -149,23 +142,82 @@ impl From<pb::ListAssetsResponse> for AssetPageBody {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListAssetsQuery {
-    /// Only this creator's assets.
+    /// Only this creator's assets (a user id).
+    #[param(max_length = 128, pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub owner: Option<String>,
-    /// `processing`, `pending_review`, `ready`, `rejected` or `failed`.
+    #[param(value_type = Option<AssetStatusName>)]
     pub status: Option<String>,
-    /// `image`, `video`, `audio` or `document`.
+    #[param(value_type = Option<AssetKindName>)]
     pub kind: Option<String>,
-    /// Page size (default 20, at most 100).
+    /// Page size: default 20 (also for 0); larger values are read as 100.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295.0)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?$")]
     pub cursor: Option<String>,
 }
 
-/// New title and/or description.
+/// An asset's status.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum AssetStatusName {
+    Processing,
+    PendingReview,
+    Ready,
+    Rejected,
+    Failed,
+}
+
+/// An asset's kind.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum AssetKindName {
+    Image,
+    Video,
+    Audio,
+    Document,
+}
+
+/// Which bytes of an asset: `published` (images without metadata once processed),
+/// `thumbnail` (JPEG) or `original` (owner and moderators).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum VariantName {
+    Published,
+    Thumbnail,
+    Original,
+}
+
+/// Checks a `kind` filter.
+fn check_kind(kind: Option<&str>) -> Result<(), Error> {
+    match kind {
+        None | Some("image" | "video" | "audio" | "document") => Ok(()),
+        Some(_) => Err(Error::invalid(
+            "invalid_kind",
+            "kind is one of image, video, audio, document",
+        )),
+    }
+}
+
+/// New title and/or description; absent or `null` fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAssetBody {
+    /// 1 to 200 characters, one line, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub title: Option<String>,
+    /// At most 5000 characters; tab and newline are the only control characters.
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub description: Option<String>,
 }
 

@@ -16,8 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SignedUrlRequest {
     /// `published` (default), `thumbnail` or `original` (owner and moderators).
+    #[schema(value_type = Option<super::VariantName>)]
     pub variant: Option<String>,
-    /// Seconds the URL stays valid: default 900, capped at 3600.
+    /// Seconds the URL stays valid: default 900; larger values are read as 3600.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     pub expires_in: Option<u32>,
 }
 
@@ -50,7 +52,7 @@ pub async fn create_signed_url(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
-    body: web::Json<SignedUrlRequest>,
+    body: crate::validate::JsonObject<SignedUrlRequest>,
 ) -> Result<HttpResponse, Error> {
     let variant = parse_variant(body.variant.as_deref())?;
     let expires_in = match body.expires_in {
@@ -86,6 +88,7 @@ pub async fn create_signed_url(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SignedContentQuery {
+    #[param(value_type = Option<super::VariantName>)]
     pub variant: Option<String>,
     /// Unix seconds.
     pub expires: i64,
@@ -101,8 +104,8 @@ pub struct SignedContentQuery {
     tag = "assets",
     params(("id" = String, Path, description = "Asset id"), SignedContentQuery),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with the type sniffed at upload (the thumbnail is JPEG)", content(("image/*"), ("video/*"), ("audio/*"), ("application/pdf"), ("text/plain"))),
+        (status = 206, description = "The requested range", content(("image/*"), ("video/*"), ("audio/*"), ("application/pdf"), ("text/plain"))),
         (status = 403, description = "`invalid_signature` or `url_expired`", body = Problem, content_type = "application/problem+json"),
     ),
 )]

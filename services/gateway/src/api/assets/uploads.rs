@@ -2,38 +2,52 @@
 
 use super::AssetBody;
 use crate::AppState;
-use crate::api::required;
+use crate::api::{created, required};
 use crate::clients::stream_for_caller;
 use crate::policy::Authenticated;
+use crate::validate::{self, fields};
 use actix_multipart::{Field, Multipart, MultipartError};
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, post, web};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError, post, web};
 use futures::{SinkExt, TryStreamExt};
 use marquee_platform::{Error, ErrorKind, Problem};
 use marquee_proto::content::v1 as pb;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The answer to an upload.
+/// The problem a duplicate upload answers (`409 duplicate_asset`): the standard
+/// members plus the id of the asset you already have (`Location` names it too).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UploadedBody {
-    pub asset: AssetBody,
-    /// True when you had already uploaded these bytes: `asset` is that asset.
-    pub deduplicated: bool,
+pub struct DuplicateAssetProblem {
+    #[serde(flatten)]
+    pub problem: Problem,
+    /// Your existing asset with the same bytes.
+    pub asset_id: String,
 }
 
 /// The multipart form of an upload. Send `title`, `description` and `tags` before
-/// `file` when you can (fields after it are accepted too).
-#[derive(Debug, ToSchema)]
+/// `file` when you can (fields after it are accepted too). No other fields.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
-    /// The file; its type is detected from its bytes.
+    /// The file; its type is detected from its bytes. Its name (from the part's
+    /// `Content-Disposition`) is at most 255 characters, one line.
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
-    /// Defaults to the file name.
+    /// At most 200 characters, one line; defaults to the file name when empty.
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub title: Option<String>,
+    /// At most 5000 characters; tab and newline are the only control characters.
+    #[schema(max_length = 5000, pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$")]
     pub description: Option<String>,
-    /// Comma-separated, or the field repeated.
+    /// Comma-separated (or the field repeated): at most 20 tags (empty ones are
+    /// skipped but count), each at most 50 characters, one line; stored trimmed and
+    /// lower-cased, without repeats.
+    #[schema(
+        max_length = 1019,
+        pattern = r"^[^,\u0000-\u001f\u007f-\u009f]{0,50}(,[^,\u0000-\u001f\u007f-\u009f]{0,50}){0,19}$"
+    )]
     pub tags: Option<String>,
 }
 
@@ -89,12 +103,31 @@ async fn read_metadata_field(
     name: &str,
     field: Field,
     metadata: &mut pb::UploadMetadata,
+    tag_count: &mut usize,
 ) -> Result<(), Error> {
     let value = text_field(field).await?;
     match name {
-        "title" => metadata.title = value,
-        "description" => metadata.description = value,
-        "tags" => metadata.tags.extend(split_tags(&value)),
+        "title" => {
+            validate::text(&fields::TITLE, &value)?;
+            metadata.title = value;
+        }
+        "description" => {
+            validate::text(&fields::DESCRIPTION, &value)?;
+            metadata.description = value;
+        }
+        "tags" => {
+            *tag_count += value.split(',').count();
+            if *tag_count > fields::MAX_TAGS {
+                return Err(Error::invalid(
+                    "invalid_tags",
+                    format!("`tags` holds at most {} tags", fields::MAX_TAGS),
+                ));
+            }
+            for tag in value.split(',') {
+                validate::text(&fields::TAG, tag)?;
+            }
+            metadata.tags.extend(split_tags(&value));
+        }
         other => {
             return Err(Error::invalid(
                 "invalid_multipart",
@@ -108,15 +141,21 @@ async fn read_metadata_field(
 /// Upload an asset
 ///
 /// `multipart/form-data` with `file` and optional `title`, `description`, `tags`. The
-/// file streams through to storage; its type is detected from its bytes. Uploading
-/// the same bytes again answers your existing asset (`deduplicated`). The asset starts
-/// as `processing`; poll it (or its status) until `ready` or `pending_review`.
+/// file streams through to storage; its type is detected from its bytes. The answer is
+/// the new asset, as `GET /api/v1/assets/{id}` returns it, with `Location` naming it.
+/// It starts as `processing`; poll it until `ready` or `pending_review`.
+///
+/// Uploading bytes you have already uploaded stores nothing and applies nothing of
+/// this upload (title, description, tags): it answers `409 duplicate_asset` with the
+/// existing asset's id (`asset_id`) and `Location`. Edit that asset to change its text.
 #[utoipa::path(
     tag = "assets",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "Stored; processing has started", body = UploadedBody),
-        (status = 200, description = "You had uploaded these bytes before", body = UploadedBody),
+        (status = 201, description = "Stored; processing has started", body = AssetBody,
+            headers(("Location" = String, description = "The new asset: `/api/v1/assets/{id}`"))),
+        (status = 409, description = "You had uploaded these bytes before (`duplicate_asset`); nothing was stored", body = DuplicateAssetProblem, content_type = "application/problem+json",
+            headers(("Location" = String, description = "Your existing asset: `/api/v1/assets/{asset_id}`"))),
         (status = 413, description = "The file is larger than the limit (`payload_too_large`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart (`unsupported_media_type`) or a file type we do not accept (`unsupported_file_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "Over the plan's storage or asset limit (`quota_exceeded`, the detail names the limit)", body = Problem, content_type = "application/problem+json"),
@@ -131,6 +170,8 @@ pub async fn upload(
 ) -> Result<HttpResponse, Error> {
     let limit = state.settings.upload_limit_bytes;
     let mut metadata = pb::UploadMetadata::default();
+    // Tags across every `tags` field, before and after the file.
+    let mut tag_count = 0;
 
     // Text fields before the file.
     let mut file = loop {
@@ -140,11 +181,12 @@ pub async fn upload(
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             if let Some(filename) = field.content_disposition().and_then(|d| d.get_filename()) {
+                validate::text(&fields::FILENAME, filename)?;
                 metadata.filename = filename.to_string();
             }
             break field;
         }
-        read_metadata_field(&name, field, &mut metadata).await?;
+        read_metadata_field(&name, field, &mut metadata, &mut tag_count).await?;
     };
 
     // Stream the file: the gRPC call runs on its own task and reads from a small
@@ -247,7 +289,9 @@ pub async fn upload(
                     Error::invalid("invalid_multipart", "only one file per upload"),
                 );
             }
-            if let Err(error) = read_metadata_field(&name, field, &mut trailing).await {
+            if let Err(error) =
+                read_metadata_field(&name, field, &mut trailing, &mut tag_count).await
+            {
                 return abort(call, error);
             }
         }
@@ -277,14 +321,61 @@ pub async fn upload(
         .await
         .map_err(|error| Error::internal(format!("upload task: {error}")))??
         .into_inner();
-    let status = if uploaded.deduplicated {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
     let asset = required(uploaded.asset, "asset")?;
-    Ok(HttpResponse::build(status).json(UploadedBody {
-        asset: asset.into(),
-        deduplicated: uploaded.deduplicated,
-    }))
+    let location = format!("/api/v1/assets/{}", asset.id);
+    if uploaded.deduplicated {
+        return duplicate(&asset.id, &location);
+    }
+    Ok(created(location, AssetBody::from(asset)))
+}
+
+/// `409 duplicate_asset` naming the owner's existing asset (body `asset_id`, and
+/// `Location`): content stored nothing and applied none of this upload's fields.
+fn duplicate(asset_id: &str, location: &str) -> Result<HttpResponse, Error> {
+    let mut answer = Error::new(
+        ErrorKind::Conflict,
+        "duplicate_asset",
+        format!(
+            "you have already uploaded these bytes as asset {asset_id}; nothing was stored \
+             and this upload's title, description and tags were not applied (edit that asset instead)"
+        ),
+    )
+    .with_extension("asset_id", asset_id)
+    .error_response();
+    let location = HeaderValue::from_str(location).map_err(Error::internal)?;
+    answer.headers_mut().insert(header::LOCATION, location);
+    Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_duplicate_is_a_conflict_naming_the_existing_asset() {
+        let answer = duplicate("a-1", "/api/v1/assets/a-1").unwrap();
+        assert_eq!(answer.status().as_u16(), 409);
+        assert_eq!(
+            answer.headers().get(header::LOCATION).unwrap(),
+            "/api/v1/assets/a-1"
+        );
+        assert_eq!(
+            answer.headers().get(header::CONTENT_TYPE).unwrap(),
+            marquee_platform::error::PROBLEM_CONTENT_TYPE
+        );
+        let body = actix_web::body::to_bytes(answer.into_body()).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "duplicate_asset");
+        assert_eq!(json["asset_id"], "a-1");
+        // The body is what the documented schema says: a problem plus `asset_id`.
+        let mut problem: Problem = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(problem.extensions.remove("asset_id"), Some("a-1".into()));
+        assert!(problem.extensions.is_empty(), "{:?}", problem.extensions);
+        let documented = serde_json::to_value(DuplicateAssetProblem {
+            problem,
+            asset_id: "a-1".into(),
+        })
+        .unwrap();
+        assert_eq!(documented, json);
+    }
 }
