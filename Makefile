@@ -1,11 +1,11 @@
 # Marquee — one entry point for developers and CI.
 #   make run           start the whole fleet on embedded defaults (gateway on :8080)
-#   make test          everything CI checks: fmt, clippy, all tests, deploy-check
+#   make test          everything CI checks: fmt, clippy, all tests, deploy-check, API fuzzing
 SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test tools services fmt fmt-check lint unit-test e2e bench deploy-check clean
+.PHONY: run test tools services fmt fmt-check lint unit-test e2e api-fuzz bench deploy-check clean
 
 run: tools
 	$(CARGO) run --release --bin marquee -- up
@@ -37,7 +37,11 @@ unit-test: tools services
 e2e: tools services
 	$(CARGO) test -p marquee --test e2e --locked
 
-test: fmt-check lint unit-test deploy-check
+# schemathesis against the OpenAPI document of a fresh `marquee up` (scripts/schemathesis.sh).
+api-fuzz: tools
+	bash scripts/schemathesis.sh
+
+test: fmt-check lint unit-test deploy-check api-fuzz
 
 deploy-check:
 	bash deploy/check/run.sh

@@ -188,9 +188,9 @@ impl Text {
 
 /// Whether `value` holds a control character `lines` does not allow.
 pub fn has_control(value: &str, lines: Lines) -> bool {
-    value.chars().any(|c| {
-        c.is_control() && !(lines == Lines::Many && (c == '\n' || c == '\t'))
-    })
+    value
+        .chars()
+        .any(|c| c.is_control() && !(lines == Lines::Many && (c == '\n' || c == '\t')))
 }
 
 /// Whether `value` is an id: 1 to [`MAX_ID_CHARS`] of `A-Z a-z 0-9 _ -`.

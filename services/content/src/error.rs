@@ -109,6 +109,11 @@ impl From<ContentError> for Error {
             } => Error::new(ErrorKind::RateLimited, code, message).with_retry_after(retry_after),
             ContentError::Unauthenticated(error) => error,
             ContentError::Billing(error) => error,
+            // An update whose row went away meanwhile (a concurrent delete): the
+            // resource is gone, which is the caller's answer, not our failure.
+            ContentError::Database(sea_orm::DbErr::RecordNotUpdated) => {
+                Error::not_found("the resource no longer exists")
+            }
             ContentError::Database(error) => Error::internal(error),
             ContentError::Storage(error) => Error::internal(error),
             ContentError::Bus(error) => Error::internal(error),

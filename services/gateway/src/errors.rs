@@ -45,7 +45,10 @@ pub fn json_body_error(error: serde_json::Error) -> Error {
     } else {
         Error::invalid(
             "malformed_json",
-            format!("the request body is not valid JSON: {}", redact(&error.to_string())),
+            format!(
+                "the request body is not valid JSON: {}",
+                redact(&error.to_string())
+            ),
         )
     }
 }

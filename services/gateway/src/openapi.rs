@@ -161,7 +161,7 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     (
         "400",
         "BadRequest",
-        "Malformed JSON (`malformed_json`), missing or wrong fields, query or path parameters (`invalid_request`), or invalid values (a specific code)",
+        "Malformed JSON (`malformed_json`), missing or wrong fields, a body that is not an object, query parameters (`invalid_request`), a path parameter that is not an id (`invalid_id`), control characters or over-length text (`invalid_input` or the field's own code), or other invalid values (a specific code)",
     ),
     (
         "401",

@@ -169,7 +169,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonObject<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes.await?;
@@ -213,6 +219,106 @@ mod tests {
         }
         let none: Option<Object<Body>> = serde_json::from_str("null").unwrap();
         assert!(none.is_none());
+    }
+
+    /// The request-body schemas publish exactly the rules the handlers enforce.
+    #[test]
+    fn the_document_states_the_rules() {
+        let document = serde_json::to_value(crate::openapi::document()).unwrap();
+        let schemas = &document["components"]["schemas"];
+        for (schema, property, rule) in [
+            ("RegisterBody", "password", fields::PASSWORD),
+            ("RegisterBody", "display_name", fields::DISPLAY_NAME),
+            ("LoginBody", "password", fields::LOGIN_PASSWORD),
+            ("CreateOAuthClientBody", "name", fields::CLIENT_NAME),
+            ("CreateTenantBody", "name", fields::TENANT_NAME),
+            ("TokenForm", "client_secret", fields::CLIENT_SECRET),
+            ("UploadForm", "title", fields::TITLE),
+            ("UploadForm", "description", fields::DESCRIPTION),
+            ("UpdateAssetBody", "title", fields::NEW_TITLE),
+            ("UpdateAssetBody", "description", fields::DESCRIPTION),
+            ("DecisionBody", "reason", fields::DECISION_REASON),
+            ("RejectionBody", "reason", fields::REJECTION_REASON),
+            ("UpdateProfileBody", "display_name", fields::PROFILE_NAME),
+            ("UpdateProfileBody", "bio", fields::BIO),
+            ("NewCommentBody", "body", fields::COMMENT_BODY),
+            ("ReportBody", "reason", fields::REPORT_REASON),
+            ("CheckoutBody", "success_url", fields::URL),
+            ("CheckoutBody", "cancel_url", fields::URL),
+            ("PortalBody", "return_url", fields::URL),
+        ] {
+            let documented = &schemas[schema]["properties"][property];
+            let at = format!("{schema}.{property}");
+            assert_eq!(documented["maxLength"], rule.max_chars, "{at}");
+            let min = documented["minLength"].as_u64().unwrap_or(0);
+            assert_eq!(min, rule.min_chars as u64, "{at}");
+            assert_eq!(documented["pattern"], rule.pattern(), "{at}");
+        }
+        let property =
+            |schema: &str, property: &str| schemas[schema]["properties"][property].clone();
+        assert_eq!(
+            property("RegisterBody", "email")["maxLength"],
+            input::MAX_EMAIL_CHARS
+        );
+        assert_eq!(property("RegisterBody", "email")["format"], "email");
+        let slug = property("CreateTenantBody", "slug");
+        assert_eq!(slug["pattern"], fields::SLUG_PATTERN);
+        assert_eq!(slug["minLength"], fields::MIN_SLUG_CHARS);
+        assert_eq!(slug["maxLength"], fields::MAX_SLUG_CHARS);
+        assert_eq!(
+            property("RefreshTokenBody", "refresh_token")["pattern"],
+            fields::TOKEN_PATTERN
+        );
+        let optional_id = input::ID_PATTERN.replace("{1,", "{0,");
+        for (schema, property_name) in [
+            ("RegisterBody", "tenant_id"),
+            ("LoginBody", "tenant_id"),
+            ("CreateOAuthClientBody", "tenant_id"),
+            ("UpdateProfileBody", "avatar_asset_id"),
+            ("TokenForm", "client_id"),
+        ] {
+            assert_eq!(
+                property(schema, property_name)["pattern"],
+                optional_id.as_str(),
+                "{schema}.{property_name}"
+            );
+        }
+        let tags = property("UploadForm", "tags");
+        let tag = fields::TAG
+            .pattern()
+            .trim_start_matches("^[^")
+            .trim_end_matches("]*$");
+        assert_eq!(
+            tags["pattern"],
+            format!(
+                "^[^,{tag}]{{0,{max}}}(,[^,{tag}]{{0,{max}}}){{0,{more}}}$",
+                max = fields::TAG.max_chars,
+                more = fields::MAX_TAGS - 1
+            )
+        );
+        assert_eq!(
+            tags["maxLength"],
+            fields::MAX_TAGS * (fields::TAG.max_chars + 1) - 1
+        );
+        let scope = property("TokenForm", "scope");
+        let names = marquee_platform::Scope::ALL.map(|s| s.as_str()).join("|");
+        assert_eq!(scope["pattern"], format!("^(({names})( ({names}))*)?$"));
+        assert_eq!(scope["maxLength"], fields::SCOPE.max_chars);
+
+        // Every path parameter, of every operation, is an id.
+        let mut checked = 0;
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for operation in item.as_object().unwrap().values() {
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    if parameter["in"] == "path" {
+                        assert_eq!(parameter["schema"]["pattern"], input::ID_PATTERN, "{path}");
+                        assert_eq!(parameter["schema"]["maxLength"], input::MAX_ID_CHARS);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 20, "{checked} path parameters");
     }
 
     #[test]

@@ -340,6 +340,71 @@ mod tests {
         ));
     }
 
+    #[tokio::test]
+    async fn names_ids_and_credentials_are_checked_before_the_database() {
+        let test = crate::domain::users::tests::start().await;
+        let context = crate::domain::users::tests::context();
+        let tenant = test.auth.ensure_default_tenant().await.unwrap();
+        let create = |name: &str, tenant_id: Option<&str>| NewClient {
+            name: name.into(),
+            scopes: vec!["assets:read".into()],
+            environment: "live".into(),
+            rate_tier: String::new(),
+            tenant_id: tenant_id.map(str::to_string),
+        };
+        for (new, code) in [
+            (create("Acme\0", None), "invalid_name"),
+            (create(&"n".repeat(101), None), "invalid_name"),
+            (create("   ", None), "invalid_name"),
+            (create("Acme", Some("t\0")), "invalid_id"),
+        ] {
+            match test
+                .auth
+                .create_client("admin-1", &tenant.id, new, &context)
+                .await
+            {
+                Err(AuthError::Invalid { code: got, .. }) => assert_eq!(got, code),
+                other => panic!("{:?}", other.map(|(client, _)| client)),
+            }
+        }
+        let long = "c".repeat(100_000);
+        for (id, secret) in [
+            ("mqc_\0", "s"),
+            (long.as_str(), "s"),
+            ("mqc_x", long.as_str()),
+        ] {
+            assert!(matches!(
+                test.auth.issue_client_token(id, secret, "", &context).await,
+                Err(AuthError::InvalidClient)
+            ));
+        }
+        assert!(matches!(
+            test.auth
+                .revoke_client("admin-1", &tenant.id, "mqc_\0", &context)
+                .await,
+            Err(AuthError::Invalid {
+                code: "invalid_id",
+                ..
+            })
+        ));
+        match test
+            .auth
+            .create_tenant(
+                "admin-1",
+                crate::domain::tenants::NewTenant {
+                    name: "Acme\u{85}".into(),
+                    slug: "acme".into(),
+                    sandbox: false,
+                },
+                &context,
+            )
+            .await
+        {
+            Err(AuthError::Invalid { code, .. }) => assert_eq!(code, "invalid_name"),
+            other => panic!("{:?}", other.map(|tenant| tenant.id)),
+        }
+    }
+
     #[test]
     fn parses_known_scopes_once() {
         let scopes = parse_scopes(["assets:read billing:read", "assets:read"]).unwrap();

@@ -299,4 +299,138 @@ pub(crate) mod tests {
             assert_eq!(session.user.display_name, expected, "{email}");
         }
     }
+
+    async fn throttle_keys(test: &TempAuth) -> Vec<String> {
+        use sea_orm::EntityTrait;
+        crate::store::entities::login_throttle::Entity::find()
+            .all(&test.auth.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.key)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn throttle_keys_are_normalised_addresses_and_invalid_ones_leave_none() {
+        let test = start().await;
+        let login = |email: &str| Credentials {
+            email: email.into(),
+            password: "not the password".into(),
+            tenant_id: None,
+        };
+        for hostile in [
+            "ada\0@example.com".to_string(),
+            format!("{}@example.com", "a".repeat(100_000)),
+            "not an address".to_string(),
+        ] {
+            let Err(error) = test.auth.login(login(&hostile), &context()).await else {
+                panic!("signed in with an invalid email");
+            };
+            assert!(
+                matches!(
+                    error,
+                    AuthError::Invalid {
+                        code: "invalid_email",
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+        }
+        assert!(
+            throttle_keys(&test).await.is_empty(),
+            "no rows for invalid emails"
+        );
+
+        let Err(error) = test
+            .auth
+            .login(login("  Grace@Example.COM "), &context())
+            .await
+        else {
+            panic!("signed in with a wrong password");
+        };
+        assert!(matches!(error, AuthError::InvalidCredentials));
+        let keys = throttle_keys(&test).await;
+        let tenant = test.auth.ensure_default_tenant().await.unwrap();
+        assert!(
+            keys.contains(&account_key(&tenant.id, "grace@example.com")),
+            "{keys:?}"
+        );
+        assert!(keys.iter().all(|key| key.len() < 400), "{keys:?}");
+    }
+
+    #[tokio::test]
+    async fn registration_refuses_control_characters_and_over_length() {
+        let test = start().await;
+        let register = |email: &str, password: &str, display_name: &str| Registration {
+            email: email.into(),
+            password: password.into(),
+            display_name: display_name.into(),
+            tenant_id: None,
+        };
+        for (registration, code) in [
+            (
+                register("a@example.com", "correct horse\0battery", ""),
+                "weak_password",
+            ),
+            (
+                register("a@example.com", &"x".repeat(257), ""),
+                "weak_password",
+            ),
+            (
+                register("a@example.com", "correct horse battery", "Ada\u{7}"),
+                "invalid_display_name",
+            ),
+            (
+                register("a@example.com", "correct horse battery", &"d".repeat(101)),
+                "invalid_display_name",
+            ),
+            (
+                register("a\u{1}@example.com", "correct horse battery", ""),
+                "invalid_email",
+            ),
+        ] {
+            let Err(error) = test.auth.register(registration, &context()).await else {
+                panic!("registered with {code}");
+            };
+            match error {
+                AuthError::Invalid { code: got, .. } => assert_eq!(got, code),
+                other => panic!("{other:?}"),
+            }
+        }
+        let session = test
+            .auth
+            .register(
+                register(
+                    "b@example.com",
+                    "correct horse battery",
+                    "\u{202e}Ada \u{200d}😀",
+                ),
+                &context(),
+            )
+            .await
+            .expect("odd but valid Unicode is a name");
+        assert_eq!(session.user.display_name, "\u{202e}Ada \u{200d}😀");
+        let Err(error) = test
+            .auth
+            .register(
+                Registration {
+                    tenant_id: Some("t\0".into()),
+                    ..register("c@example.com", "correct horse battery", "")
+                },
+                &context(),
+            )
+            .await
+        else {
+            panic!("registered in a malformed tenant");
+        };
+        assert!(matches!(
+            error,
+            AuthError::Invalid {
+                code: "invalid_id",
+                ..
+            }
+        ));
+    }
 }

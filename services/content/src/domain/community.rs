@@ -176,7 +176,14 @@ impl Content {
             };
         }
         profile.updated_at = now;
-        store::community::save_profile(&self.db, profile, exists).await?;
+        match store::community::save_profile(&self.db, profile.clone(), exists).await {
+            Ok(_) => {}
+            // A concurrent first edit created the profile meanwhile: this edit updates it.
+            Err(error) if !exists && store::is_unique_violation(&error) => {
+                store::community::save_profile(&self.db, profile, true).await?;
+            }
+            Err(error) => return Err(error.into()),
+        }
         self.creator_view(caller, &caller.subject.clone()).await
     }
 

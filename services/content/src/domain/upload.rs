@@ -463,3 +463,52 @@ impl Content {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(result: Result<impl std::fmt::Debug>) -> &'static str {
+        match result {
+            Err(ContentError::Invalid { code, .. }) => code,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_is_checked_as_sent_then_trimmed() {
+        assert_eq!(check_title("  Harbour ").unwrap(), "Harbour");
+        assert_eq!(code(check_title("Har\0bour")), "invalid_input");
+        assert_eq!(code(check_title("Har\nbour")), "invalid_input");
+        assert_eq!(code(check_title(&"t".repeat(201))), "title_too_long");
+        assert_eq!(check_title(&"𝔸".repeat(200)).unwrap().chars().count(), 200);
+        assert_eq!(
+            check_title("\u{202e}abc \u{200d}😀 \u{301}").unwrap(),
+            "\u{202e}abc \u{200d}😀 \u{301}"
+        );
+        assert_eq!(
+            check_description("line one\n\tline two").unwrap(),
+            "line one\n\tline two"
+        );
+        assert_eq!(code(check_description("a\u{1b}[31m")), "invalid_input");
+        assert_eq!(
+            code(check_description(&"d".repeat(100_000))),
+            "description_too_long"
+        );
+        assert_eq!(code(check_filename("a\0.png")), "invalid_filename");
+        assert_eq!(code(check_filename(&"f".repeat(256))), "invalid_filename");
+    }
+
+    #[test]
+    fn tags_are_bounded_before_lower_casing() {
+        assert_eq!(
+            check_tags(vec![" Sea ".into(), "sea".into(), String::new()]).unwrap(),
+            ["sea"]
+        );
+        assert_eq!(code(check_tags(vec!["a\0".into()])), "invalid_tags");
+        assert_eq!(code(check_tags(vec!["t".repeat(51)])), "invalid_tags");
+        assert_eq!(code(check_tags(vec!["t".into(); 21])), "invalid_tags");
+        // 'İ' lower-cases to two characters: the limit applies to what was sent.
+        assert!(check_tags(vec!["İ".repeat(50)]).is_ok());
+    }
+}

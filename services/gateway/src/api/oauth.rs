@@ -340,7 +340,8 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<TokenForm, TokenError> {
         (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope or unauthorized_client", body = OAuthErrorBody),
         (status = 401, description = "invalid_client (with WWW-Authenticate when HTTP Basic was used)", body = OAuthErrorBody),
     ),
-    security(("client_basic" = [])),
+    // HTTP Basic, or (the empty requirement) `client_id` and `client_secret` in the form.
+    security(("client_basic" = []), ()),
 )]
 #[post("/api/v1/oauth/token")]
 pub async fn token(

@@ -8,6 +8,7 @@ mod billing;
 mod community;
 mod content;
 mod edges;
+mod hostile_input;
 mod keys;
 mod partner;
 mod problems;

@@ -127,8 +127,12 @@ crate::api::page!(
 #[utoipa::path(
     tag = "admin",
     request_body = CreateOAuthClientBody,
-    responses((status = 201, description = "Client created", body = CreatedOAuthClientBody,
-        headers(("Location" = String, description = "The client: `/api/v1/admin/oauth-clients/{id}`")))),
+    responses(
+        (status = 201, description = "Client created", body = CreatedOAuthClientBody,
+            headers(("Location" = String, description = "The client: `/api/v1/admin/oauth-clients/{id}`"))),
+        (status = 400, description = "`invalid_name`, `invalid_scope`, `invalid_id` (tenant_id), `environment_mismatch` (a sandbox client for a live tenant or the reverse), or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant (`tenant_id`)", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[post("/api/v1/admin/oauth-clients")]
 pub async fn create_oauth_client(

@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 pub struct ContentQuery {
     /// `published` (default: images without metadata once processed), `thumbnail`
     /// (JPEG) or `original` (owner and moderators).
-    #[param(value_type = Option<super::VariantName>)]
+    #[param(value_type = Option<super::VariantName>, inline)]
     pub variant: Option<String>,
 }
 

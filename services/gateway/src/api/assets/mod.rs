@@ -145,15 +145,17 @@ pub struct ListAssetsQuery {
     /// Only this creator's assets (a user id).
     #[param(max_length = 128, pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub owner: Option<String>,
-    #[param(value_type = Option<AssetStatusName>)]
+    #[param(value_type = Option<AssetStatusName>, inline)]
     pub status: Option<String>,
-    #[param(value_type = Option<AssetKindName>)]
+    #[param(value_type = Option<AssetKindName>, inline)]
     pub kind: Option<String>,
     /// Page size: default 20 (also for 0); larger values are read as 100.
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295.0)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?$")]
+    #[param(
+        pattern = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?$"
+    )]
     pub cursor: Option<String>,
 }
 

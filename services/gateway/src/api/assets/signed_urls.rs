@@ -88,7 +88,7 @@ pub async fn create_signed_url(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SignedContentQuery {
-    #[param(value_type = Option<super::VariantName>)]
+    #[param(value_type = Option<super::VariantName>, inline)]
     pub variant: Option<String>,
     /// Unix seconds.
     pub expires: i64,

@@ -39,7 +39,10 @@ pub struct UploadForm {
     #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub title: Option<String>,
     /// At most 5000 characters; tab and newline are the only control characters.
-    #[schema(max_length = 5000, pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub description: Option<String>,
     /// Comma-separated (or the field repeated): at most 20 tags (empty ones are
     /// skipped but count), each at most 50 characters, one line; stored trimmed and

@@ -1,0 +1,782 @@
+//! Hostile input on every write route (every POST, PUT, PATCH and DELETE of the
+//! gateway's route table, `POLICIES`): in each string field of the body and in each path
+//! parameter, a NUL byte and a 100 kB string are refused with a 4xx (never a 5xx, never
+//! stored), and odd but valid Unicode (a right-to-left override, a zero-width joiner, a
+//! lone combining mark, emoji) is accepted (2xx) wherever the field is free text, up to
+//! its limit counted in characters (the limit in 4-byte characters passes, one more is
+//! refused). On the embedded SQLite default and on PostgreSQL, one fleet each.
+
+use super::content::{BOUNDARY, processed, token_of, upload};
+use super::{Options, PASSWORD, TestFleet, spawn_fleet};
+use marquee_platform::input::{Text, fields};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Right-to-left override, zero-width joiner (in a family emoji), a lone combining
+/// mark, emoji, Arabic with its marks.
+const ODD: &str = "\u{202e}gnp.exe \u{200d} 👩\u{200d}👩\u{200d}👧 \u{301} 😀 اَلْعَرَبِيَّة";
+/// A character of four bytes in UTF-8.
+const WIDE: char = '𝔸';
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_is_refused_and_odd_unicode_kept_on_sqlite() {
+    run(Options::default(), "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_is_refused_and_odd_unicode_kept_on_postgres() {
+    run(
+        Options {
+            postgres: true,
+            ..Default::default()
+        },
+        "postgres",
+    )
+    .await;
+}
+
+/// Where a hostile value goes.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// The `{id}` of the path.
+    Path,
+    /// A string in the JSON body, by JSON pointer.
+    Json(&'static str),
+    /// The (only) key of the object at this JSON pointer.
+    JsonKey(&'static str),
+    /// A field of the form-encoded body.
+    Form(&'static str),
+    /// A text field of the multipart body.
+    Part(&'static str),
+    /// The file name of the multipart body's file.
+    Filename,
+    /// The raw body.
+    Raw,
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    /// Free text under this rule: odd Unicode is accepted, and so is the limit in
+    /// 4-byte characters; one more character is refused.
+    Free(Text),
+    /// An id, e-mail, enum, token…: odd Unicode may be refused, never a 5xx.
+    Strict,
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+    Multipart {
+        parts: Vec<(&'static str, String)>,
+        filename: String,
+        file: Vec<u8>,
+    },
+    Raw(Vec<u8>),
+}
+
+/// A valid request to a route, into which one hostile value is put at a time.
+#[derive(Debug, Clone)]
+struct Request {
+    token: Option<String>,
+    id: Option<String>,
+    body: Body,
+}
+
+/// A write route: method, pattern, its string fields, a fresh valid request.
+type Case<'a> = (
+    &'static str,
+    &'static str,
+    Vec<(Slot, Field)>,
+    Box<dyn Fn(usize) -> Request + 'a>,
+);
+
+struct Ids {
+    admin: String,
+    creator: String,
+    other: String,
+    other_id: String,
+    /// The creator's ready (approved) image.
+    asset: String,
+    /// The creator's image that the moderation routes decide on.
+    reviewed: String,
+    /// The other user's comment on `asset`.
+    comment: String,
+    tenant: String,
+    client: String,
+}
+
+/// The write routes and, for each, a fresh valid request (`n` makes it unique) and its
+/// string fields.
+fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
+    let user = |token: &str, id: Option<&str>, body: Body| Request {
+        token: Some(token.to_string()),
+        id: id.map(str::to_string),
+        body,
+    };
+    let anonymous = |body: Body| Request {
+        token: None,
+        id: None,
+        body,
+    };
+    let backend = backend.to_string();
+    vec![
+        (
+            "POST",
+            "/api/v1/auth/register",
+            vec![
+                (Slot::Json("/email"), Field::Strict),
+                (Slot::Json("/password"), Field::Free(fields::PASSWORD)),
+                (
+                    Slot::Json("/display_name"),
+                    Field::Free(fields::DISPLAY_NAME),
+                ),
+                (Slot::Json("/tenant_id"), Field::Strict),
+            ],
+            Box::new(move |n| {
+                anonymous(Body::Json(json!({
+                    "email": format!("hostile-{n}@{backend}.test"),
+                    "password": PASSWORD,
+                    "display_name": "Hostile",
+                    "tenant_id": "",
+                })))
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/login",
+            vec![
+                (Slot::Json("/email"), Field::Strict),
+                (Slot::Json("/password"), Field::Strict),
+                (Slot::Json("/tenant_id"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                anonymous(Body::Json(json!({
+                    "email": "nobody@hostile.test", "password": PASSWORD, "tenant_id": ""
+                })))
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/refresh",
+            vec![(Slot::Json("/refresh_token"), Field::Strict)],
+            Box::new(move |_| anonymous(Body::Json(json!({"refresh_token": "mqr_unknown"})))),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/logout",
+            vec![(Slot::Json("/refresh_token"), Field::Strict)],
+            Box::new(move |_| anonymous(Body::Json(json!({"refresh_token": "mqr_unknown"})))),
+        ),
+        (
+            "POST",
+            "/api/v1/oauth/token",
+            vec![
+                (Slot::Form("grant_type"), Field::Strict),
+                (Slot::Form("scope"), Field::Strict),
+                (Slot::Form("client_id"), Field::Strict),
+                (Slot::Form("client_secret"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                anonymous(Body::Form(vec![
+                    ("grant_type", "client_credentials".into()),
+                    ("scope", "assets:read".into()),
+                    ("client_id", "mqc_unknown".into()),
+                    ("client_secret", "mqs_wrong".into()),
+                ]))
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/oauth-clients",
+            vec![
+                (Slot::Json("/name"), Field::Free(fields::CLIENT_NAME)),
+                (Slot::Json("/scopes/0"), Field::Strict),
+                (Slot::Json("/environment"), Field::Strict),
+                (Slot::Json("/rate_tier"), Field::Strict),
+                (Slot::Json("/tenant_id"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.admin,
+                    None,
+                    Body::Json(json!({
+                        "name": "Hostile", "scopes": ["assets:read"], "environment": "live",
+                        "rate_tier": "basic", "tenant_id": ""
+                    })),
+                )
+            }),
+        ),
+        (
+            "DELETE",
+            "/api/v1/admin/oauth-clients/{id}",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.admin, Some(&ids.client), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/tenants",
+            vec![
+                (Slot::Json("/name"), Field::Free(fields::TENANT_NAME)),
+                (Slot::Json("/slug"), Field::Strict),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.admin,
+                    None,
+                    Body::Json(json!({"name": "Hostile", "slug": format!("hostile-{n}")})),
+                )
+            }),
+        ),
+        (
+            "PUT",
+            "/api/v1/admin/tenants/{id}/flags",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::JsonKey("/flags"), Field::Strict),
+                (Slot::Json("/flags/theme"), Field::Free(fields::FLAG_VALUE)),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.admin,
+                    Some(&ids.tenant),
+                    Body::Json(json!({"flags": {"theme": "dark"}})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/keys/rotate",
+            vec![],
+            Box::new(move |_| user(&ids.admin, None, Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/assets",
+            vec![
+                (Slot::Part("title"), Field::Free(fields::TITLE)),
+                (Slot::Part("description"), Field::Free(fields::DESCRIPTION)),
+                (Slot::Part("tags"), Field::Free(fields::TAG)),
+                (Slot::Filename, Field::Strict),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.creator,
+                    None,
+                    Body::Multipart {
+                        parts: vec![
+                            ("title", "Hostile".into()),
+                            ("description", "A description".into()),
+                            ("tags", "one".into()),
+                        ],
+                        filename: "hostile.txt".into(),
+                        file: format!("hostile upload number {n}\n").into_bytes(),
+                    },
+                )
+            }),
+        ),
+        (
+            "PATCH",
+            "/api/v1/assets/{id}",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/title"), Field::Free(fields::NEW_TITLE)),
+                (Slot::Json("/description"), Field::Free(fields::DESCRIPTION)),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.asset),
+                    Body::Json(json!({"title": "Harbour", "description": "At dusk"})),
+                )
+            }),
+        ),
+        (
+            "DELETE",
+            "/api/v1/assets/{id}",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.asset), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/assets/{id}/retry",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.asset), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/assets/{id}/signed-url",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/variant"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.asset),
+                    Body::Json(json!({"variant": "published"})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/moderation/assets/{id}/approve",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/reason"), Field::Free(fields::DECISION_REASON)),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.admin,
+                    Some(&ids.reviewed),
+                    Body::Json(json!({"reason": "Fine"})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/moderation/assets/{id}/reject",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/reason"), Field::Free(fields::REJECTION_REASON)),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.admin,
+                    Some(&ids.reviewed),
+                    Body::Json(json!({"reason": "Blurred"})),
+                )
+            }),
+        ),
+        (
+            "PUT",
+            "/api/v1/creators/me",
+            vec![
+                (
+                    Slot::Json("/display_name"),
+                    Field::Free(fields::PROFILE_NAME),
+                ),
+                (Slot::Json("/bio"), Field::Free(fields::BIO)),
+                (Slot::Json("/avatar_asset_id"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    None,
+                    Body::Json(json!({"display_name": "Ada", "bio": "Hi", "avatar_asset_id": ""})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/creators/{id}/follow",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.other_id), Body::None)),
+        ),
+        (
+            "DELETE",
+            "/api/v1/creators/{id}/follow",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.other_id), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/assets/{id}/comments",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/body"), Field::Free(fields::COMMENT_BODY)),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.creator,
+                    Some(&ids.asset),
+                    Body::Json(json!({"body": format!("Comment {n}")})),
+                )
+            }),
+        ),
+        (
+            "DELETE",
+            "/api/v1/comments/{id}",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.other, Some(&ids.comment), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/comments/{id}/report",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/reason"), Field::Free(fields::REPORT_REASON)),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.comment),
+                    Body::Json(json!({"reason": "Spam"})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/moderation/comments/{id}/restore",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.admin, Some(&ids.comment), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/moderation/comments/{id}/remove",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.admin, Some(&ids.comment), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/billing/checkout",
+            vec![
+                (Slot::Json("/plan"), Field::Strict),
+                (Slot::Json("/success_url"), Field::Free(fields::URL)),
+                (Slot::Json("/cancel_url"), Field::Free(fields::URL)),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    None,
+                    Body::Json(json!({
+                        "plan": "pro",
+                        "success_url": "https://example.com/ok",
+                        "cancel_url": "https://example.com/cancel"
+                    })),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/billing/portal",
+            vec![(Slot::Json("/return_url"), Field::Strict)],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    None,
+                    Body::Json(json!({"return_url": "https://example.com/back"})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/webhooks/stripe",
+            vec![(Slot::Raw, Field::Strict)],
+            Box::new(move |_| anonymous(Body::Raw(br#"{"id": "evt_1", "type": "ping"}"#.to_vec()))),
+        ),
+    ]
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn multipart(parts: &[(&str, String)], filename: &str, file: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in parts {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(value.as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// Puts `value` into `slot` of `request`.
+fn with(mut request: Request, slot: Slot, value: &str) -> Request {
+    match (slot, &mut request.body) {
+        (Slot::Path, _) => request.id = Some(value.to_string()),
+        (Slot::Json(pointer), Body::Json(json)) => {
+            *json.pointer_mut(pointer).expect(pointer) = Value::String(value.to_string());
+        }
+        (Slot::JsonKey(pointer), Body::Json(json)) => {
+            let object = json
+                .pointer_mut(pointer)
+                .and_then(Value::as_object_mut)
+                .expect(pointer);
+            let entry = object.values().next().cloned().expect("one entry");
+            object.clear();
+            object.insert(value.to_string(), entry);
+        }
+        (Slot::Form(name), Body::Form(pairs)) => {
+            for (key, field) in pairs.iter_mut() {
+                if *key == name {
+                    *field = value.to_string();
+                }
+            }
+        }
+        (Slot::Part(name), Body::Multipart { parts, .. }) => {
+            for (key, field) in parts.iter_mut() {
+                if *key == name {
+                    *field = value.to_string();
+                }
+            }
+        }
+        (Slot::Filename, Body::Multipart { filename, .. }) => *filename = value.to_string(),
+        (Slot::Raw, Body::Raw(bytes)) => {
+            // A Stripe event carrying the value.
+            let mut event = br#"{"id": "evt_1", "type": ""#.to_vec();
+            event.extend_from_slice(value.as_bytes());
+            event.extend_from_slice(br#""}"#);
+            *bytes = event;
+        }
+        (slot, body) => panic!("{slot:?} does not fit {body:?}"),
+    }
+    request
+}
+
+async fn send(fleet: &TestFleet, method: &str, pattern: &str, request: &Request) -> StatusCode {
+    let path = match &request.id {
+        Some(id) => pattern.replace("{id}", &encode(id)),
+        None => pattern.to_string(),
+    };
+    let mut builder = fleet.http.request(
+        Method::from_bytes(method.as_bytes()).unwrap(),
+        fleet.at(&path),
+    );
+    if let Some(token) = &request.token {
+        builder = builder.bearer_auth(token);
+    }
+    builder = match &request.body {
+        Body::None => builder,
+        Body::Json(json) => builder.json(json),
+        Body::Form(pairs) => builder
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded(pairs)),
+        Body::Multipart {
+            parts,
+            filename,
+            file,
+        } => builder
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(multipart(parts, filename, file)),
+        Body::Raw(bytes) => builder
+            .header("content-type", "application/json")
+            .header("stripe-signature", "t=1,v1=00")
+            .body(bytes.clone()),
+    };
+    let response = builder
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{method} {pattern}: {}", error.without_url()));
+    response.status()
+}
+
+fn serde_urlencoded(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Sets the fleet up: an admin, a creator with a ready image and an image under review,
+/// another user with a profile and a comment on the ready image, a tenant, a client.
+async fn setup(fleet: &TestFleet) -> Ids {
+    let admin = fleet.admin_token().await;
+    let creator = token_of(fleet, "creator@hostile.test").await;
+    let other_session = fleet.register("other@hostile.test").await;
+    let other = other_session["access_token"].as_str().unwrap().to_string();
+    let other_id = other_session["user"]["id"].as_str().unwrap().to_string();
+
+    let mut assets = Vec::new();
+    for seed in [1, 2] {
+        let picture = super::content::png(8, 8, seed);
+        let response = upload(
+            fleet,
+            &creator,
+            &[("title", "Setup")],
+            ("setup.png", &picture),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let asset: Value = response.json().await.unwrap();
+        let id = asset["id"].as_str().unwrap().to_string();
+        processed(fleet, &creator, &id).await;
+        assets.push(id);
+    }
+    let approved = fleet
+        .post_with(
+            &format!("/api/v1/moderation/assets/{}/approve", assets[0]),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+
+    let profile = fleet
+        .http
+        .put(fleet.at("/api/v1/creators/me"))
+        .bearer_auth(&other)
+        .json(&json!({"display_name": "Other"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), StatusCode::OK);
+    let comment = fleet
+        .post_with(
+            &format!("/api/v1/assets/{}/comments", assets[0]),
+            &other,
+            json!({"body": "First!"}),
+        )
+        .await;
+    assert_eq!(comment.status(), StatusCode::CREATED);
+    let comment: Value = comment.json().await.unwrap();
+
+    let tenant = fleet
+        .post_with(
+            "/api/v1/admin/tenants",
+            &admin,
+            json!({"name": "Flags", "slug": "flags-tenant"}),
+        )
+        .await;
+    assert_eq!(tenant.status(), StatusCode::CREATED);
+    let tenant: Value = tenant.json().await.unwrap();
+    let client = fleet
+        .post_with(
+            "/api/v1/admin/oauth-clients",
+            &admin,
+            json!({"name": "Partner", "scopes": ["assets:read"], "environment": "live"}),
+        )
+        .await;
+    assert_eq!(client.status(), StatusCode::CREATED);
+    let client: Value = client.json().await.unwrap();
+
+    Ids {
+        admin,
+        creator,
+        other,
+        other_id,
+        asset: assets[0].clone(),
+        reviewed: assets[1].clone(),
+        comment: comment["id"].as_str().unwrap().to_string(),
+        tenant: tenant["id"].as_str().unwrap().to_string(),
+        client: client["id"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn run(mut options: Options, backend: &str) {
+    // Only the checks under test refuse anything: no per-user comment or follow budget,
+    // no duplicate-comment window.
+    options.content = Box::new(|content| {
+        content.comments_per_window = 0;
+        content.follows_per_window = 0;
+        content.duplicate_comment_window_secs = 0;
+    });
+    // …nor the anonymous budget per IP (every request comes from one address), nor
+    // auth's failed-login throttle.
+    options.gateway = Box::new(|gateway| {
+        gateway.rate_limit.anonymous_per_minute = 0;
+    });
+    options.auth = Box::new(|auth| {
+        auth.throttle.ip_max_failures = 1_000_000;
+        auth.throttle.account_max_failures = 1_000_000;
+    });
+    let fleet = spawn_fleet(options).await;
+    let ids = setup(&fleet).await;
+    let cases = cases(&ids, backend);
+
+    // Every write route of the table has a case, and every case is a route.
+    let mut routes: Vec<(&str, &str)> = marquee_gateway::policy::POLICIES
+        .iter()
+        .filter(|p| matches!(p.method, "POST" | "PUT" | "PATCH" | "DELETE"))
+        .map(|p| (p.method, p.pattern))
+        .collect();
+    let mut covered: Vec<(&str, &str)> = cases.iter().map(|(m, p, _, _)| (*m, *p)).collect();
+    routes.sort_unstable();
+    covered.sort_unstable();
+    assert_eq!(covered, routes, "a case for every write route");
+
+    let nul = "bad\0value";
+    let huge = "x".repeat(100_000);
+    let mut n = 0;
+    let mut sent = 0;
+    let mut failures = Vec::new();
+    for (method, pattern, slots, make) in &cases {
+        if slots.is_empty() {
+            // Nothing to fill: the route still answers without a 5xx.
+            let status = send(&fleet, method, pattern, &make(0)).await;
+            sent += 1;
+            if status.is_server_error() {
+                failures.push(format!("{method} {pattern}: {status}"));
+            }
+            continue;
+        }
+        for (slot, field) in slots {
+            // A URI is at most 64 kB (and a request head far less): a path gets as
+            // long as the client can send.
+            let long = match slot {
+                Slot::Path => &huge[..60_000],
+                _ => huge.as_str(),
+            };
+            let mut attempts: Vec<(String, &str, Option<bool>)> = vec![
+                (nul.to_string(), "a NUL byte", Some(false)),
+                (long.to_string(), "100 kB", Some(false)),
+            ];
+            match field {
+                Field::Free(rule) => {
+                    attempts.push((ODD.to_string(), "odd Unicode", Some(true)));
+                    let longest: String = std::iter::repeat_n(WIDE, rule.max_chars).collect();
+                    attempts.push((
+                        format!("{longest}{WIDE}"),
+                        "one 4-byte character too many",
+                        Some(false),
+                    ));
+                    attempts.push((longest, "the limit in 4-byte characters", Some(true)));
+                }
+                Field::Strict => attempts.push((ODD.to_string(), "odd Unicode", None)),
+            }
+            for (value, what, accepted) in attempts {
+                n += 1;
+                let request = with(make(n), *slot, &value);
+                let status = send(&fleet, method, pattern, &request).await;
+                sent += 1;
+                if std::env::var_os("HOSTILE_TRACE").is_some() {
+                    eprintln!("{method} {pattern} {slot:?} {what}: {status}");
+                }
+                let ok = match accepted {
+                    _ if status.is_server_error() => false,
+                    Some(true) => status.is_success(),
+                    Some(false) => status.is_client_error(),
+                    None => true,
+                };
+                if !ok {
+                    failures.push(format!("{method} {pattern} {slot:?} with {what}: {status}"));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{backend}: {} of {sent} requests answered wrongly:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    fleet.stop().await;
+}
