@@ -609,6 +609,13 @@ impl EventBus for AmqpBus {
         Ok(replayed)
     }
 
+    async fn ping(&self) -> Result<()> {
+        let connection = self.connect("health").await?;
+        // A clean close, so the broker logs no dropped client.
+        let _ = connection.close(200, short("ok")?).await;
+        Ok(())
+    }
+
     async fn stats(&self, consumer: &str) -> Result<QueueStats> {
         crate::names::validate_consumer(consumer)?;
         let names = QueueNames::new(&self.settings.exchange, consumer);

@@ -91,6 +91,24 @@ pub trait EventBus: Send + Sync + std::fmt::Debug + 'static {
 
     /// Depths of the consumer's queues (also reported as `marquee_bus_queue_depth`).
     async fn stats(&self, consumer: &str) -> Result<QueueStats>;
+
+    /// Whether the broker answers now: a service's readiness follows it (the relay and
+    /// consumers reconnect on their own, so a lost broker shows nowhere else).
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The readiness probe of a service's bus (for `Service::watch`).
+pub fn probe(
+    bus: Arc<dyn EventBus>,
+) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send>>
++ Send
++ 'static {
+    move || {
+        let bus = bus.clone();
+        Box::pin(async move { bus.ping().await.map_err(|error| error.to_string()) })
+    }
 }
 
 /// The bus the settings ask for: RabbitMQ when `amqp_url` is set (connecting lazily,

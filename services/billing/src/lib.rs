@@ -44,6 +44,7 @@ pub async fn serve(
     let db = open_database(&settings).await?;
     service.watch("database", marquee_db::probe(db.clone()));
     let bus = marquee_bus::connect(&settings.bus)?;
+    service.watch("broker", marquee_bus::probe(bus.clone()));
     let relay = marquee_bus::OutboxRelay::new(events::SERVICE, db.clone(), bus, &settings.bus);
     let billing = Billing::new(db, settings)?;
     billing.set_outbox_waker(relay.waker());

@@ -62,6 +62,7 @@ pub async fn serve(
     )?;
     let quota = clients::billing::BillingQuota::connect_lazy(&settings.billing_url)?;
     let bus = marquee_bus::connect(&settings.bus)?;
+    service.watch("broker", marquee_bus::probe(bus.clone()));
     let relay = OutboxRelay::new(events::SERVICE, db.clone(), bus.clone(), &settings.bus);
     let content = Content::new(db, objects, settings, Arc::new(flags))
         .with_waker(relay.waker())

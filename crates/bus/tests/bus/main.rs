@@ -215,3 +215,29 @@ macro_rules! on_both_buses {
         }
     };
 }
+
+/// The readiness probe: the broker answers → ready; nothing listening → a reason.
+#[tokio::test]
+async fn ping_follows_the_broker() {
+    let _lock = BrokerLock::shared();
+    let bus = marquee_bus::connect(&settings(Kind::Amqp)).unwrap();
+    marquee_bus::probe(bus)()
+        .await
+        .expect("the local broker answers");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut gone = settings(Kind::Amqp);
+    gone.amqp_url = Some(SecretString::from(format!(
+        "amqp://guest:guest@127.0.0.1:{port}/%2f"
+    )));
+    let bus = marquee_bus::connect(&gone).unwrap();
+    let problem = marquee_bus::probe(bus)().await.unwrap_err();
+    assert!(!problem.is_empty());
+
+    let memory = marquee_bus::connect(&settings(Kind::Memory)).unwrap();
+    marquee_bus::probe(memory)()
+        .await
+        .expect("the in-process bus is always there");
+}
