@@ -109,16 +109,24 @@ impl Health {
     }
 }
 
-/// Mounts `/healthz`, `/readyz` and `/metrics` on an actix-web app.
+/// Mounts `/healthz`, `/readyz` and `/metrics` on an actix-web app (the admin listener).
 pub fn routes(health: Health) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         let metrics = crate::metrics::install();
+        probes(health)(config);
+        config
+            .app_data(web::Data::new(metrics))
+            .route("/metrics", web::get().to(render_metrics));
+    }
+}
+
+/// Mounts only `/healthz` and `/readyz` (a public port, where metrics must not be).
+pub fn probes(health: Health) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
         config
             .app_data(web::Data::new(health))
-            .app_data(web::Data::new(metrics))
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(render_metrics));
+            .route("/readyz", web::get().to(readyz));
     }
 }
 

@@ -29,7 +29,7 @@ pub use settings::{CorsSettings, GatewaySettings, RateLimitSettings};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use marquee_platform::health::{self, Health};
 use marquee_platform::shutdown::CancellationToken;
@@ -112,7 +112,7 @@ pub fn app(
         .app_data(errors::path_config())
         .configure(api::configure)
         .map(|app| {
-            app.configure(probes(health))
+            app.configure(marquee_platform::health::probes(health))
                 .default_service(web::to(errors::route_not_found))
         })
         .split_for_parts();
@@ -120,32 +120,6 @@ pub fn app(
         .wrap(from_fn(policy::enforce))
         .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
         .wrap(from_fn(observe::edge))
-}
-
-/// `/healthz` and `/readyz` on the public port. `/metrics` is not here: it is served on
-/// the admin listener only (`common.admin_addr`, see [`serve`]).
-fn probes(health: Health) -> impl FnOnce(&mut web::ServiceConfig) {
-    move |config| {
-        config
-            .app_data(web::Data::new(health))
-            .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz));
-    }
-}
-
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
-}
-
-async fn readyz(health: web::Data<Health>) -> HttpResponse {
-    if health.is_ready() {
-        HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
-    } else {
-        HttpResponse::ServiceUnavailable().json(serde_json::json!({
-            "status": "not_ready",
-            "failing": health.failing(),
-        }))
-    }
 }
 
 /// CORS from settings; `None` (no CORS headers, browsers enforce same-origin) when no
