@@ -21,6 +21,7 @@ use marquee_platform::grpc::{self, TraceContextInterceptor};
 use marquee_proto::auth::v1::auth_service_client::AuthServiceClient;
 use marquee_proto::billing::v1::billing_service_client::BillingServiceClient;
 use marquee_proto::content::v1::content_service_client::ContentServiceClient;
+use marquee_proto::tagging::v1::tagging_service_client::TaggingServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -43,6 +44,7 @@ impl<C: Clone> Client<C> {
 pub type AuthGrpc = AuthServiceClient<Traced>;
 pub type BillingGrpc = BillingServiceClient<Traced>;
 pub type ContentGrpc = ContentServiceClient<Traced>;
+pub type TaggingGrpc = TaggingServiceClient<Traced>;
 
 /// Auth: identity, sessions, tenants and flags. Unary calls, [`grpc::UNARY_DEADLINE`].
 pub type AuthClient = Client<AuthGrpc>;
@@ -52,6 +54,9 @@ pub type BillingClient = Client<BillingGrpc>;
 /// downloads stream for as long as bytes keep coming — so its unary calls carry their
 /// own (build them with `grpc::for_caller`).
 pub type ContentClient = Client<ContentGrpc>;
+
+/// Tagging: tags, search, similar assets, recommendations, taxonomies. Unary calls.
+pub type TaggingClient = Client<TaggingGrpc>;
 
 /// Largest message on content's byte streams (chunks are far smaller).
 const CONTENT_MAX_MESSAGE: usize = 8 * 1024 * 1024;
@@ -85,6 +90,15 @@ impl ContentClient {
     }
 }
 
+impl TaggingClient {
+    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+        let channel = grpc::channel(url)?;
+        Ok(Self {
+            grpc: TaggingServiceClient::with_interceptor(channel, TraceContextInterceptor),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +108,7 @@ mod tests {
         assert!(AuthClient::connect_lazy("http://127.0.0.1:1").is_ok());
         assert!(BillingClient::connect_lazy("http://127.0.0.1:1").is_ok());
         assert!(ContentClient::connect_lazy("http://127.0.0.1:1").is_ok());
+        assert!(TaggingClient::connect_lazy("http://127.0.0.1:1").is_ok());
         assert!(AuthClient::connect_lazy("not a url\n").is_err());
     }
 }

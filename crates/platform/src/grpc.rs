@@ -257,6 +257,23 @@ pub fn stream_for_caller<T>(caller: &Principal, message: T) -> tonic::Request<T>
     request
 }
 
+/// Whether the service at `url` answers the gRPC health check with SERVING (it has
+/// started: consumers declared, listener up, dependencies usable).
+pub async fn is_serving(url: &str) -> bool {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let Ok(channel) = channel(url) else {
+        return false;
+    };
+    let request = anonymous(HealthCheckRequest {
+        service: String::new(),
+    });
+    matches!(
+        HealthClient::new(channel).check(request).await,
+        Ok(response) if response.get_ref().status == ServingStatus::Serving as i32
+    )
+}
+
 /// Client interceptor: sends the current span's trace context as `traceparent`.
 #[derive(Clone, Copy, Default)]
 pub struct TraceContextInterceptor;

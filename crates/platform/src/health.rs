@@ -29,6 +29,9 @@ struct Readiness {
     started: bool,
     /// Dependencies that are failing now, with why.
     failing: BTreeMap<&'static str, String>,
+    /// Features that are off while the service still serves (e.g. AI tagging without
+    /// models), with why: shown by `/readyz`, never making it fail.
+    degraded: BTreeMap<&'static str, String>,
 }
 
 impl Readiness {
@@ -88,6 +91,22 @@ impl Health {
         self.publish(now).await;
     }
 
+    /// Records that `feature` is off (`Some(why)`) or back (`None`) without touching
+    /// readiness: the service works, with less.
+    pub fn set_degraded(&self, feature: &'static str, why: Option<String>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match why {
+            Some(why) => state.degraded.insert(feature, why),
+            None => state.degraded.remove(feature),
+        };
+    }
+
+    /// The features that are off now, with why.
+    pub fn degraded(&self) -> BTreeMap<&'static str, String> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.degraded.clone()
+    }
+
     /// The dependencies failing now, with why.
     pub fn failing(&self) -> BTreeMap<&'static str, String> {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -135,13 +154,19 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(health: web::Data<Health>) -> HttpResponse {
-    if health.is_ready() {
-        HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
+    let degraded = health.degraded();
+    let mut body = if health.is_ready() {
+        serde_json::json!({ "status": "ready" })
     } else {
-        HttpResponse::ServiceUnavailable().json(serde_json::json!({
-            "status": "not_ready",
-            "failing": health.failing(),
-        }))
+        serde_json::json!({ "status": "not_ready", "failing": health.failing() })
+    };
+    if !degraded.is_empty() {
+        body["degraded"] = serde_json::json!(degraded);
+    }
+    if health.is_ready() {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }
 

@@ -57,6 +57,8 @@ pub mod events {
         pub const CREATOR_FOLLOWED: &str = "creator.followed";
         /// `CommentCreated`, by content.
         pub const COMMENT_CREATED: &str = "comment.created";
+        /// `AssetTagged`, by tagging: AI tags on an asset (or why tagging failed).
+        pub const ASSET_TAGGED: &str = "asset.tagged";
         /// `SubscriptionChanged`, by billing.
         pub const SUBSCRIPTION_CHANGED: &str = "subscription.changed";
     }

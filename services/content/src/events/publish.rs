@@ -55,6 +55,13 @@ pub async fn asset_processed(txn: &impl ConnectionTrait, asset: &Asset, ok: bool
             .unwrap_or(0),
         has_thumbnail: asset.thumbnail_key.is_some(),
         status: asset.status.as_str().to_string(),
+        title: asset.title.clone(),
+        description: asset.description.clone(),
+        tags: asset.tag_list(),
+        kind: asset.kind.clone(),
+        content_type: asset.content_type.clone(),
+        text_excerpt: asset.text_excerpt.clone().unwrap_or_default(),
+        created_at: Some(marquee_proto::convert::timestamp(asset.created_at)),
     };
     enqueue(
         txn,
