@@ -1,0 +1,9 @@
+//! Storage: sea-orm entities, the queries the domain runs (one file per resource), and
+//! the migrations.
+
+pub mod assets;
+pub mod entities;
+pub mod interactions;
+pub mod migration;
+pub mod tags;
+pub mod taxonomy;
