@@ -43,6 +43,7 @@ pub struct AppState {
     pub auth: clients::AuthClient,
     pub content: clients::ContentClient,
     pub billing: clients::BillingClient,
+    pub tagging: clients::TaggingClient,
     pub verifier: Arc<token::TokenVerifier>,
     pub limiter: rate_limit::RateLimiter,
     /// The caller's tenant's feature flags, cached briefly.
@@ -60,6 +61,8 @@ impl AppState {
             .with_context(|| format!("content_url {:?}", settings.content_url))?;
         let billing = clients::BillingClient::connect_lazy(&settings.billing_url)
             .with_context(|| format!("billing_url {:?}", settings.billing_url))?;
+        let tagging = clients::TaggingClient::connect_lazy(&settings.tagging_url)
+            .with_context(|| format!("tagging_url {:?}", settings.tagging_url))?;
         let verifier = Arc::new(token::TokenVerifier::new(
             Box::new(auth.clone()),
             &settings.jwt_issuer,
@@ -80,6 +83,7 @@ impl AppState {
             auth,
             content,
             billing,
+            tagging,
             verifier,
             limiter,
             flags,

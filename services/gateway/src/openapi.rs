@@ -47,6 +47,7 @@ a client-credentials token from `/api/v1/oauth/token`. Both are sent as `Authori
         (name = "moderation", description = "Reviewing assets and reported comments (moderator role)"),
         (name = "creators", description = "Creator profiles and follows (scopes assets:read / assets:write)"),
         (name = "comments", description = "Comments on assets, reports (scopes assets:read / assets:write)"),
+        (name = "tagging", description = "Asset tags, semantic search, similar assets, recommendations and the tenant's taxonomy (scopes assets:read / assets:write; replacing the taxonomy needs the admin role)"),
         (name = "billing", description = "Plans, subscription, usage against limits, checkout and invoices"),
         (name = "webhooks", description = "Inbound provider webhooks (signature-authenticated)"),
         (name = "meta", description = "Health and this document (metrics are on the admin port only)"),
@@ -439,6 +440,9 @@ mod tests {
             ("/api/v1/admin/audit", "AuditEntryBody"),
             ("/api/v1/billing/plans", "PlanBody"),
             ("/api/v1/billing/invoices", "InvoiceBody"),
+            ("/api/v1/search", "SearchHitBody"),
+            ("/api/v1/assets/{id}/similar", "SearchHitBody"),
+            ("/api/v1/recommendations", "SearchHitBody"),
         ] {
             let page =
                 &schemas[schema_of(&paths[list]["get"]["responses"]["200"], "application/json")];

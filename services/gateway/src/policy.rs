@@ -224,6 +224,15 @@ pub const POLICIES: &[RoutePolicy] = &[
     moderator("GET", "/api/v1/moderation/comments"),
     moderator("POST", "/api/v1/moderation/comments/{id}/restore"),
     moderator("POST", "/api/v1/moderation/comments/{id}/remove"),
+    // Tagging (tagging service): tags, search, similar assets, recommendations; who may
+    // edit an asset's tags (owner or moderator) is the service's decision.
+    scoped("GET", "/api/v1/assets/{id}/tags", &[Scope::AssetsRead]),
+    scoped("PUT", "/api/v1/assets/{id}/tags", &[Scope::AssetsWrite]),
+    scoped("GET", "/api/v1/assets/{id}/similar", &[Scope::AssetsRead]),
+    scoped("GET", "/api/v1/search", &[Scope::AssetsRead]),
+    scoped("GET", "/api/v1/recommendations", &[Scope::AssetsRead]),
+    scoped("GET", "/api/v1/taxonomy", &[Scope::AssetsRead]),
+    admin("PUT", "/api/v1/admin/taxonomy"),
     // Billing: reads for users and partner clients, purchases for users.
     scoped("GET", "/api/v1/billing/plans", &[Scope::BillingRead]),
     scoped("GET", "/api/v1/billing/subscription", &[Scope::BillingRead]),
@@ -683,6 +692,49 @@ mod tests {
             &["tenant:read", "assets:read"],
         );
         assert_eq!(authorize(&policy.access, &user), Ok(()));
+    }
+
+    #[test]
+    fn tagging_reads_and_writes_need_asset_scopes_and_the_taxonomy_an_admin() {
+        let reader = principal(PrincipalKind::Client, &[], &["assets:read"]);
+        let writer = principal(PrincipalKind::Client, &[], &["assets:read", "assets:write"]);
+        for (method, pattern) in [
+            ("GET", "/api/v1/assets/{id}/tags"),
+            ("GET", "/api/v1/assets/{id}/similar"),
+            ("GET", "/api/v1/search"),
+            ("GET", "/api/v1/recommendations"),
+            ("GET", "/api/v1/taxonomy"),
+        ] {
+            let policy = find(method, pattern).unwrap();
+            assert_eq!(authorize(&policy.access, &reader), Ok(()), "{pattern}");
+            assert_eq!(policy.rate, Rate::Caller);
+            let none = principal(PrincipalKind::User, &["admin"], &[]);
+            assert_eq!(
+                authorize(&policy.access, &none),
+                Err(Denial::MissingScopes(vec![Scope::AssetsRead])),
+                "{pattern}"
+            );
+        }
+        let edit = find("PUT", "/api/v1/assets/{id}/tags").unwrap();
+        assert_eq!(
+            authorize(&edit.access, &reader),
+            Err(Denial::MissingScopes(vec![Scope::AssetsWrite]))
+        );
+        assert_eq!(authorize(&edit.access, &writer), Ok(()));
+
+        let replace = find("PUT", "/api/v1/admin/taxonomy").unwrap();
+        let admin = principal(PrincipalKind::User, &["admin"], &[]);
+        let moderator = principal(PrincipalKind::User, &["moderator"], &["assets:write"]);
+        let client = principal(PrincipalKind::Client, &["admin"], &["assets:write"]);
+        assert_eq!(authorize(&replace.access, &admin), Ok(()));
+        assert_eq!(
+            authorize(&replace.access, &moderator),
+            Err(Denial::MissingRole(Role::Admin))
+        );
+        assert_eq!(
+            authorize(&replace.access, &client),
+            Err(Denial::WrongPrincipal(PrincipalKind::User))
+        );
     }
 
     #[test]

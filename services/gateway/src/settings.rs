@@ -24,6 +24,9 @@ pub struct GatewaySettings {
     pub content_url: String,
     /// The billing service's gRPC endpoint (`MARQUEE_GATEWAY_BILLING_URL`).
     pub billing_url: String,
+    /// The tagging service's gRPC endpoint (`MARQUEE_GATEWAY_TAGGING_URL`): tags,
+    /// search, similar assets, recommendations, taxonomies.
+    pub tagging_url: String,
     /// Largest accepted Stripe webhook body, in bytes (`POST /api/v1/webhooks/stripe`).
     pub webhook_body_limit: usize,
     /// Largest accepted upload (`POST /api/v1/assets`), in bytes; separate from the
@@ -71,6 +74,7 @@ impl Default for GatewaySettings {
             auth_url: "http://127.0.0.1:50051".into(),
             content_url: "http://127.0.0.1:50052".into(),
             billing_url: "http://127.0.0.1:50053".into(),
+            tagging_url: "http://127.0.0.1:50054".into(),
             webhook_body_limit: 256 * 1024,
             upload_limit_bytes: 1024 * 1024 * 1024,
             upload_idle_timeout_secs: 30,
@@ -122,6 +126,11 @@ impl GatewaySettings {
             self.billing_url.starts_with("http://") || self.billing_url.starts_with("https://"),
             "billing_url must be an http:// or https:// URL, got {:?}",
             self.billing_url
+        );
+        anyhow::ensure!(
+            self.tagging_url.starts_with("http://") || self.tagging_url.starts_with("https://"),
+            "tagging_url must be an http:// or https:// URL, got {:?}",
+            self.tagging_url
         );
         anyhow::ensure!(
             self.upload_limit_bytes > 0,
@@ -263,6 +272,8 @@ mod tests {
         assert_eq!(settings.addr, "127.0.0.1:8080");
         assert_eq!(settings.auth_url, "http://127.0.0.1:50051");
         assert_eq!(settings.content_url, "http://127.0.0.1:50052");
+        assert_eq!(settings.billing_url, "http://127.0.0.1:50053");
+        assert_eq!(settings.tagging_url, "http://127.0.0.1:50054");
         assert_eq!(settings.upload_limit_bytes, 1024 * 1024 * 1024);
         assert_eq!(settings.jwt_issuer, "marquee-auth");
         assert_eq!(settings.jwt_audience, "marquee-api");
@@ -283,6 +294,7 @@ mod tests {
         let settings = load(&[
             ("MARQUEE_GATEWAY_ADDR", "0.0.0.0:9000"),
             ("MARQUEE_GATEWAY_AUTH_URL", "http://auth:50051"),
+            ("MARQUEE_GATEWAY_TAGGING_URL", "http://tagging:50054"),
             ("MARQUEE_REDIS_URL", "redis://:hunter2@redis:6379"),
             ("MARQUEE_JWT_ISSUER", "iss-x"),
             ("MARQUEE_JWT_AUDIENCE", "aud-x"),
@@ -298,6 +310,7 @@ mod tests {
         ]);
         assert_eq!(settings.addr, "0.0.0.0:9000");
         assert_eq!(settings.auth_url, "http://auth:50051");
+        assert_eq!(settings.tagging_url, "http://tagging:50054");
         assert_eq!(settings.jwt_issuer, "iss-x");
         assert_eq!(settings.jwt_audience, "aud-x");
         assert_eq!(settings.workers, 3);
@@ -326,6 +339,12 @@ mod tests {
             ..Default::default()
         };
         assert!(settings.validate().is_err());
+        let settings = GatewaySettings {
+            tagging_url: "tagging:50054".into(),
+            ..Default::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("tagging_url"), "{error}");
     }
 
     #[test]

@@ -224,6 +224,7 @@ mod tests {
     /// The request-body schemas publish exactly the rules the handlers enforce.
     #[test]
     fn the_document_states_the_rules() {
+        use crate::api::tagging::rules as tagging;
         let document = serde_json::to_value(crate::openapi::document()).unwrap();
         let schemas = &document["components"]["schemas"];
         for (schema, property, rule) in [
@@ -246,6 +247,13 @@ mod tests {
             ("CheckoutBody", "success_url", fields::URL),
             ("CheckoutBody", "cancel_url", fields::URL),
             ("PortalBody", "return_url", fields::URL),
+            ("NewTagBody", "name", tagging::TAG_NAME),
+            ("NewTaxonomyLabelBody", "name", tagging::LABEL_NAME),
+            (
+                "NewTaxonomyLabelBody",
+                "description",
+                tagging::LABEL_DESCRIPTION,
+            ),
         ] {
             let documented = &schemas[schema]["properties"][property];
             let at = format!("{schema}.{property}");

@@ -1,6 +1,6 @@
-//! REST adapters, one module per resource. Handlers extract, call auth, render; they
-//! never check permissions (see `policy`) nor choose error statuses (errors come back
-//! from auth as the platform error and render as problem+json).
+//! REST adapters, one module per resource. Handlers extract, call a service, render;
+//! they never check permissions (see `policy`) nor choose error statuses (errors come
+//! back from the services as the platform error and render as problem+json).
 
 pub mod admin;
 pub mod assets;
@@ -13,6 +13,7 @@ pub mod jwks;
 pub mod keys;
 pub mod moderation;
 pub mod oauth;
+pub mod tagging;
 pub mod tenant;
 pub mod webhooks;
 
@@ -76,6 +77,13 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(comments::reported)
         .service(comments::restore)
         .service(comments::remove_reported)
+        .service(tagging::get_tags)
+        .service(tagging::set_tags)
+        .service(tagging::similar)
+        .service(tagging::search_assets)
+        .service(tagging::recommendations)
+        .service(tagging::get_taxonomy)
+        .service(tagging::set_taxonomy)
         .service(billing::plans)
         .service(billing::subscription)
         .service(billing::usage)

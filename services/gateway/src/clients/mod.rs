@@ -12,12 +12,14 @@
 //!   downloads last as long as their bytes keep coming.
 //!
 //! What only the gateway does with auth (auditing denials, its JWKS source) is in
-//! [`auth`].
+//! [`auth`]; with tagging (recording views without waiting), in [`tagging`].
 
 pub mod auth;
+pub mod tagging;
 
 pub use marquee_clients::{
-    AuthClient, AuthGrpc, BillingClient, BillingGrpc, ContentClient, ContentGrpc,
+    AuthClient, AuthGrpc, BillingClient, BillingGrpc, ContentClient, ContentGrpc, TaggingClient,
+    TaggingGrpc,
 };
 pub use marquee_platform::grpc::{anonymous, for_caller, stream_anonymous, stream_for_caller};
 

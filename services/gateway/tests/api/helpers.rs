@@ -1,5 +1,6 @@
-//! A gateway on 127.0.0.1:0 in front of an in-process fake auth service (canned answers
-//! over real gRPC), plus token minting with the fake's signing key.
+//! A gateway on 127.0.0.1:0 in front of in-process fake auth and tagging services
+//! (canned answers over real gRPC, on one server), plus token minting with the fake's
+//! signing key.
 
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
@@ -9,6 +10,8 @@ use marquee_platform::shutdown::CancellationToken;
 use marquee_platform::{Error, ErrorKind, Principal};
 use marquee_proto::auth::v1 as pb;
 use marquee_proto::auth::v1::auth_service_server::{AuthService, AuthServiceServer};
+use marquee_proto::tagging::v1 as tagging;
+use marquee_proto::tagging::v1::tagging_service_server::{TaggingService, TaggingServiceServer};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,6 +34,9 @@ pub struct Seen {
     pub client_infos: Mutex<Vec<pb::ClientInfo>>,
     pub flag_reads: AtomicUsize,
     pub token_requests: Mutex<Vec<pb::IssueClientTokenRequest>>,
+    /// Tagging calls as the fake tagging service received them: the caller and the
+    /// request, debug-printed (`"GetTags: GetTagsRequest { … }"`).
+    pub tagging_calls: Mutex<Vec<(Principal, String)>>,
 }
 
 pub struct Signer {
@@ -407,8 +413,172 @@ impl AuthService for FakeAuth {
     }
 }
 
+/// Canned tagging answers; every call is noted in [`Seen::tagging_calls`]. Asset
+/// `missing` is not found; `someone-elses` may not be edited.
+pub struct FakeTagging {
+    seen: Arc<Seen>,
+}
+
+impl FakeTagging {
+    fn note<T: std::fmt::Debug>(&self, rpc: &str, request: &Request<T>) -> Result<(), Status> {
+        let caller = principal(request)?;
+        self.seen
+            .tagging_calls
+            .lock()
+            .unwrap()
+            .push((caller, format!("{rpc}: {:?}", request.get_ref())));
+        Ok(())
+    }
+
+    fn tags(
+        asset_id: String,
+        tags: Vec<tagging::Tag>,
+    ) -> Result<Response<tagging::AssetTags>, Status> {
+        if asset_id == "missing" {
+            return Err(Error::not_found("asset not found").into());
+        }
+        Ok(Response::new(tagging::AssetTags {
+            asset_id,
+            tags,
+            state: "tagged".into(),
+            failure_reason: String::new(),
+            palette: vec!["#1d3557".into()],
+            orientation: "landscape".into(),
+            size_class: String::new(),
+            tagged_at: timestamp(),
+        }))
+    }
+
+    fn hits() -> tagging::SearchResponse {
+        tagging::SearchResponse {
+            hits: vec![
+                tagging::SearchHit {
+                    asset_id: "a-1".into(),
+                    score: 0.75,
+                    title: "Sunset".into(),
+                    kind: "image".into(),
+                    tags: vec!["sunset".into()],
+                    has_thumbnail: true,
+                },
+                tagging::SearchHit {
+                    asset_id: "a-2".into(),
+                    score: 0.5,
+                    title: "Notes".into(),
+                    kind: "document".into(),
+                    tags: vec![],
+                    has_thumbnail: false,
+                },
+            ],
+            next_cursor: "bzoyMA".into(),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl TaggingService for FakeTagging {
+    async fn get_tags(
+        &self,
+        request: Request<tagging::GetTagsRequest>,
+    ) -> Result<Response<tagging::AssetTags>, Status> {
+        self.note("GetTags", &request)?;
+        let tag = tagging::Tag {
+            name: "sunset".into(),
+            confidence: 0.75,
+            source: "ai".into(),
+            provider: "minilm-zero-shot".into(),
+        };
+        Self::tags(request.into_inner().asset_id, vec![tag])
+    }
+
+    async fn set_tags(
+        &self,
+        request: Request<tagging::SetTagsRequest>,
+    ) -> Result<Response<tagging::AssetTags>, Status> {
+        self.note("SetTags", &request)?;
+        let body = request.into_inner();
+        if body.asset_id == "someone-elses" {
+            return Err(Error::forbidden(
+                "forbidden",
+                "only the asset's owner or a moderator may edit its tags",
+            )
+            .into());
+        }
+        let tags = body
+            .tags
+            .into_iter()
+            .map(|tag| tagging::Tag {
+                name: tag.name.trim().to_lowercase(),
+                confidence: 1.0,
+                source: "creator".into(),
+                provider: String::new(),
+            })
+            .collect();
+        Self::tags(body.asset_id, tags)
+    }
+
+    async fn search(
+        &self,
+        request: Request<tagging::SearchRequest>,
+    ) -> Result<Response<tagging::SearchResponse>, Status> {
+        self.note("Search", &request)?;
+        Ok(Response::new(Self::hits()))
+    }
+
+    async fn similar_assets(
+        &self,
+        request: Request<tagging::SimilarAssetsRequest>,
+    ) -> Result<Response<tagging::SearchResponse>, Status> {
+        self.note("SimilarAssets", &request)?;
+        Ok(Response::new(Self::hits()))
+    }
+
+    async fn recommendations(
+        &self,
+        request: Request<tagging::RecommendationsRequest>,
+    ) -> Result<Response<tagging::SearchResponse>, Status> {
+        self.note("Recommendations", &request)?;
+        Ok(Response::new(Self::hits()))
+    }
+
+    async fn record_view(
+        &self,
+        request: Request<tagging::RecordViewRequest>,
+    ) -> Result<Response<tagging::RecordViewResponse>, Status> {
+        self.note("RecordView", &request)?;
+        Ok(Response::new(tagging::RecordViewResponse {}))
+    }
+
+    async fn get_taxonomy(
+        &self,
+        request: Request<tagging::GetTaxonomyRequest>,
+    ) -> Result<Response<tagging::Taxonomy>, Status> {
+        self.note("GetTaxonomy", &request)?;
+        Ok(Response::new(tagging::Taxonomy {
+            labels: vec![tagging::TaxonomyLabel {
+                name: "food photography".into(),
+                description: "Photos of food.".into(),
+            }],
+            is_default: true,
+        }))
+    }
+
+    async fn set_taxonomy(
+        &self,
+        request: Request<tagging::SetTaxonomyRequest>,
+    ) -> Result<Response<tagging::Taxonomy>, Status> {
+        self.note("SetTaxonomy", &request)?;
+        let labels = request.into_inner().labels;
+        Ok(Response::new(tagging::Taxonomy {
+            is_default: labels.is_empty(),
+            labels,
+        }))
+    }
+}
+
 pub struct TestApp {
     pub address: String,
+    /// The fake services' gRPC address (`http://…`).
+    pub grpc_url: String,
     pub http: reqwest::Client,
     pub signer: Arc<Signer>,
     pub seen: Arc<Seen>,
@@ -475,9 +645,12 @@ pub async fn spawn_app(adjust: impl FnOnce(&mut GatewaySettings)) -> TestApp {
         .await
         .expect("bind grpc");
     let grpc_addr = grpc_listener.local_addr().expect("grpc addr");
-    let router =
-        tonic::transport::Server::builder().add_service(AuthServiceServer::new(FakeAuth {
+    let router = tonic::transport::Server::builder()
+        .add_service(AuthServiceServer::new(FakeAuth {
             signer: signer.clone(),
+            seen: seen.clone(),
+        }))
+        .add_service(TaggingServiceServer::new(FakeTagging {
             seen: seen.clone(),
         }));
     tokio::spawn(marquee_platform::grpc::serve(
@@ -486,8 +659,10 @@ pub async fn spawn_app(adjust: impl FnOnce(&mut GatewaySettings)) -> TestApp {
         shutdown.clone(),
     ));
 
+    let grpc_url = format!("http://{grpc_addr}");
     let mut settings = GatewaySettings {
-        auth_url: format!("http://{grpc_addr}"),
+        auth_url: grpc_url.clone(),
+        tagging_url: grpc_url.clone(),
         workers: 1,
         access_log: false,
         ..Default::default()
@@ -499,6 +674,7 @@ pub async fn spawn_app(adjust: impl FnOnce(&mut GatewaySettings)) -> TestApp {
 
     let app = TestApp {
         address,
+        grpc_url,
         http: reqwest::Client::new(),
         signer,
         seen,

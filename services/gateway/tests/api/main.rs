@@ -1,6 +1,7 @@
-//! Black-box tests of the gateway against an in-process fake auth service: error and
-//! policy paths, rate limits, the token endpoint, documents, lifecycle. The full flow
-//! against the real auth service lives in the fleet's end-to-end tests.
+//! Black-box tests of the gateway against in-process fake auth and tagging services:
+//! error and policy paths, rate limits, the token endpoint, documents, lifecycle, the
+//! tagging routes. The full flow against the real services lives in the fleet's
+//! end-to-end tests.
 
 mod auth;
 mod docs;
@@ -11,3 +12,4 @@ mod lifecycle;
 mod oauth;
 mod policy;
 mod rate_limit;
+mod tagging;

@@ -2,7 +2,7 @@
 
 use super::{AssetBody, AssetPageBody, ListAssetsQuery, UpdateAssetBody, check_kind, parse_status};
 use crate::AppState;
-use crate::clients::for_caller;
+use crate::clients::{self, for_caller};
 use crate::policy::Authenticated;
 use crate::validate::{self, JsonObject, fields};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -12,6 +12,8 @@ use marquee_proto::content::v1 as pb;
 /// An asset
 ///
 /// Yours in any state; other people's once they are `ready` (processed and approved).
+/// A user's read counts as a view for recommendations (recorded in the background:
+/// it never delays nor fails this answer).
 #[utoipa::path(
     tag = "assets",
     params(("id" = String, Path, description = "Asset id")),
@@ -34,6 +36,7 @@ pub async fn get_asset(
         ))
         .await?
         .into_inner();
+    clients::tagging::record_view(&state.tagging, caller.principal(), &asset.id);
     Ok(HttpResponse::Ok().json(AssetBody::from(asset)))
 }
 

@@ -193,8 +193,8 @@ pub enum VariantName {
     Original,
 }
 
-/// Checks a `kind` filter.
-fn check_kind(kind: Option<&str>) -> Result<(), Error> {
+/// Checks a `kind` filter (`invalid_kind`).
+pub(crate) fn check_kind(kind: Option<&str>) -> Result<(), Error> {
     match kind {
         None | Some("image" | "video" | "audio" | "document") => Ok(()),
         Some(_) => Err(Error::invalid(
