@@ -14,6 +14,7 @@
 
 pub mod amqp;
 mod backends;
+pub mod gemini;
 pub mod stripe;
 mod wait;
 

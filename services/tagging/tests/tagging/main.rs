@@ -3,6 +3,7 @@
 
 mod eval;
 mod flow;
+mod gemini;
 mod inference;
 
 use marquee_tagging::inference::{InferenceOptions, Models};
