@@ -7,6 +7,7 @@ use marquee_billing::BillingSettings;
 use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
 use marquee_platform::shutdown::CancellationToken;
+use marquee_tagging::TaggingSettings;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -20,6 +21,7 @@ pub struct FleetSettings {
     pub gateway: GatewaySettings,
     pub content: ContentSettings,
     pub billing: BillingSettings,
+    pub tagging: TaggingSettings,
 }
 
 impl FleetSettings {
@@ -29,6 +31,7 @@ impl FleetSettings {
             gateway: GatewaySettings::load()?,
             content: ContentSettings::load()?,
             billing: BillingSettings::load()?,
+            tagging: TaggingSettings::load()?,
         })
     }
 }
@@ -39,19 +42,22 @@ pub struct Fleet {
     pub gateway_url: String,
     /// Where the auth service's gRPC listens.
     pub auth_addr: SocketAddr,
+    /// Every internal service's gRPC address, for the start-up readiness wait.
+    internal: Vec<SocketAddr>,
     shutdown: CancellationToken,
     tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
 }
 
 impl Fleet {
-    /// Starts auth on a free loopback port and the gateway on `gateway_addr`, and waits
-    /// until the gateway reports ready.
+    /// Starts every service on a free loopback port and the gateway on `gateway_addr`, and
+    /// waits until every service serves and the gateway reports ready.
     pub async fn start(settings: FleetSettings, gateway_addr: &str) -> anyhow::Result<Self> {
         let FleetSettings {
             mut auth,
             mut gateway,
             mut content,
             mut billing,
+            mut tagging,
         } = settings;
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -94,6 +100,17 @@ impl Fleet {
             marquee_billing::serve(billing, billing_listener, shutdown.clone()),
         ));
         gateway.billing_url = format!("http://{billing_addr}");
+
+        // Tagging reads images from content and consumes its events on the same bus.
+        let tagging_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let tagging_addr = tagging_listener.local_addr()?;
+        tagging.grpc_addr = tagging_addr.to_string();
+        tagging.content_url = format!("http://{content_addr}");
+        tasks.spawn(named(
+            "tagging",
+            marquee_tagging::serve(tagging, tagging_listener, shutdown.clone()),
+        ));
+        gateway.tagging_url = format!("http://{tagging_addr}");
         tasks.spawn(named(
             "gateway",
             marquee_gateway::serve(gateway, gateway_listener, shutdown.clone()),
@@ -102,6 +119,7 @@ impl Fleet {
         let mut fleet = Self {
             gateway_url: format!("http://{gateway_local}"),
             auth_addr,
+            internal: vec![auth_addr, content_addr, billing_addr, tagging_addr],
             shutdown,
             tasks,
         };
@@ -120,7 +138,11 @@ impl Fleet {
             if let Some(Ok((service, result))) = self.tasks.try_join_next() {
                 anyhow::bail!("{service} stopped during start-up: {:?}", result.err());
             }
-            if let Ok(response) = client.get(&url).send().await
+            // Every service serving (their event consumers are declared by then: with the
+            // in-process bus an event published before its consumer exists is lost), then
+            // the gateway.
+            if self.all_serving().await
+                && let Ok(response) = client.get(&url).send().await
                 && response.status().is_success()
             {
                 return Ok(());
@@ -130,6 +152,15 @@ impl Fleet {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    async fn all_serving(&self) -> bool {
+        for addr in &self.internal {
+            if !marquee_platform::grpc::is_serving(&format!("http://{addr}")).await {
+                return false;
+            }
+        }
+        true
     }
 
     /// Runs until `stop` is cancelled or a service fails, then shuts everything down.

@@ -8,9 +8,11 @@
 
 use super::content::{BOUNDARY, processed, token_of, upload};
 use super::{Options, PASSWORD, TestFleet, spawn_fleet};
+use marquee_gateway::api::tagging::rules as tagging_rules;
 use marquee_platform::input::{Text, fields};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// Right-to-left override, zero-width joiner (in a family emoji), a lone combining
 /// mark, emoji, Arabic with its marks.
@@ -370,6 +372,48 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
             }),
         ),
         (
+            "PUT",
+            "/api/v1/assets/{id}/tags",
+            vec![
+                (Slot::Path, Field::Strict),
+                (
+                    Slot::Json("/tags/0/name"),
+                    Field::Free(tagging_rules::TAG_NAME),
+                ),
+                (Slot::Json("/tags/0/source"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.asset),
+                    Body::Json(json!({"tags": [{"name": "harbour", "source": "creator"}]})),
+                )
+            }),
+        ),
+        (
+            "PUT",
+            "/api/v1/admin/taxonomy",
+            vec![
+                (
+                    Slot::Json("/labels/0/name"),
+                    Field::Free(tagging_rules::LABEL_NAME),
+                ),
+                (
+                    Slot::Json("/labels/0/description"),
+                    Field::Free(tagging_rules::LABEL_DESCRIPTION),
+                ),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.admin,
+                    None,
+                    Body::Json(
+                        json!({"labels": [{"name": "cats", "description": "Pictures of cats"}]}),
+                    ),
+                )
+            }),
+        ),
+        (
             "POST",
             "/api/v1/creators/{id}/follow",
             vec![(Slot::Path, Field::Strict)],
@@ -629,6 +673,14 @@ async fn setup(fleet: &TestFleet) -> Ids {
         )
         .await;
     assert_eq!(approved.status(), StatusCode::OK);
+    // Tagging learns of the asset from content's events: its tags are editable once it has.
+    let tags = format!("/api/v1/assets/{}/tags", assets[0]);
+    marquee_testkit::wait_until(
+        Duration::from_secs(30),
+        "tagging to know the asset",
+        || async { fleet.get_with(&tags, &creator).await.status() == StatusCode::OK },
+    )
+    .await;
 
     let profile = fleet
         .http

@@ -15,6 +15,7 @@ mod problems;
 mod quota;
 mod rate_limit;
 mod stripe;
+mod tagging;
 mod tokens;
 
 use marquee::{Fleet, FleetSettings};
@@ -39,6 +40,7 @@ pub struct TestFleet {
     _dir: tempfile::TempDir,
     _database: Option<marquee_testkit::TestDatabase>,
     _content_database: Option<marquee_testkit::TestDatabase>,
+    _tagging_database: Option<marquee_testkit::TestDatabase>,
     _topology: Option<Topology>,
     // Last: released once everything else is gone.
     _broker_lock: Option<BrokerLock>,
@@ -54,6 +56,21 @@ pub struct Options {
     pub auth: Box<dyn FnOnce(&mut AuthSettings) + Send>,
     pub content: Box<dyn FnOnce(&mut ContentSettings) + Send>,
     pub billing: Box<dyn FnOnce(&mut marquee_billing::BillingSettings) + Send>,
+    /// Tagging runs without models unless this sets `models_dir` (see [`with_models`]):
+    /// most tests don't need AI tags, and loading the models costs every fleet time.
+    pub tagging: Box<dyn FnOnce(&mut marquee_tagging::TaggingSettings) + Send>,
+}
+
+/// Tagging with the real models (`make models` puts them in `<repo>/models`).
+pub fn with_models(tagging: &mut marquee_tagging::TaggingSettings) {
+    tagging.models_dir = models_dir();
+}
+
+/// The models `make models` made: `MARQUEE_MODELS_DIR`, else `<repo>/models`.
+pub fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("MARQUEE_MODELS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"))
 }
 
 impl Default for Options {
@@ -65,6 +82,7 @@ impl Default for Options {
             auth: Box::new(|_| {}),
             content: Box::new(|_| {}),
             billing: Box::new(|_| {}),
+            tagging: Box::new(|_| {}),
         }
     }
 }
@@ -124,6 +142,8 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
             &[
                 marquee_content::events::processing_worker::CONSUMER,
                 marquee_content::events::quota_worker::CONSUMER,
+                marquee_tagging::events::asset_worker::CONSUMER,
+                marquee_tagging::events::signal_worker::CONSUMER,
             ],
         )
     });
@@ -135,11 +155,28 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         ..Default::default()
     };
     (options.billing)(&mut billing);
+    let mut tagging = marquee_tagging::TaggingSettings {
+        data_dir: dir.path().to_path_buf(),
+        models_dir: dir.path().join("no-models"),
+        bus: content.bus.clone(),
+        ..Default::default()
+    };
+    let tagging_database = if options.postgres {
+        let database = marquee_testkit::TestDatabase::create("e2e_tagging")
+            .await
+            .unwrap();
+        tagging.database_url = Some(SecretString::from(database.url.clone()));
+        Some(database)
+    } else {
+        None
+    };
+    (options.tagging)(&mut tagging);
     let settings = FleetSettings {
         auth,
         gateway,
         content,
         billing,
+        tagging,
     };
     let fleet = Fleet::start(settings, "127.0.0.1:0").await.unwrap();
     TestFleet {
@@ -151,6 +188,7 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         _dir: dir,
         _database: database,
         _content_database: content_database,
+        _tagging_database: tagging_database,
         _topology: topology,
         _broker_lock: broker_lock,
     }
