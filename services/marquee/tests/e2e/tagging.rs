@@ -242,6 +242,24 @@ async fn the_whole_flow(fleet: TestFleet) {
     )
     .await;
     assert!(recommended["items"][0]["score"].as_f64().is_some());
+    // Reading an asset records a view (the gateway tells tagging in the background): what
+    // the buyer has seen leaves their recommendations, what resembles it stays.
+    let (status, _) = get_json(&fleet, &format!("/api/v1/assets/{sales}"), &buyer).await;
+    assert_eq!(status, StatusCode::OK);
+    wait_for(
+        Duration::from_secs(20),
+        "a viewed asset to leave the viewer's recommendations",
+        || async {
+            let (_, page) = get_json(&fleet, "/api/v1/recommendations", &buyer).await;
+            let ids = item_ids(&page);
+            if !ids.contains(&sales) && ids.contains(&bread) && ids.contains(&coffee) {
+                Ok(())
+            } else {
+                Err(page)
+            }
+        },
+    )
+    .await;
     let (_, own) = get_json(&fleet, "/api/v1/recommendations", &creator).await;
     assert!(
         item_ids(&own)
