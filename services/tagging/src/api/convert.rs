@@ -1,7 +1,8 @@
 //! Domain ↔ protobuf conversions.
 
+use crate::domain::assets::AssetTags;
 use crate::domain::search::Page;
-use crate::domain::tags::{AssetTags, Tag};
+use crate::domain::tags::Tag;
 use crate::domain::taxonomy::{Label, Taxonomy};
 use marquee_proto::convert::timestamp;
 use marquee_proto::tagging::v1 as pb;

@@ -1,17 +1,19 @@
 //! Assets as tagging sees them: content's events record them, tag them, change who may
-//! see them and delete them; the in-memory index follows every change.
+//! see them and delete them; people read and edit their tags; the in-memory index follows
+//! every change.
 
 use super::index::IndexedAsset;
 use super::tagger::AssetText;
 use super::tags::{self, Tag};
-use super::{TaggedAsset, Tagging, TaggingState, vector};
-use crate::error::Result;
+use super::{TaggedAsset, Tagging, TaggingState, is_moderator, vector};
+use crate::error::{Result, TaggingError};
 use crate::events::publish;
 use crate::inference::EMBEDDING_DIM;
 use crate::store;
 use crate::store::assets::{Outcome, Processed};
 use chrono::{DateTime, Utc};
 use marquee_bus::Envelope;
+use marquee_platform::Principal;
 use std::time::Duration;
 
 /// Rows read per page while the index loads or catches up.
@@ -133,11 +135,11 @@ impl Tagging {
             txn.commit().await?;
             return Ok(());
         };
-        let existing = store::tags::of(&txn, asset_id).await?;
+        let existing = tags::from_rows(store::tags::of(&txn, asset_id).await?);
         let removed = store::tags::removed(&txn, asset_id).await?;
         let merged = tags::merge_ai(fresh, &existing, &removed);
-        store::tags::replace(&txn, asset_id, &merged).await?;
-        publish::asset_tagged(&txn, &row, ok, &reason, &merged).await?;
+        store::tags::replace(&txn, asset_id, tags::to_rows(asset_id, &merged)).await?;
+        publish::asset_tagged(&txn, &row, ok, &reason, tags::published(&merged)).await?;
         txn.commit().await?;
         self.wake_outbox();
         if ok {
@@ -206,7 +208,7 @@ impl Tagging {
             None => store::tags::of(&self.db, &row.asset_id)
                 .await?
                 .into_iter()
-                .map(|t| t.name)
+                .map(|row| row.name)
                 .collect(),
         };
         let embedding = row
@@ -229,13 +231,13 @@ impl Tagging {
             };
             let rows = store::assets::changed_since(&self.db, from, after, SYNC_PAGE).await?;
             let ids: Vec<String> = rows.iter().map(|r| r.asset_id.clone()).collect();
-            let mut tags = store::tags::of_many(&self.db, &ids).await?;
+            let mut tags_of = store::tags::of_many(&self.db, &ids).await?;
             for row in &rows {
                 if row.state == TaggingState::Deleted {
                     self.index.remove(&row.tenant_id, &row.asset_id);
                     continue;
                 }
-                let names = tags
+                let names = tags_of
                     .remove(&row.asset_id)
                     .unwrap_or_default()
                     .into_iter()
@@ -277,6 +279,75 @@ impl Tagging {
                 since = Some(since.map_or(newest, |s| s.max(newest)));
             }
         }
+    }
+}
+
+/// An asset's tags and what else tagging knows of it, as callers see it.
+#[derive(Clone, Debug)]
+pub struct AssetTags {
+    pub asset: TaggedAsset,
+    pub tags: Vec<Tag>,
+}
+
+impl Tagging {
+    /// The tags on an asset the caller may see.
+    pub async fn tags(&self, caller: &Principal, asset_id: &str) -> Result<AssetTags> {
+        let asset = self.visible_asset(caller, asset_id).await?;
+        let tags = tags::from_rows(store::tags::of(&self.db, asset_id).await?);
+        Ok(AssetTags { asset, tags })
+    }
+
+    /// Replaces an asset's tags: its owner (as `creator`) or a moderator (as
+    /// `moderator`). Removed `ai` tags are remembered; `asset.tagged` tells the rest.
+    pub async fn set_tags(
+        &self,
+        caller: &Principal,
+        asset_id: &str,
+        requested: Vec<tags::RequestedTag>,
+    ) -> Result<AssetTags> {
+        let asset = self.visible_asset(caller, asset_id).await?;
+        let as_source = if asset.owner_id == caller.subject {
+            tags::TagSource::Creator
+        } else if is_moderator(caller) {
+            tags::TagSource::Moderator
+        } else {
+            return Err(TaggingError::Forbidden(
+                "only the asset's owner or a moderator may edit its tags",
+            ));
+        };
+        let txn = marquee_db::begin_write(&self.db).await?;
+        let existing = tags::from_rows(store::tags::of(&txn, asset_id).await?);
+        let edit = tags::apply_edit(&existing, requested, as_source)?;
+        store::tags::replace(&txn, asset_id, tags::to_rows(asset_id, &edit.tags)).await?;
+        store::tags::remember_removed(&txn, asset_id, &edit.removed_ai, &caller.subject).await?;
+        publish::asset_tagged(&txn, &asset, true, "", tags::published(&edit.tags)).await?;
+        txn.commit().await?;
+        self.wake_outbox();
+        let names: Vec<String> = edit.tags.iter().map(|t| t.name.clone()).collect();
+        if let Some((indexed, _)) = self.index.get(&asset.tenant_id, asset_id) {
+            let mut indexed = (*indexed).clone();
+            indexed.tags = names;
+            self.index.upsert(indexed, None);
+        }
+        Ok(AssetTags {
+            asset,
+            tags: edit.tags,
+        })
+    }
+
+    /// The asset, if the caller may see it: same tenant, and approved, their own, or
+    /// the caller moderates. Anything else is "not found" (no probing other tenants).
+    pub(crate) async fn visible_asset(
+        &self,
+        caller: &Principal,
+        asset_id: &str,
+    ) -> Result<TaggedAsset> {
+        let asset = store::assets::find(&self.db, asset_id)
+            .await?
+            .filter(|a| a.tenant_id == caller.tenant_id && a.state != TaggingState::Deleted)
+            .filter(|a| a.visible || a.owner_id == caller.subject || is_moderator(caller))
+            .ok_or(TaggingError::NotFound("asset"))?;
+        Ok(asset)
     }
 }
 

@@ -2,8 +2,8 @@
 //! confidence 1, an `ai` tag a person removes is remembered and never comes back.
 
 use crate::error::{Result, TaggingError};
-use crate::store;
-use marquee_platform::Principal;
+use crate::store::entities::asset_tag::Model as AssetTag;
+use marquee_proto::events::v1::TaggedName;
 use sea_orm::sea_query::StringLen;
 use sea_orm::{DeriveActiveEnum, EnumIter};
 use std::collections::HashSet;
@@ -174,73 +174,42 @@ pub fn apply_edit(
     })
 }
 
-/// An asset's tags and what else tagging knows of it, as callers see it.
-#[derive(Clone, Debug)]
-pub struct AssetTags {
-    pub asset: super::TaggedAsset,
-    pub tags: Vec<Tag>,
+/// The stored form of an asset's tags.
+pub fn to_rows(asset_id: &str, tags: &[Tag]) -> Vec<AssetTag> {
+    let now = chrono::Utc::now();
+    tags.iter()
+        .map(|tag| AssetTag {
+            asset_id: asset_id.to_string(),
+            name: tag.name.clone(),
+            confidence: f64::from(tag.confidence),
+            source: tag.source.as_str().to_string(),
+            provider: tag.provider.clone(),
+            created_at: now,
+        })
+        .collect()
 }
 
-impl super::Tagging {
-    /// The tags on an asset the caller may see.
-    pub async fn tags(&self, caller: &Principal, asset_id: &str) -> Result<AssetTags> {
-        let asset = self.visible_asset(caller, asset_id).await?;
-        let tags = store::tags::of(&self.db, asset_id).await?;
-        Ok(AssetTags { asset, tags })
-    }
-
-    /// Replaces an asset's tags: its owner (as `creator`) or a moderator (as
-    /// `moderator`). Removed `ai` tags are remembered; `asset.tagged` tells the rest.
-    pub async fn set_tags(
-        &self,
-        caller: &Principal,
-        asset_id: &str,
-        requested: Vec<RequestedTag>,
-    ) -> Result<AssetTags> {
-        let asset = self.visible_asset(caller, asset_id).await?;
-        let as_source = if asset.owner_id == caller.subject {
-            TagSource::Creator
-        } else if super::is_moderator(caller) {
-            TagSource::Moderator
-        } else {
-            return Err(TaggingError::Forbidden(
-                "only the asset's owner or a moderator may edit its tags",
-            ));
-        };
-        let txn = marquee_db::begin_write(&self.db).await?;
-        let existing = store::tags::of(&txn, asset_id).await?;
-        let edit = apply_edit(&existing, requested, as_source)?;
-        store::tags::replace(&txn, asset_id, &edit.tags).await?;
-        store::tags::remember_removed(&txn, asset_id, &edit.removed_ai, &caller.subject).await?;
-        crate::events::publish::asset_tagged(&txn, &asset, true, "", &edit.tags).await?;
-        txn.commit().await?;
-        self.wake_outbox();
-        let names: Vec<String> = edit.tags.iter().map(|t| t.name.clone()).collect();
-        if let Some((indexed, _)) = self.index.get(&asset.tenant_id, asset_id) {
-            let mut indexed = (*indexed).clone();
-            indexed.tags = names;
-            self.index.upsert(indexed, None);
-        }
-        Ok(AssetTags {
-            asset,
-            tags: edit.tags,
+/// Tags as stored, back (an unknown source reads as `ai`: never grants a person's say).
+pub fn from_rows(rows: Vec<AssetTag>) -> Vec<Tag> {
+    rows.into_iter()
+        .map(|row| Tag {
+            name: row.name,
+            confidence: row.confidence as f32,
+            source: TagSource::parse(&row.source).unwrap_or(TagSource::Ai),
+            provider: row.provider,
         })
-    }
+        .collect()
+}
 
-    /// The asset, if the caller may see it: same tenant, and approved, their own, or
-    /// the caller moderates. Anything else is "not found" (no probing other tenants).
-    pub(crate) async fn visible_asset(
-        &self,
-        caller: &Principal,
-        asset_id: &str,
-    ) -> Result<super::TaggedAsset> {
-        let asset = store::assets::find(&self.db, asset_id)
-            .await?
-            .filter(|a| a.tenant_id == caller.tenant_id && a.state != super::TaggingState::Deleted)
-            .filter(|a| a.visible || a.owner_id == caller.subject || super::is_moderator(caller))
-            .ok_or(TaggingError::NotFound("asset"))?;
-        Ok(asset)
-    }
+/// Tags as `asset.tagged` carries them.
+pub fn published(tags: &[Tag]) -> Vec<TaggedName> {
+    tags.iter()
+        .map(|tag| TaggedName {
+            name: tag.name.clone(),
+            confidence: tag.confidence,
+            source: tag.source.as_str().to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

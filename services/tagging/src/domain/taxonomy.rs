@@ -87,7 +87,7 @@ pub fn validate(labels: Vec<Label>) -> Result<Vec<Label>> {
 impl Tagging {
     /// The caller's tenant's taxonomy.
     pub async fn taxonomy(&self, caller: &Principal) -> Result<Taxonomy> {
-        let own = store::taxonomy::labels(&self.db, &caller.tenant_id).await?;
+        let own = own_labels(store::taxonomy::labels(&self.db, &caller.tenant_id).await?);
         Ok(if own.is_empty() {
             Taxonomy {
                 labels: default_labels().to_vec(),
@@ -111,7 +111,11 @@ impl Tagging {
         }
         let labels = validate(labels)?;
         let txn = marquee_db::begin_write(&self.db).await?;
-        store::taxonomy::replace(&txn, &caller.tenant_id, &labels).await?;
+        let pairs = labels
+            .iter()
+            .map(|l| (l.name.clone(), l.description.clone()))
+            .collect();
+        store::taxonomy::replace(&txn, &caller.tenant_id, pairs).await?;
         txn.commit().await?;
         self.taxonomies.lock().remove(&caller.tenant_id);
         self.taxonomy(caller).await
@@ -119,7 +123,7 @@ impl Tagging {
 
     /// A tenant's taxonomy with its labels embedded (cached until it changes).
     pub(crate) async fn embedded_taxonomy(&self, tenant_id: &str) -> Result<Arc<EmbeddedTaxonomy>> {
-        let own = store::taxonomy::labels(&self.db, tenant_id).await?;
+        let own = own_labels(store::taxonomy::labels(&self.db, tenant_id).await?);
         let (key, labels) = if own.is_empty() {
             (DEFAULT_KEY, default_labels().to_vec())
         } else {
@@ -144,6 +148,15 @@ impl Tagging {
             .insert(key.to_string(), embedded.clone());
         Ok(embedded)
     }
+}
+
+fn own_labels(rows: Vec<crate::store::entities::taxonomy_label::Model>) -> Vec<Label> {
+    rows.into_iter()
+        .map(|row| Label {
+            name: row.name,
+            description: row.description,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,35 +1,27 @@
 //! Building the events tagging publishes, and writing them to the outbox.
 
 use super::SERVICE;
-use crate::domain::TaggedAsset;
-use crate::domain::tags::Tag;
 use crate::error::Result;
+use crate::store::entities::tagged_asset::Model as TaggedAsset;
 use marquee_bus::outbox;
 use marquee_proto::events::types;
 use marquee_proto::events::v1 as ev;
 use sea_orm::ConnectionTrait;
 
-/// `asset.tagged`: the tags now on an asset (or why tagging failed).
+/// `asset.tagged`: the tags now on an asset, strongest first (or why tagging failed).
 pub async fn asset_tagged(
     txn: &impl ConnectionTrait,
     asset: &TaggedAsset,
     ok: bool,
     reason: &str,
-    tags: &[Tag],
+    tags: Vec<ev::TaggedName>,
 ) -> Result<()> {
     let payload = ev::AssetTagged {
         asset_id: asset.asset_id.clone(),
         owner_id: asset.owner_id.clone(),
         ok,
         reason: reason.to_string(),
-        tags: tags
-            .iter()
-            .map(|tag| ev::TaggedName {
-                name: tag.name.clone(),
-                confidence: tag.confidence,
-                source: tag.source.as_str().to_string(),
-            })
-            .collect(),
+        tags,
     };
     outbox::enqueue_event(
         txn,

@@ -1,40 +1,30 @@
 //! Queries on `asset_tags` and `removed_tags`.
 
-use super::entities::asset_tag::{self, Entity as AssetTags};
+use super::entities::asset_tag::{self, Entity as AssetTags, Model as AssetTag};
 use super::entities::removed_tag::{self, Entity as RemovedTags};
-use crate::domain::tags::{Tag, TagSource};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use std::collections::{HashMap, HashSet};
 
-fn to_tag(row: asset_tag::Model) -> Tag {
-    Tag {
-        name: row.name,
-        confidence: row.confidence as f32,
-        source: TagSource::parse(&row.source).unwrap_or(TagSource::Ai),
-        provider: row.provider,
-    }
-}
-
 /// An asset's tags, strongest first.
-pub async fn of(db: &impl ConnectionTrait, asset_id: &str) -> Result<Vec<Tag>, sea_orm::DbErr> {
-    Ok(AssetTags::find()
+pub async fn of(
+    db: &impl ConnectionTrait,
+    asset_id: &str,
+) -> Result<Vec<AssetTag>, sea_orm::DbErr> {
+    AssetTags::find()
         .filter(asset_tag::Column::AssetId.eq(asset_id))
         .order_by_desc(asset_tag::Column::Confidence)
         .order_by_asc(asset_tag::Column::Name)
         .all(db)
-        .await?
-        .into_iter()
-        .map(to_tag)
-        .collect())
+        .await
 }
 
 /// Tags of several assets, each list strongest first.
 pub async fn of_many(
     db: &impl ConnectionTrait,
     asset_ids: &[String],
-) -> Result<HashMap<String, Vec<Tag>>, sea_orm::DbErr> {
-    let mut by_asset: HashMap<String, Vec<Tag>> = HashMap::new();
+) -> Result<HashMap<String, Vec<AssetTag>>, sea_orm::DbErr> {
+    let mut by_asset: HashMap<String, Vec<AssetTag>> = HashMap::new();
     // Bounded IN lists: SQLite allows 32k parameters, PostgreSQL 65k.
     for chunk in asset_ids.chunks(500) {
         let rows = AssetTags::find()
@@ -44,20 +34,17 @@ pub async fn of_many(
             .all(db)
             .await?;
         for row in rows {
-            by_asset
-                .entry(row.asset_id.clone())
-                .or_default()
-                .push(to_tag(row));
+            by_asset.entry(row.asset_id.clone()).or_default().push(row);
         }
     }
     Ok(by_asset)
 }
 
-/// Replaces an asset's tags.
+/// Replaces an asset's tags with `tags` (their `asset_id` is this one's).
 pub async fn replace(
     db: &impl ConnectionTrait,
     asset_id: &str,
-    tags: &[Tag],
+    tags: Vec<AssetTag>,
 ) -> Result<(), sea_orm::DbErr> {
     AssetTags::delete_many()
         .filter(asset_tag::Column::AssetId.eq(asset_id))
@@ -66,14 +53,13 @@ pub async fn replace(
     if tags.is_empty() {
         return Ok(());
     }
-    let now = Utc::now();
-    AssetTags::insert_many(tags.iter().map(|tag| asset_tag::ActiveModel {
+    AssetTags::insert_many(tags.into_iter().map(|tag| asset_tag::ActiveModel {
         asset_id: Set(asset_id.to_string()),
-        name: Set(tag.name.clone()),
-        confidence: Set(f64::from(tag.confidence)),
-        source: Set(tag.source.as_str().to_string()),
-        provider: Set(tag.provider.clone()),
-        created_at: Set(now),
+        name: Set(tag.name),
+        confidence: Set(tag.confidence),
+        source: Set(tag.source),
+        provider: Set(tag.provider),
+        created_at: Set(tag.created_at),
     }))
     .exec_without_returning(db)
     .await
