@@ -150,7 +150,7 @@ fn main() -> anyhow::Result<()> {
     let mut samples_ms = Vec::with_capacity(args.queries);
     for (n, (vector, text)) in queries.iter().enumerate() {
         let started = Instant::now();
-        let hits = search::semantic(&index, vector, text, &filter);
+        let hits = search::rerank(index.nearest(vector, &filter, search::MAX_RESULTS), text);
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         hits_total += std::hint::black_box(hits).len();
         if n >= WARM_UP_QUERIES {

@@ -19,6 +19,7 @@ use inference::{InferenceOptions, Models};
 use marquee_bus::OutboxRelay;
 use marquee_platform::service::Service;
 use marquee_platform::shutdown::CancellationToken;
+use settings::VectorSearch;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,9 +118,16 @@ pub async fn serve(
     let bus = marquee_bus::connect(&settings.bus)?;
     service.watch("broker", marquee_bus::probe(bus.clone()));
     let relay = OutboxRelay::new(events::SERVICE, db.clone(), bus.clone(), &settings.bus);
-    let tagging = Tagging::new(db, settings, tagger, Arc::new(images)).with_waker(relay.waker());
+    let vector_search = settings.vector_search;
+    let tagging =
+        Tagging::new(db.clone(), settings, tagger, Arc::new(images)).with_waker(relay.waker());
     let loaded_up_to = tagging.sync_index(None).await?;
-    tracing::info!(assets = tagging.index().len(), "index loaded");
+    let tagging = choose_vector_search(tagging, &db, vector_search).await?;
+    tracing::info!(
+        assets = tagging.index().len(),
+        search = tagging.vector_search(),
+        "index loaded"
+    );
 
     // Declare the consumers' queues before anything is published, so no event is dropped.
     let assets = events::asset_worker::consumer(tagging.clone());
@@ -147,4 +155,29 @@ pub async fn serve(
             router.add_service(api::TaggingGrpc::new(tagging).into_server())
         })
         .await
+}
+
+/// pgvector where the database has it (`auto`) or must (`pgvector`); the exact index
+/// otherwise.
+async fn choose_vector_search(
+    tagging: Tagging,
+    db: &sea_orm::DatabaseConnection,
+    wanted: VectorSearch,
+) -> anyhow::Result<Tagging> {
+    let available = wanted != VectorSearch::Exact && store::pgvector::available(db).await?;
+    match (wanted, available) {
+        (VectorSearch::Pgvector, false) => {
+            anyhow::bail!("vector_search = pgvector, but the database has no pgvector extension")
+        }
+        (VectorSearch::Exact, _) | (VectorSearch::Auto, false) => Ok(tagging),
+        (_, true) => {
+            let pgvector = store::pgvector::PgVectorSearch::enable(
+                db.clone(),
+                tagging.index().clone(),
+                inference::EMBEDDING_DIM,
+            )
+            .await?;
+            Ok(tagging.with_vector_search(Arc::new(pgvector)))
+        }
+    }
 }

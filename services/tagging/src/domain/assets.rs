@@ -105,6 +105,7 @@ impl Tagging {
         let Some(txn) = marquee_bus::inbox::claim(&self.db, consumer, envelope).await? else {
             return Ok(());
         };
+        let vector = result.as_ref().ok().map(|ai| ai.embedding.clone());
         let (outcome, fresh) = match result {
             Ok(ai) => (
                 Outcome {
@@ -135,17 +136,23 @@ impl Tagging {
             txn.commit().await?;
             return Ok(());
         };
+        if let Some(vector) = &vector {
+            self.vectors.save(&txn, asset_id, Some(vector)).await?;
+        }
         let existing = tags::from_rows(store::tags::of(&txn, asset_id).await?);
         let removed = store::tags::removed(&txn, asset_id).await?;
         let merged = tags::merge_ai(fresh, &existing, &removed);
         store::tags::replace(&txn, asset_id, tags::to_rows(asset_id, &merged)).await?;
         publish::asset_tagged(&txn, &row, ok, &reason, tags::published(&merged)).await?;
+        // Into the index before the commit: once anyone can read `tagged`, search finds
+        // it. Should the commit fail, the event is retried and tags it again.
+        self.index_row(&row, Some(&merged)).await?;
         txn.commit().await?;
         self.wake_outbox();
         if ok {
             metrics::counter!("marquee_tagging_assets_tagged_total").increment(1);
         }
-        self.index_row(&row, Some(&merged)).await
+        Ok(())
     }
 
     /// Records the event as handled with no other effect.
@@ -190,6 +197,7 @@ impl Tagging {
             return Ok(());
         };
         store::assets::tombstone(&txn, &envelope.tenant_id, owner_id, asset_id).await?;
+        self.vectors.save(&txn, asset_id, None).await?;
         store::tags::delete_all(&txn, asset_id).await?;
         store::interactions::forget_asset(&txn, asset_id).await?;
         txn.commit().await?;

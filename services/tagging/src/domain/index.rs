@@ -9,8 +9,11 @@
 //! HNSW) is the step up.
 
 use super::vector;
+use crate::error::Result;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;
+use sea_orm::DatabaseTransaction;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -249,6 +252,45 @@ impl ExactIndex {
                 score,
             })
             .collect()
+    }
+}
+
+/// Where nearest-neighbour queries go, and where vectors are written for them: the exact
+/// in-memory index, or pgvector's HNSW index (`store::pgvector`). Either way the
+/// in-memory index keeps every asset's metadata (and vector, for profiles and similar
+/// assets).
+#[async_trait]
+pub trait VectorSearch: Send + Sync {
+    /// `exact` or `pgvector`.
+    fn name(&self) -> &'static str;
+
+    /// The `limit` admitted assets nearest to `query`, best first.
+    async fn nearest(&self, query: &[f32], filter: &Filter, limit: usize) -> Result<Vec<Scored>>;
+
+    /// Stores (or clears) an asset's vector in the same transaction as its tags.
+    async fn save(
+        &self,
+        txn: &DatabaseTransaction,
+        asset_id: &str,
+        vector: Option<&[f32]>,
+    ) -> Result<()>;
+}
+
+/// Exact search over the in-memory index (which the service updates itself).
+pub struct ExactSearch(pub Arc<ExactIndex>);
+
+#[async_trait]
+impl VectorSearch for ExactSearch {
+    fn name(&self) -> &'static str {
+        "exact"
+    }
+
+    async fn nearest(&self, query: &[f32], filter: &Filter, limit: usize) -> Result<Vec<Scored>> {
+        Ok(self.0.nearest(query, filter, limit))
+    }
+
+    async fn save(&self, _: &DatabaseTransaction, _: &str, _: Option<&[f32]>) -> Result<()> {
+        Ok(())
     }
 }
 

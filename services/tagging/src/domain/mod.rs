@@ -16,7 +16,7 @@ pub mod zero_shot;
 
 use crate::inference::EMBEDDING_DIM;
 use crate::settings::TaggingSettings;
-use index::ExactIndex;
+use index::{ExactIndex, ExactSearch, VectorSearch};
 use marquee_bus::OutboxWaker;
 use marquee_platform::{Principal, Role};
 use parking_lot::Mutex;
@@ -39,6 +39,8 @@ pub struct Tagging {
     pub(crate) db: DatabaseConnection,
     pub(crate) settings: Arc<TaggingSettings>,
     pub(crate) index: Arc<ExactIndex>,
+    /// Where nearest-neighbour queries go: the exact index, or pgvector.
+    pub(crate) vectors: Arc<dyn VectorSearch>,
     /// `None` when the models are not there: no AI tags, search by words only.
     pub(crate) tagger: Option<Tagger>,
     /// Why AI tagging is off (shown in logs, `/readyz` and on assets).
@@ -60,10 +62,12 @@ impl Tagging {
             Ok(tagger) => (Some(tagger), None),
             Err(reason) => (None, Some(reason)),
         };
+        let index = Arc::new(ExactIndex::new(EMBEDDING_DIM));
         Self {
             db,
             settings: Arc::new(settings),
-            index: Arc::new(ExactIndex::new(EMBEDDING_DIM)),
+            vectors: Arc::new(ExactSearch(index.clone())),
+            index,
             tagger,
             models_off,
             images,
@@ -78,12 +82,23 @@ impl Tagging {
         self
     }
 
+    /// Sends nearest-neighbour queries to `vectors` (pgvector) instead of the exact index.
+    pub fn with_vector_search(mut self, vectors: Arc<dyn VectorSearch>) -> Self {
+        self.vectors = vectors;
+        self
+    }
+
+    /// `exact` or `pgvector`.
+    pub fn vector_search(&self) -> &'static str {
+        self.vectors.name()
+    }
+
     /// Why AI tagging is off, if it is.
     pub fn models_off(&self) -> Option<&str> {
         self.models_off.as_deref()
     }
 
-    pub fn index(&self) -> &ExactIndex {
+    pub fn index(&self) -> &Arc<ExactIndex> {
         &self.index
     }
 

@@ -97,7 +97,7 @@ impl Tagging {
         );
         let mut scored: HashMap<String, Scored> = HashMap::new();
         if let Some(profile) = &profile {
-            for mut hit in self.index.nearest(profile, &filter, CANDIDATES) {
+            for mut hit in self.vectors.nearest(profile, &filter, CANDIDATES).await? {
                 if followed.contains(&hit.asset.owner_id) {
                     hit.score += FOLLOW_BOOST;
                 }

@@ -3,7 +3,7 @@
 //! tags (so an exact name still wins a close call). Without the text model, search falls
 //! back to those word matches alone.
 
-use super::index::{ExactIndex, Filter, IndexedAsset, Scored};
+use super::index::{Filter, IndexedAsset, Scored};
 use super::{Tagging, tags};
 use crate::error::{Result, TaggingError};
 use base64::Engine as _;
@@ -118,12 +118,10 @@ pub fn recency(asset: &IndexedAsset) -> f32 {
     ((asset.created_at.timestamp() - 1_577_836_800) / 60) as f32
 }
 
-/// The hybrid ranking: the [`MAX_RESULTS`] nearest admitted assets to the query's
-/// embedding, each with its word bonus, best first.
-pub fn semantic(index: &ExactIndex, vector: &[f32], text: &str, filter: &Filter) -> Vec<Scored> {
+/// The hybrid ranking: nearest hits by embedding, each with its word bonus, best first.
+pub fn rerank(mut hits: Vec<Scored>, text: &str) -> Vec<Scored> {
     let words = query_words(text);
     let whole = text.trim().to_lowercase();
-    let mut hits = index.nearest(vector, filter, MAX_RESULTS);
     for hit in &mut hits {
         hit.score += word_bonus(&words, &whole, &hit.asset);
     }
@@ -156,7 +154,10 @@ impl Tagging {
                     .await?
                     .pop()
                     .unwrap_or_default();
-                semantic(&self.index, &vector, &text, &filter)
+                rerank(
+                    self.vectors.nearest(&vector, &filter, MAX_RESULTS).await?,
+                    &text,
+                )
             }
             None => {
                 let words = query_words(&text);
@@ -188,7 +189,7 @@ impl Tagging {
             ..Filter::default()
         };
         filter.exclude.insert(asset_id.to_string());
-        let hits = self.index.nearest(&vector, &filter, limit);
+        let hits = self.vectors.nearest(&vector, &filter, limit).await?;
         Ok(Page {
             hits,
             next_cursor: None,

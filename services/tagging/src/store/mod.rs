@@ -5,5 +5,6 @@ pub mod assets;
 pub mod entities;
 pub mod interactions;
 pub mod migration;
+pub mod pgvector;
 pub mod tags;
 pub mod taxonomy;

@@ -102,7 +102,10 @@ fn zero_shot_accuracy_and_search_recall_meet_their_floors() {
     let query_vectors = models.text.embed_blocking(&query_texts).unwrap();
     let (mut recall1, mut recall3) = (0usize, 0usize);
     for (query, vector) in queries.iter().zip(&query_vectors) {
-        let hits = search::semantic(&index, vector, &query.query, &filter);
+        let hits = search::rerank(
+            index.nearest(vector, &filter, search::MAX_RESULTS),
+            &query.query,
+        );
         let position = hits
             .iter()
             .take(3)

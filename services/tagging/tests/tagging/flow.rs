@@ -49,7 +49,7 @@ impl ImageSource for Photos {
     }
 }
 
-async fn tagging(db: &TestDb, failures: usize) -> Tagging {
+pub async fn tagging(db: &TestDb, failures: usize) -> Tagging {
     let settings = TaggingSettings {
         database_url: Some(db.url().to_string().into()),
         data_dir: db.data_dir().to_path_buf(),
@@ -65,7 +65,7 @@ async fn tagging(db: &TestDb, failures: usize) -> Tagging {
     Tagging::new(connection, settings, tagger, Arc::new(photos))
 }
 
-fn user(id: &str, role: Role) -> Principal {
+pub fn user(id: &str, role: Role) -> Principal {
     Principal {
         kind: PrincipalKind::User,
         subject: id.into(),
@@ -75,7 +75,7 @@ fn user(id: &str, role: Role) -> Principal {
     }
 }
 
-fn processed(
+pub fn processed(
     asset_id: &str,
     kind: &str,
     title: &str,
@@ -124,7 +124,7 @@ fn processed(
     (envelope, asset)
 }
 
-fn search(text: &str) -> SearchQuery {
+pub fn search(text: &str) -> SearchQuery {
     SearchQuery {
         text: text.into(),
         ..SearchQuery::default()

@@ -5,6 +5,7 @@ mod eval;
 mod flow;
 mod gemini;
 mod inference;
+mod pgvector;
 
 use marquee_tagging::inference::{InferenceOptions, Models};
 use std::path::PathBuf;
