@@ -140,8 +140,8 @@ pub async fn save_outcome(
     row.update(db).await.map(Some)
 }
 
-/// Sets whether others may see an asset. An asset not seen yet is recorded as a
-/// placeholder (its words come with `asset.processed`), so the decision isn't lost.
+/// Sets whether others may see an asset. An asset not seen yet is recorded without its
+/// words, which come with `asset.processed`, so the decision isn't lost.
 pub async fn set_visible(
     db: &impl ConnectionTrait,
     tenant_id: &str,
