@@ -52,6 +52,14 @@ pub enum InferenceError {
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
+    /// The model's thread could not be started.
+    #[error("could not start the {name} inference thread: {source}")]
+    Spawn {
+        name: &'static str,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+
     /// The model's thread has stopped (it panicked or the process is shutting down).
     #[error("the {0} inference thread has stopped")]
     Stopped(&'static str),

@@ -7,8 +7,9 @@
 //!
 //! Each model lives on one dedicated OS thread (never on the async runtime); callers send
 //! jobs over a channel and await a `oneshot`. Under load the thread batches the jobs
-//! waiting in its queue together, texts sorted by token count and each run padded only to
-//! its longest.
+//! waiting in its queue together: texts sorted by token count, at most `max_batch` a run,
+//! each run padded only to its longest (and a long text does not make short ones pad: it
+//! gets a run of its own when that is cheaper).
 //!
 //! ```text
 //! $MARQUEE_MODELS_DIR/

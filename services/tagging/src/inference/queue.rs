@@ -2,12 +2,13 @@
 //!
 //! Callers (async or blocking) send a job — their inputs and a `oneshot` for the answer. The
 //! thread takes the first job, then everything else already waiting, prepares all inputs
-//! together (tokenises / resizes), sorts them by cost (token count) so each run pads
-//! little, runs them `max_batch` at a time, and sends every caller its outputs in its own
-//! order. Under load this batches texts of many callers into one run; when idle a lone
-//! request runs at once.
+//! together (tokenises), sorts them by cost (token count), cuts them into runs of at most
+//! `max_batch` (where padding to a run's longest would cost more than another run, a new
+//! run starts: see [`plan_batches`]), and sends every caller its outputs in its own order.
+//! Under load this batches texts of many callers into one run; when idle a lone request
+//! runs at once.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use tokio::sync::oneshot;
 
@@ -25,9 +26,13 @@ pub(crate) trait Engine: Send + 'static {
     /// Prepares every input, one result per input, in order.
     fn prepare(&mut self, inputs: Vec<Self::Input>) -> Vec<Result<Self::Prepared, InferenceError>>;
 
-    /// The cost of one prepared input in a batch (its padded length): runs group similar
-    /// costs.
+    /// The cost of one prepared input in a batch (its length: a run costs its size times
+    /// its longest input, padding included).
     fn cost(prepared: &Self::Prepared) -> usize;
+
+    /// The fixed cost of one run, in the units of [`cost`](Self::cost): the planner
+    /// starts a new run when padding would cost more than that.
+    const RUN_OVERHEAD: usize;
 
     /// Runs one batch; one output per input, in order.
     fn run(&mut self, batch: &[&Self::Prepared]) -> Result<Vec<Self::Output>, InferenceError>;
@@ -76,7 +81,10 @@ impl<E: Engine> Queue<E> {
         std::thread::Builder::new()
             .name(format!("{name}-inference"))
             .spawn(move || worker(engine, receiver, max_batch, name))
-            .map_err(|error| InferenceError::io(format!("<{name} thread>"), error))?;
+            .map_err(|error| InferenceError::Spawn {
+                name,
+                source: Arc::new(error),
+            })?;
         Ok(Self { sender, name })
     }
 
@@ -212,7 +220,7 @@ fn process<E: Engine>(engine: &mut E, jobs: Vec<Job<E>>, max_batch: usize) {
     }
 
     let costs: Vec<usize> = ready.iter().map(E::cost).collect();
-    for batch in plan_batches(&costs, max_batch) {
+    for batch in plan_batches(&costs, max_batch, E::RUN_OVERHEAD) {
         // Nor those of a caller whose earlier run failed.
         let batch: Vec<usize> = batch
             .into_iter()
@@ -263,41 +271,122 @@ fn process<E: Engine>(engine: &mut E, jobs: Vec<Job<E>>, max_batch: usize) {
     }
 }
 
-/// Groups item indices into runs of at most `max_batch`, items sorted by cost so that
-/// each run pads to a similar length; equal costs keep their input order.
-pub(crate) fn plan_batches(costs: &[usize], max_batch: usize) -> Vec<Vec<usize>> {
+/// Groups item indices into runs: sorted by cost (equal costs keep their input order),
+/// cut into consecutive runs of at most `max_batch` so that the total — each run's size
+/// times its largest cost, plus `run_overhead` per run — is smallest. Uniform inputs give
+/// full runs of `max_batch`; a few long texts among short ones get runs of their own
+/// rather than making every short one pad to their length.
+pub(crate) fn plan_batches(
+    costs: &[usize],
+    max_batch: usize,
+    run_overhead: usize,
+) -> Vec<Vec<usize>> {
+    let max_batch = max_batch.max(1);
     let mut order: Vec<usize> = (0..costs.len()).collect();
     order.sort_by_key(|&index| costs[index]);
-    order
-        .chunks(max_batch.max(1))
-        .map(<[usize]>::to_vec)
-        .collect()
+    let n = order.len();
+    // best[i]: the cheapest plan of the first i sorted items; start[i]: where its last
+    // run begins. Runs are contiguous in sorted order, so a run's largest cost is its
+    // last item's.
+    let mut best = vec![0usize; n + 1];
+    let mut start = vec![0usize; n + 1];
+    for end in 1..=n {
+        let longest = costs[order[end - 1]];
+        let first = end.saturating_sub(max_batch);
+        let mut cheapest = usize::MAX;
+        for (begin, &before) in best.iter().enumerate().take(end).skip(first) {
+            let total = before
+                .saturating_add((end - begin).saturating_mul(longest))
+                .saturating_add(run_overhead);
+            // Strictly cheaper only: on ties the longest run wins.
+            if total < cheapest {
+                cheapest = total;
+                start[end] = begin;
+            }
+        }
+        best[end] = cheapest;
+    }
+    let mut runs = Vec::new();
+    let mut end = n;
+    while end > 0 {
+        let begin = start[end];
+        runs.push(order[begin..end].to_vec());
+        end = begin;
+    }
+    runs.reverse();
+    runs
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     use super::*;
 
-    #[test]
-    fn batches_are_sorted_by_cost_and_capped() {
-        let costs = [7, 3, 9, 3, 1, 12, 5];
-        let batches = plan_batches(&costs, 3);
-        assert_eq!(batches, vec![vec![4, 1, 3], vec![6, 0, 2], vec![5]]);
-        // Every index exactly once.
-        let mut all: Vec<usize> = batches.concat();
+    /// Every index once, runs capped, costs non-decreasing along the plan.
+    fn check_plan(costs: &[usize], max_batch: usize, plan: &[Vec<usize>]) {
+        let mut all: Vec<usize> = plan.concat();
         all.sort_unstable();
         assert_eq!(all, (0..costs.len()).collect::<Vec<_>>());
-        // Non-decreasing cost along the plan.
-        let flat: Vec<usize> = batches.concat().iter().map(|&i| costs[i]).collect();
+        assert!(
+            plan.iter()
+                .all(|run| !run.is_empty() && run.len() <= max_batch.max(1))
+        );
+        let flat: Vec<usize> = plan.concat().iter().map(|&i| costs[i]).collect();
         assert!(flat.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[test]
+    fn uniform_inputs_make_full_runs_in_input_order() {
+        let costs = vec![12; 70];
+        let plan = plan_batches(&costs, 32, 32);
+        check_plan(&costs, 32, &plan);
+        assert_eq!(
+            plan.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![6, 32, 32]
+        );
+        assert_eq!(plan.concat(), (0..70).collect::<Vec<_>>());
+        // Pictures: all cost 0.
+        let plan = plan_batches(&[0; 5], 2, 1);
+        assert_eq!(plan, vec![vec![0], vec![1, 2], vec![3, 4]]);
+    }
+
+    #[test]
+    fn batches_are_sorted_by_cost_and_capped() {
+        let costs = [7, 3, 9, 3, 1, 12, 5];
+        // A large overhead: as few runs as possible (3), then the least padding.
+        let plan = plan_batches(&costs, 3, 1000);
+        check_plan(&costs, 3, &plan);
+        assert_eq!(plan, vec![vec![4, 1, 3], vec![6, 0], vec![2, 5]]);
+        // No overhead: padding is all that counts.
+        let plan = plan_batches(&costs, 3, 0);
+        check_plan(&costs, 3, &plan);
+        assert_eq!(
+            plan,
+            vec![vec![4], vec![1, 3], vec![6], vec![0], vec![2], vec![5]]
+        );
+    }
+
+    #[test]
+    fn a_long_text_does_not_make_short_ones_pad() {
+        // 29 short texts and one at the 256-token limit, max batch 32: two runs.
+        let mut costs: Vec<usize> = (0..29).map(|i| 8 + i % 15).collect();
+        costs.insert(11, 256);
+        let plan = plan_batches(&costs, 32, 32);
+        check_plan(&costs, 32, &plan);
+        assert_eq!(plan.last(), Some(&vec![11]));
+        assert!(plan.len() <= 4, "{plan:?}");
+        let padded: usize = plan
+            .iter()
+            .map(|run| run.len() * run.iter().map(|&i| costs[i]).max().unwrap_or(0))
+            .sum();
+        assert!(padded < 1000, "{padded}"); // one run would pad to 30 × 256 = 7680
+    }
+
+    #[test]
     fn plan_of_nothing_is_empty_and_zero_batch_is_one() {
-        assert!(plan_batches(&[], 32).is_empty());
-        assert_eq!(plan_batches(&[2, 1], 0), vec![vec![1], vec![0]]);
+        assert!(plan_batches(&[], 32, 32).is_empty());
+        assert_eq!(plan_batches(&[2, 1], 0, 0), vec![vec![1], vec![0]]);
     }
 
     /// A fake model: output = input * 10; records the batches it ran; fails on input 666.
@@ -326,6 +415,8 @@ mod tests {
         fn cost(prepared: &u32) -> usize {
             *prepared as usize
         }
+
+        const RUN_OVERHEAD: usize = 1_000_000;
 
         fn run(&mut self, batch: &[&u32]) -> Result<Vec<u32>, InferenceError> {
             let batch: Vec<u32> = batch.iter().map(|&&x| x).collect();
@@ -358,8 +449,8 @@ mod tests {
         assert_eq!(answer_a.try_recv().unwrap().unwrap(), vec![500, 20, 300]);
         assert_eq!(answer_b.try_recv().unwrap().unwrap(), vec![10, 400]);
         assert_eq!(answer_c.try_recv().unwrap().unwrap(), vec![30]);
-        // Two runs over all three callers, shortest first.
-        assert_eq!(*runs.lock().unwrap(), vec![vec![1, 2, 3, 30], vec![40, 50]]);
+        // Two runs over all three callers, shortest first, split where padding is least.
+        assert_eq!(*runs.lock().unwrap(), vec![vec![1, 2, 3], vec![30, 40, 50]]);
     }
 
     #[test]

@@ -372,6 +372,8 @@ impl Engine for ImageEngine {
         0
     }
 
+    const RUN_OVERHEAD: usize = 1;
+
     fn run(&mut self, batch: &[&Picture]) -> Result<Vec<Vec<ImageLabel>>, InferenceError> {
         let rows = self.fixed_batch.unwrap_or(batch.len()).max(batch.len());
         let one = 3 * self.size * self.size;
