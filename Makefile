@@ -49,7 +49,7 @@ deploy-check:
 	bash deploy/check/run.sh
 
 bench: tools models
-	bash scripts/bench.sh
+	CARGO_TARGET_DIR=$${CARGO_TARGET_DIR:-$$HOME/.cache/marquee-release} bash scripts/bench.sh
 
 clean:
 	$(CARGO) clean

@@ -22,6 +22,7 @@ trap cleanup EXIT
 
 # Budgets high enough that the limiter is exercised but never refuses the benchmark.
 MARQUEE_DATA_DIR="$DATA" \
+MARQUEE_MODELS_DIR=/nonexistent \
 MARQUEE_GATEWAY_ADDR="127.0.0.1:$PORT" \
 MARQUEE_GATEWAY_ACCESS_LOG=false \
 MARQUEE_GATEWAY_RATE_LIMIT__USER_PER_MINUTE=1000000000 \
@@ -73,7 +74,7 @@ p99 ≤ 12 ms on \`GET /api/v1/auth/me\` through the gateway, and the whole flee
 
 - Date: $(date -u +%Y-%m-%d)
 - Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB RAM; wrk runs on the same cores as the fleet.
-- Build: \`cargo build --release\` (thin LTO), \`marquee up\` (gateway + auth in one process, real gRPC between them, SQLite), log level warn, access log off, rate limiter on (in memory) with a budget the run cannot exhaust.
+- Build: \`cargo build --release\` (thin LTO), \`marquee up\` (gateway + auth in one process, real gRPC between them, SQLite), log level warn, access log off, rate limiter on (in memory) with a budget the run cannot exhaust. Tagging runs without models here (\`MARQUEE_MODELS_DIR=/nonexistent\`), so the figures stay comparable with earlier runs; AI tagging has its own section.
 - Command: \`$COMMAND\` after a 5 s warm-up.
 
 | metric | value |
@@ -93,3 +94,4 @@ $RESULT
 MD
 if [ -n "$REST" ]; then printf '\n%s\n' "$REST" >>"$OUT"; fi
 echo "wrote $OUT"
+if [ "${SKIP_TAGGING:-0}" != 1 ]; then cleanup; trap - EXIT; bash scripts/bench-tagging.sh; fi

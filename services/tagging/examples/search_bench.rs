@@ -1,7 +1,8 @@
 //! Latency of one semantic search over the in-memory exact index (`ExactIndex`), the
-//! path `GET /api/v1/search` takes after embedding the query: `search::semantic` (the
-//! 500 nearest admitted assets by cosine, plus the title and tag word bonus) for one
-//! tenant holding `--vectors` assets.
+//! path `GET /api/v1/search` takes after embedding the query when vectors are searched
+//! exactly: `ExactIndex::nearest` (the 500 nearest admitted assets by cosine) then
+//! `search::rerank` (the title and tag word bonus), for one tenant holding `--vectors`
+//! assets. The pgvector path is not measured here.
 //!
 //! ```text
 //! cargo run --release -p marquee-tagging --example search_bench -- \
