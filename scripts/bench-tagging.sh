@@ -341,7 +341,7 @@ def block(cmds):
 embed = lines("embed.jsonl")
 rust = [e["result"]["sentences_per_second"] for e in embed if e["side"] == "rust"]
 python = [e["result"]["sentences_per_second"] for e in embed if e["side"] == "python"]
-rust_median, python_median = statistics.median(rust), statistics.median(python)
+rust_median, python_median = round(statistics.median(rust), 1), round(statistics.median(python), 1)
 engine = next(e["result"]["engine"] for e in embed if e["side"] == "rust")
 package = next(e["result"]["package"] + ", torch " + e["result"]["torch"] for e in embed if e["side"] == "python")
 embed_rows = "\n".join(
@@ -352,7 +352,7 @@ embed_rows = "\n".join(
 images = lines("image.jsonl")
 image_rows = "\n".join(
     f"| {i + 1} | {r['n']} | {r['seconds']} s | {r['images_per_second']} |" for i, r in enumerate(images))
-image_median = statistics.median(r["images_per_second"] for r in images)
+image_median = round(statistics.median(r["images_per_second"] for r in images), 1)
 
 upload = json.load(open(f"{work}/upload.json"))
 ms = sorted(r["ms"] for r in upload["runs"])
