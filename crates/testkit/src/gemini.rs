@@ -5,7 +5,7 @@
 //! script what it answers next: an answer, a status (429, 500), a delay longer than the
 //! client's timeout, or a malformed body.
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -52,27 +52,13 @@ pub struct FakeGemini {
 impl FakeGemini {
     pub async fn start() -> Self {
         let state = Arc::new(Mutex::new(State::default()));
-        let data = web::Data::from(state.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake Gemini");
-        let addr = listener.local_addr().expect("local addr");
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(32 * 1024 * 1024))
-                .default_service(web::to(handle))
-        })
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        // Pictures travel inline (base64) in the JSON body.
+        let (handle, base) =
+            crate::fake_server::start("Gemini", state.clone(), 32 * 1024 * 1024, handle);
         Self {
             state,
             handle,
-            base: format!("http://{addr}/"),
+            base,
         }
     }
 

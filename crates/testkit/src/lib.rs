@@ -14,6 +14,7 @@
 
 pub mod amqp;
 mod backends;
+mod fake_server;
 pub mod gemini;
 pub mod stripe;
 mod wait;

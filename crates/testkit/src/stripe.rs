@@ -9,7 +9,7 @@
 //! Used by billing's integration tests (`services/billing/tests/billing/stripe_flows.rs`)
 //! and the end-to-end tests through the gateway (`services/marquee/tests/e2e/stripe.rs`).
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -393,26 +393,12 @@ fn answer(
 impl FakeStripe {
     pub async fn start() -> Self {
         let state = Arc::new(Mutex::new(State::default()));
-        let data = web::Data::from(state.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake Stripe");
-        let addr = listener.local_addr().expect("local addr");
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(handle))
-        })
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        // Stripe's requests are small forms; actix's default body limit (256 kB) fits.
+        let (handle, base) = crate::fake_server::start("Stripe", state.clone(), 256 * 1024, handle);
         Self {
             state,
             handle,
-            base: format!("http://{addr}/"),
+            base,
         }
     }
 
