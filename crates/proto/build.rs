@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "marquee/events/v1/billing.proto",
         "marquee/events/v1/content.proto",
         "marquee/events/v1/tagging.proto",
+        "marquee/events/v1/campaign.proto",
     ];
     let paths: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
     for path in &paths {

@@ -20,6 +20,7 @@ pub use flags::TenantFlagsCache;
 use marquee_platform::grpc::{self, TraceContextInterceptor};
 use marquee_proto::auth::v1::auth_service_client::AuthServiceClient;
 use marquee_proto::billing::v1::billing_service_client::BillingServiceClient;
+use marquee_proto::campaign::v1::campaign_service_client::CampaignServiceClient;
 use marquee_proto::content::v1::content_service_client::ContentServiceClient;
 use marquee_proto::tagging::v1::tagging_service_client::TaggingServiceClient;
 use tonic::service::interceptor::InterceptedService;
@@ -43,6 +44,7 @@ impl<C: Clone> Client<C> {
 
 pub type AuthGrpc = AuthServiceClient<Traced>;
 pub type BillingGrpc = BillingServiceClient<Traced>;
+pub type CampaignGrpc = CampaignServiceClient<Traced>;
 pub type ContentGrpc = ContentServiceClient<Traced>;
 pub type TaggingGrpc = TaggingServiceClient<Traced>;
 
@@ -58,8 +60,18 @@ pub type ContentClient = Client<ContentGrpc>;
 /// Tagging: tags, search, similar assets, recommendations, taxonomies. Unary calls.
 pub type TaggingClient = Client<TaggingGrpc>;
 
+/// Campaign: the campaign studio (campaigns, posts, jobs, schedules, templates,
+/// connectors). Its channel has no overall deadline — `WatchJob` streams a job's
+/// changes for as long as the job runs — so its unary calls carry their own (build them
+/// with `grpc::for_caller`, or `grpc::stream_for_caller` for the watch).
+pub type CampaignClient = Client<CampaignGrpc>;
+
 /// Largest message on content's byte streams (chunks are far smaller).
 const CONTENT_MAX_MESSAGE: usize = 8 * 1024 * 1024;
+
+/// Largest answer from campaign: an export of a whole campaign (the service encodes up
+/// to this much).
+const CAMPAIGN_MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
 impl AuthClient {
     pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
@@ -99,6 +111,16 @@ impl TaggingClient {
     }
 }
 
+impl CampaignClient {
+    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+        let channel = grpc::streaming_channel(url)?;
+        Ok(Self {
+            grpc: CampaignServiceClient::with_interceptor(channel, TraceContextInterceptor)
+                .max_decoding_message_size(CAMPAIGN_MAX_MESSAGE),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +131,8 @@ mod tests {
         assert!(BillingClient::connect_lazy("http://127.0.0.1:1").is_ok());
         assert!(ContentClient::connect_lazy("http://127.0.0.1:1").is_ok());
         assert!(TaggingClient::connect_lazy("http://127.0.0.1:1").is_ok());
+        assert!(CampaignClient::connect_lazy("http://127.0.0.1:1").is_ok());
+        assert!(CampaignClient::connect_lazy("not a url\n").is_err());
         assert!(AuthClient::connect_lazy("not a url\n").is_err());
     }
 }

@@ -364,6 +364,84 @@ pub mod fields {
     /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
     pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
     pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+    /// The campaign studio's fields (gateway and campaign service).
+    pub mod campaign {
+        use super::super::Text;
+
+        pub const NAME: Text = Text::line("name", 120, "invalid_name").not_blank("invalid_name");
+        pub const OBJECTIVE: Text = Text::multi_line("objective", 1000, "invalid_objective");
+        pub const BUSINESS_DESCRIPTION: Text = Text::multi_line(
+            "business_description",
+            10_000,
+            "invalid_business_description",
+        );
+        pub const TARGET_AUDIENCE: Text =
+            Text::multi_line("target_audience", 1000, "invalid_target_audience");
+        /// A website the analysis reads (http or https).
+        pub const URL: Text = Text::line("urls", 2048, "invalid_url").not_blank("invalid_url");
+        pub const MAX_URLS: usize = 3;
+        pub const MAX_ASSETS: usize = 10;
+        pub const CAMPAIGN_TYPES: [&str; 4] = ["product", "service", "brand", "event"];
+        pub const MIN_CREATIVITY: u32 = 1;
+        pub const MAX_CREATIVITY: u32 = 10;
+        pub const DEFAULT_CREATIVITY: u32 = 5;
+        /// Posts in total across the platforms.
+        pub const MIN_POSTS: u32 = 3;
+        pub const MAX_POSTS: u32 = 15;
+        pub const DEFAULT_POSTS: u32 = 9;
+        /// An IANA time zone name.
+        pub const TIME_ZONE: Text = Text::line("time_zone", 64, "invalid_time_zone");
+        pub const GUIDANCE: Text = Text::multi_line("guidance", 5000, "invalid_guidance");
+        pub const THEME_NAME: Text =
+            Text::line("themes.name", 80, "invalid_theme").not_blank("invalid_theme");
+        pub const THEME_DESCRIPTION: Text = Text::line("themes.description", 500, "invalid_theme");
+        pub const MAX_THEMES: usize = 12;
+        /// A hashtag without its `#`: letters, digits and underscores.
+        pub const HASHTAG_PATTERN: &str = r"^#?[\p{L}\p{N}_]{1,100}$";
+        pub const MAX_HASHTAG_CHARS: usize = 100;
+        pub const MAX_HASHTAGS: usize = 60;
+        pub const CHAT_MESSAGE: Text =
+            Text::multi_line("message", 2000, "invalid_message").not_blank("invalid_message");
+        pub const INSTRUCTIONS: Text =
+            Text::multi_line("instructions", 1000, "invalid_instructions");
+        /// A post's text as edited by its author; the platform's own limit is checked too.
+        pub const POST_CONTENT: Text =
+            Text::multi_line("content", 63_206, "invalid_content").not_blank("invalid_content");
+        pub const MEDIA_PROMPT: Text =
+            Text::multi_line("media_prompt", 2000, "invalid_media_prompt");
+        pub const TEMPLATE_NAME: Text =
+            Text::line("name", 120, "invalid_name").not_blank("invalid_name");
+        pub const TEMPLATE_DESCRIPTION: Text =
+            Text::multi_line("description", 1000, "invalid_description");
+        pub const TEMPLATE_VISIBILITIES: [&str; 2] = ["private", "tenant"];
+        pub const CONNECTOR_KINDS: [&str; 3] = ["webhook", "bluesky", "mastodon"];
+        pub const CONNECTOR_NAME: Text =
+            Text::line("name", 120, "invalid_name").not_blank("invalid_name");
+        pub const CONNECTOR_ENDPOINT: Text =
+            Text::line("endpoint", 2048, "invalid_endpoint").not_blank("invalid_endpoint");
+        pub const CONNECTOR_ACCOUNT: Text = Text::line("account", 256, "invalid_account");
+        pub const CONNECTOR_SECRET: Text =
+            Text::line("secret", 1024, "invalid_secret").not_blank("invalid_secret");
+        pub const MEDIA_KINDS: [&str; 2] = ["image", "video"];
+        pub const POST_KINDS: [&str; 3] = ["text_url", "text_image", "text_video"];
+        pub const EXPORT_FORMATS: [&str; 3] = ["json", "csv", "md"];
+        /// Spacing of scheduled posts, in minutes (up to 30 days).
+        pub const MAX_INTERVAL_MINUTES: u32 = 43_200;
+        /// Farthest a post can be scheduled ahead, in days.
+        pub const MAX_SCHEDULE_DAYS: i64 = 366;
+        /// The platforms a campaign writes for, by their API ids (`marquee_social::Platform`).
+        pub const PLATFORMS: [&str; 8] = [
+            "x",
+            "linkedin",
+            "instagram",
+            "facebook",
+            "tiktok",
+            "threads",
+            "bluesky",
+            "mastodon",
+        ];
+    }
 }
 
 #[cfg(test)]

@@ -59,6 +59,8 @@ pub mod events {
         pub const COMMENT_CREATED: &str = "comment.created";
         /// `AssetTagged`, by tagging: AI tags on an asset (or why tagging failed).
         pub const ASSET_TAGGED: &str = "asset.tagged";
+        /// `PostPublished`, by campaign: a scheduled post went out.
+        pub const POST_PUBLISHED: &str = "post.published";
         /// `SubscriptionChanged`, by billing.
         pub const SUBSCRIPTION_CHANGED: &str = "subscription.changed";
     }

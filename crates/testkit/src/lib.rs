@@ -11,11 +11,17 @@
 //! - [`wait_until`] / [`wait_for`]: wait for a condition instead of sleeping.
 //! - [`stripe`]: a local server speaking Stripe's wire format, for the real async-stripe
 //!   client in billing's tests and the end-to-end tests.
+//! - [`gemini`]: a local server speaking the Gemini REST API's wire format
+//!   (generateContent with text or image answers, Veo's long-running video operations and
+//!   downloads), for the tagging and campaign clients.
+//! - [`social`]: local servers speaking Bluesky's XRPC, Mastodon's REST API and a webhook
+//!   receiver, for the campaign service's publishing connectors.
 
 pub mod amqp;
 mod backends;
 mod fake_server;
 pub mod gemini;
+pub mod social;
 pub mod stripe;
 mod wait;
 
