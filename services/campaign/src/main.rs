@@ -1,0 +1,21 @@
+use clap::Parser;
+use marquee_platform::service::{self, Command};
+
+#[derive(Parser)]
+#[command(name = "marquee-campaign", about = "Marquee campaign studio service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let command = Cli::parse().command.unwrap_or_default();
+    service::launch(
+        "campaign",
+        command,
+        marquee_campaign::migrate,
+        marquee_campaign::serve,
+    )
+    .await
+}

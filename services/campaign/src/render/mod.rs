@@ -1,0 +1,3 @@
+//! Pictures made locally, without any AI provider.
+
+pub mod card;

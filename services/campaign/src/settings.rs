@@ -1,0 +1,171 @@
+//! Campaign settings: defaults → `config/campaign.toml` → `MARQUEE_*` → `MARQUEE_CAMPAIGN_*`.
+//!
+//! The AI provider is chosen here: Gemini with `MARQUEE_GEMINI_API_KEY`, else the local
+//! model from `models_dir` (made by `make models`), else — only when `allow_rules` — the
+//! rules composer. Which one wrote each output is recorded on it as `provider`.
+
+use marquee_bus::BusSettings;
+use marquee_platform::SecretString;
+use marquee_platform::config::CommonSettings;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CampaignSettings {
+    /// gRPC listener.
+    pub grpc_addr: String,
+    /// `postgres://…` or `sqlite://…`; unset means `<data_dir>/campaign.db`.
+    pub database_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    /// Where `make models` put the local generation model. Env: `MARQUEE_MODELS_DIR`.
+    pub models_dir: PathBuf,
+    /// The GGUF file of the local model, inside `models_dir`.
+    pub local_model_file: String,
+    /// Threads llama.cpp uses for one generation.
+    pub local_model_threads: usize,
+    /// `auto` (Gemini with a key, else local, else rules), `gemini`, `local` or `rules`.
+    pub provider: ProviderChoice,
+    /// The other services.
+    pub content_url: String,
+    pub billing_url: String,
+    pub tagging_url: String,
+    /// Gemini (`MARQUEE_GEMINI_API_KEY`); unset = local model.
+    pub gemini_api_key: Option<SecretString>,
+    /// Gemini REST base URL (tests point it at a local server), ending in `/`.
+    pub gemini_base_url: String,
+    pub gemini_text_model: String,
+    pub gemini_image_model: String,
+    pub gemini_video_model: String,
+    pub gemini_timeout_secs: u64,
+    /// Website fetching for the analysis: bytes, seconds, redirects, and whether private
+    /// addresses may be fetched (never in production: that is SSRF).
+    pub fetch_max_bytes: u64,
+    pub fetch_timeout_secs: u64,
+    pub fetch_max_redirects: u32,
+    pub fetch_allow_private: bool,
+    /// Exact `ip:port` addresses fetched although private (a test server), every other
+    /// private address staying refused.
+    pub fetch_allowed_addresses: Vec<String>,
+    /// Jobs run at once by this replica (text generation queues behind one model anyway).
+    pub job_workers: usize,
+    /// How often the scheduler looks for due posts.
+    pub scheduler_interval_ms: u64,
+    /// Key (32 bytes, base64) that encrypts connector credentials at rest. Unset: a key
+    /// in `<data_dir>/campaign-connector.key`, created on first use (embedded default).
+    pub connector_key: Option<SecretString>,
+    /// Whether the webhook connector may post to private addresses (tests, dev).
+    pub webhook_allow_private: bool,
+    /// The event bus (loaded from `MARQUEE_BUS_*`/`MARQUEE_AMQP_URL`).
+    #[serde(skip)]
+    pub bus: BusSettings,
+    #[serde(flatten)]
+    pub common: CommonSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderChoice {
+    #[default]
+    Auto,
+    Gemini,
+    Local,
+    Rules,
+}
+
+impl Default for CampaignSettings {
+    fn default() -> Self {
+        Self {
+            grpc_addr: "127.0.0.1:50055".into(),
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            models_dir: PathBuf::from("./models"),
+            local_model_file: "gemma-3-270m-q4_k_m.gguf".into(),
+            local_model_threads: 2,
+            provider: ProviderChoice::Auto,
+            content_url: "http://127.0.0.1:50052".into(),
+            billing_url: "http://127.0.0.1:50053".into(),
+            tagging_url: "http://127.0.0.1:50054".into(),
+            gemini_api_key: None,
+            gemini_base_url: "https://generativelanguage.googleapis.com/".into(),
+            gemini_text_model: "gemini-2.5-flash".into(),
+            gemini_image_model: "gemini-2.5-flash-image".into(),
+            gemini_video_model: "veo-3.0-generate-001".into(),
+            gemini_timeout_secs: 60,
+            fetch_max_bytes: 2 * 1024 * 1024,
+            fetch_timeout_secs: 10,
+            fetch_max_redirects: 3,
+            fetch_allow_private: false,
+            fetch_allowed_addresses: Vec::new(),
+            job_workers: 2,
+            scheduler_interval_ms: 1000,
+            connector_key: None,
+            webhook_allow_private: false,
+            bus: BusSettings::default(),
+            common: CommonSettings::default(),
+        }
+    }
+}
+
+impl CampaignSettings {
+    /// Loads the layered settings; `MARQUEE_MODELS_DIR` and `MARQUEE_GEMINI_API_KEY` are
+    /// the names the tagging service and `make models` share.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut settings: Self = marquee_platform::config::load("campaign")?;
+        settings.bus = BusSettings::load()?;
+        if let Ok(dir) = std::env::var("MARQUEE_MODELS_DIR")
+            && !dir.is_empty()
+        {
+            settings.models_dir = PathBuf::from(dir);
+        }
+        if let Ok(key) = std::env::var("MARQUEE_GEMINI_API_KEY")
+            && !key.is_empty()
+        {
+            settings.gemini_api_key = Some(SecretString::from(key));
+        }
+        Ok(settings)
+    }
+
+    /// The database URL to use: the configured one, else `<data_dir>/campaign.db`.
+    pub fn database_url(&self) -> SecretString {
+        marquee_db::database_url(self.database_url.as_ref(), &self.data_dir, "campaign.db")
+    }
+
+    pub fn local_model_path(&self) -> PathBuf {
+        self.models_dir.join(&self.local_model_file)
+    }
+}
+
+impl marquee_platform::service::ServiceSettings for CampaignSettings {
+    fn load() -> anyhow::Result<Self> {
+        Self::load()
+    }
+
+    fn common(&self) -> &CommonSettings {
+        &self.common
+    }
+
+    fn grpc_addr(&self) -> &str {
+        &self.grpc_addr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn env_overrides_apply() {
+        let env = HashMap::from([
+            ("MARQUEE_CONFIG_FILE".into(), "/nonexistent.toml".into()),
+            ("MARQUEE_CAMPAIGN_PROVIDER".into(), "rules".into()),
+            ("MARQUEE_CAMPAIGN_JOB_WORKERS".into(), "3".into()),
+        ]);
+        let settings: CampaignSettings =
+            marquee_platform::config::load_from("campaign", env).unwrap();
+        assert_eq!(settings.provider, ProviderChoice::Rules);
+        assert_eq!(settings.job_workers, 3);
+        assert_eq!(settings.grpc_addr, "127.0.0.1:50055");
+    }
+}
