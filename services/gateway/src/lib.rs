@@ -44,6 +44,7 @@ pub struct AppState {
     pub content: clients::ContentClient,
     pub billing: clients::BillingClient,
     pub tagging: clients::TaggingClient,
+    pub campaign: marquee_clients::CampaignClient,
     pub verifier: Arc<token::TokenVerifier>,
     pub limiter: rate_limit::RateLimiter,
     /// The caller's tenant's feature flags, cached briefly.
@@ -63,6 +64,8 @@ impl AppState {
             .with_context(|| format!("billing_url {:?}", settings.billing_url))?;
         let tagging = clients::TaggingClient::connect_lazy(&settings.tagging_url)
             .with_context(|| format!("tagging_url {:?}", settings.tagging_url))?;
+        let campaign = marquee_clients::CampaignClient::connect_lazy(&settings.campaign_url)
+            .with_context(|| format!("campaign_url {:?}", settings.campaign_url))?;
         let verifier = Arc::new(token::TokenVerifier::new(
             Box::new(auth.clone()),
             &settings.jwt_issuer,
@@ -84,6 +87,7 @@ impl AppState {
             content,
             billing,
             tagging,
+            campaign,
             verifier,
             limiter,
             flags,
@@ -151,6 +155,9 @@ fn cors(settings: &CorsSettings) -> Option<actix_cors::Cors> {
             "www-authenticate",
             "content-range",
             "accept-ranges",
+            // Where a create or a started job can be read; an export's file name.
+            "location",
+            "content-disposition",
         ])
         .max_age(settings.max_age_secs);
     for origin in &settings.allowed_origins {

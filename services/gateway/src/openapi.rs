@@ -48,6 +48,11 @@ a client-credentials token from `/api/v1/oauth/token`. Both are sent as `Authori
         (name = "creators", description = "Creator profiles and follows (scopes assets:read / assets:write)"),
         (name = "comments", description = "Comments on assets, reports (scopes assets:read / assets:write)"),
         (name = "tagging", description = "Asset tags, semantic search, similar assets, recommendations and the tenant's taxonomy (scopes assets:read / assets:write; replacing the taxonomy needs the admin role)"),
+        (name = "campaigns", description = "The campaign studio: a business brief becomes an analysed, themed, written, illustrated, scheduled and published social-media campaign; the guidance chat; exports (scopes campaigns:read / campaigns:write; creating needs the creator role)"),
+        (name = "campaign-posts", description = "A campaign's posts: writing and rewriting them (jobs), edits, pictures and videos (jobs), the calendar and the delivery log"),
+        (name = "jobs", description = "The campaign studio's long operations: read, cancel, or follow one as Server-Sent Events"),
+        (name = "campaign-templates", description = "Campaigns saved to start others from, private or in the tenant's catalogue"),
+        (name = "connectors", description = "Where scheduled posts are published: signed webhooks, Bluesky and Mastodon accounts (secrets go in, never out)"),
         (name = "billing", description = "Plans, subscription, usage against limits, checkout and invoices"),
         (name = "webhooks", description = "Inbound provider webhooks (signature-authenticated)"),
         (name = "meta", description = "Health and this document (metrics are on the admin port only)"),
@@ -218,6 +223,8 @@ fn problem_response(description: &str) -> Response {
 
 fn add_components(document: &mut utoipa::openapi::OpenApi) {
     let components = document.components.get_or_insert_with(Default::default);
+    // What a derive cannot state (one field or another), stated for the campaign bodies.
+    crate::api::campaigns::refine_schemas(components);
     // The catalogue is the platform's `Scope`, whose doc comment speaks of tokens; the
     // API describes it as it always has.
     if let Some(RefOr::T(Schema::Object(scope))) = components.schemas.get_mut("Scope") {
@@ -402,6 +409,21 @@ mod tests {
                 "/api/v1/admin/oauth-clients/{id}",
                 "OAuthClientBody",
             ),
+            (
+                "/api/v1/campaigns",
+                "/api/v1/campaigns/{id}",
+                "CampaignBody",
+            ),
+            (
+                "/api/v1/campaigns/{id}/duplicate",
+                "/api/v1/campaigns/{id}",
+                "CampaignBody",
+            ),
+            (
+                "/api/v1/campaign-templates/{id}/campaigns",
+                "/api/v1/campaigns/{id}",
+                "CampaignBody",
+            ),
         ] {
             let created = &paths[create]["post"]["responses"]["201"];
             assert!(
@@ -443,6 +465,10 @@ mod tests {
             ("/api/v1/search", "SearchHitBody"),
             ("/api/v1/assets/{id}/similar", "SearchHitBody"),
             ("/api/v1/recommendations", "SearchHitBody"),
+            ("/api/v1/campaigns", "CampaignSummaryBody"),
+            ("/api/v1/campaigns/{id}/deliveries", "DeliveryBody"),
+            ("/api/v1/campaign-templates", "TemplateBody"),
+            ("/api/v1/connectors", "ConnectorBody"),
         ] {
             let page =
                 &schemas[schema_of(&paths[list]["get"]["responses"]["200"], "application/json")];

@@ -57,6 +57,8 @@ pub struct RoutePolicy {
 }
 
 const ALL_SCOPES: &[Scope] = &[];
+const CAMPAIGNS_READ: &[Scope] = &[Scope::CampaignsRead];
+const CAMPAIGNS_WRITE: &[Scope] = &[Scope::CampaignsWrite];
 
 const fn ops(method: &'static str, pattern: &'static str) -> RoutePolicy {
     RoutePolicy {
@@ -233,6 +235,56 @@ pub const POLICIES: &[RoutePolicy] = &[
     scoped("GET", "/api/v1/recommendations", &[Scope::AssetsRead]),
     scoped("GET", "/api/v1/taxonomy", &[Scope::AssetsRead]),
     admin("PUT", "/api/v1/admin/taxonomy"),
+    // Campaign studio (campaign service): who may act (creating needs the creator role;
+    // a campaign, its posts, jobs and connectors are their owner's and a tenant admin's;
+    // templates their owner's or the tenant's) is the service's decision.
+    scoped("POST", "/api/v1/campaigns", CAMPAIGNS_WRITE),
+    scoped("GET", "/api/v1/campaigns", CAMPAIGNS_READ),
+    scoped("GET", "/api/v1/campaigns/{id}", CAMPAIGNS_READ),
+    scoped("PATCH", "/api/v1/campaigns/{id}", CAMPAIGNS_WRITE),
+    scoped("DELETE", "/api/v1/campaigns/{id}", CAMPAIGNS_WRITE),
+    scoped("POST", "/api/v1/campaigns/{id}/duplicate", CAMPAIGNS_WRITE),
+    scoped("POST", "/api/v1/campaigns/{id}/analysis", CAMPAIGNS_WRITE),
+    scoped(
+        "POST",
+        "/api/v1/campaigns/{id}/posts/generate",
+        CAMPAIGNS_WRITE,
+    ),
+    scoped(
+        "POST",
+        "/api/v1/campaigns/{id}/posts/{post_id}/regenerate",
+        CAMPAIGNS_WRITE,
+    ),
+    scoped(
+        "PATCH",
+        "/api/v1/campaigns/{id}/posts/{post_id}",
+        CAMPAIGNS_WRITE,
+    ),
+    scoped(
+        "POST",
+        "/api/v1/campaigns/{id}/posts/{post_id}/media",
+        CAMPAIGNS_WRITE,
+    ),
+    scoped("POST", "/api/v1/campaigns/{id}/chat", CAMPAIGNS_WRITE),
+    scoped("POST", "/api/v1/campaigns/{id}/schedule", CAMPAIGNS_WRITE),
+    scoped("POST", "/api/v1/campaigns/{id}/unschedule", CAMPAIGNS_WRITE),
+    scoped("GET", "/api/v1/campaigns/{id}/deliveries", CAMPAIGNS_READ),
+    scoped("GET", "/api/v1/campaigns/{id}/export", CAMPAIGNS_READ),
+    scoped("POST", "/api/v1/campaigns/{id}/template", CAMPAIGNS_WRITE),
+    scoped("GET", "/api/v1/campaign-templates", CAMPAIGNS_READ),
+    scoped("DELETE", "/api/v1/campaign-templates/{id}", CAMPAIGNS_WRITE),
+    scoped(
+        "POST",
+        "/api/v1/campaign-templates/{id}/campaigns",
+        CAMPAIGNS_WRITE,
+    ),
+    scoped("GET", "/api/v1/jobs/{id}", CAMPAIGNS_READ),
+    scoped("POST", "/api/v1/jobs/{id}/cancel", CAMPAIGNS_WRITE),
+    // An event stream spends one token when it opens, however long it lasts.
+    scoped("GET", "/api/v1/jobs/{id}/events", CAMPAIGNS_READ),
+    scoped("POST", "/api/v1/connectors", CAMPAIGNS_WRITE),
+    scoped("GET", "/api/v1/connectors", CAMPAIGNS_READ),
+    scoped("DELETE", "/api/v1/connectors/{id}", CAMPAIGNS_WRITE),
     // Billing: reads for users and partner clients, purchases for users.
     scoped("GET", "/api/v1/billing/plans", &[Scope::BillingRead]),
     scoped("GET", "/api/v1/billing/subscription", &[Scope::BillingRead]),
@@ -735,6 +787,56 @@ mod tests {
             authorize(&replace.access, &client),
             Err(Denial::WrongPrincipal(PrincipalKind::User))
         );
+    }
+
+    #[test]
+    fn campaign_reads_and_writes_need_campaign_scopes() {
+        let reader = principal(PrincipalKind::Client, &[], &["campaigns:read"]);
+        let writer = principal(
+            PrincipalKind::User,
+            &["creator"],
+            &["campaigns:read", "campaigns:write"],
+        );
+        let assets = principal(
+            PrincipalKind::User,
+            &["admin"],
+            &["assets:read", "assets:write"],
+        );
+        let campaign_routes: Vec<&RoutePolicy> = POLICIES
+            .iter()
+            .filter(|p| {
+                ["/api/v1/campaign", "/api/v1/jobs/", "/api/v1/connectors"]
+                    .iter()
+                    .any(|prefix| p.pattern.starts_with(prefix))
+            })
+            .collect();
+        assert_eq!(campaign_routes.len(), 26);
+        for policy in campaign_routes {
+            let route = format!("{} {}", policy.method, policy.pattern);
+            assert_eq!(policy.rate, Rate::Caller, "{route}");
+            let Access::Token { kind, role, scopes } = policy.access else {
+                panic!("{route} needs a token");
+            };
+            assert_eq!((kind, role), (None, None), "{route}: the service decides");
+            let needed = if policy.method == "GET" {
+                Scope::CampaignsRead
+            } else {
+                Scope::CampaignsWrite
+            };
+            assert_eq!(scopes, [needed], "{route}");
+            assert_eq!(authorize(&policy.access, &writer), Ok(()), "{route}");
+            assert_eq!(
+                authorize(&policy.access, &assets),
+                Err(Denial::MissingScopes(vec![needed])),
+                "{route}"
+            );
+            let for_reader = authorize(&policy.access, &reader);
+            if needed == Scope::CampaignsRead {
+                assert_eq!(for_reader, Ok(()), "{route}");
+            } else {
+                assert!(for_reader.is_err(), "{route}");
+            }
+        }
     }
 
     #[test]

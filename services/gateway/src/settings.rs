@@ -27,6 +27,9 @@ pub struct GatewaySettings {
     /// The tagging service's gRPC endpoint (`MARQUEE_GATEWAY_TAGGING_URL`): tags,
     /// search, similar assets, recommendations, taxonomies.
     pub tagging_url: String,
+    /// The campaign service's gRPC endpoint (`MARQUEE_GATEWAY_CAMPAIGN_URL`): the campaign
+    /// studio (campaigns, posts, jobs, schedules, templates, connectors).
+    pub campaign_url: String,
     /// Largest accepted Stripe webhook body, in bytes (`POST /api/v1/webhooks/stripe`).
     pub webhook_body_limit: usize,
     /// Largest accepted upload (`POST /api/v1/assets`), in bytes; separate from the
@@ -75,6 +78,7 @@ impl Default for GatewaySettings {
             content_url: "http://127.0.0.1:50052".into(),
             billing_url: "http://127.0.0.1:50053".into(),
             tagging_url: "http://127.0.0.1:50054".into(),
+            campaign_url: "http://127.0.0.1:50055".into(),
             webhook_body_limit: 256 * 1024,
             upload_limit_bytes: 1024 * 1024 * 1024,
             upload_idle_timeout_secs: 30,
@@ -131,6 +135,11 @@ impl GatewaySettings {
             self.tagging_url.starts_with("http://") || self.tagging_url.starts_with("https://"),
             "tagging_url must be an http:// or https:// URL, got {:?}",
             self.tagging_url
+        );
+        anyhow::ensure!(
+            self.campaign_url.starts_with("http://") || self.campaign_url.starts_with("https://"),
+            "campaign_url must be an http:// or https:// URL, got {:?}",
+            self.campaign_url
         );
         anyhow::ensure!(
             self.upload_limit_bytes > 0,
@@ -274,6 +283,7 @@ mod tests {
         assert_eq!(settings.content_url, "http://127.0.0.1:50052");
         assert_eq!(settings.billing_url, "http://127.0.0.1:50053");
         assert_eq!(settings.tagging_url, "http://127.0.0.1:50054");
+        assert_eq!(settings.campaign_url, "http://127.0.0.1:50055");
         assert_eq!(settings.upload_limit_bytes, 1024 * 1024 * 1024);
         assert_eq!(settings.jwt_issuer, "marquee-auth");
         assert_eq!(settings.jwt_audience, "marquee-api");
@@ -295,6 +305,7 @@ mod tests {
             ("MARQUEE_GATEWAY_ADDR", "0.0.0.0:9000"),
             ("MARQUEE_GATEWAY_AUTH_URL", "http://auth:50051"),
             ("MARQUEE_GATEWAY_TAGGING_URL", "http://tagging:50054"),
+            ("MARQUEE_GATEWAY_CAMPAIGN_URL", "http://campaign:50055"),
             ("MARQUEE_REDIS_URL", "redis://:hunter2@redis:6379"),
             ("MARQUEE_JWT_ISSUER", "iss-x"),
             ("MARQUEE_JWT_AUDIENCE", "aud-x"),
@@ -311,6 +322,7 @@ mod tests {
         assert_eq!(settings.addr, "0.0.0.0:9000");
         assert_eq!(settings.auth_url, "http://auth:50051");
         assert_eq!(settings.tagging_url, "http://tagging:50054");
+        assert_eq!(settings.campaign_url, "http://campaign:50055");
         assert_eq!(settings.jwt_issuer, "iss-x");
         assert_eq!(settings.jwt_audience, "aud-x");
         assert_eq!(settings.workers, 3);
@@ -345,6 +357,12 @@ mod tests {
         };
         let error = settings.validate().unwrap_err().to_string();
         assert!(error.contains("tagging_url"), "{error}");
+        let settings = GatewaySettings {
+            campaign_url: "campaign:50055".into(),
+            ..Default::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("campaign_url"), "{error}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod billing;
+pub mod campaigns;
 pub mod comments;
 pub mod creators;
 pub mod docs;
@@ -84,6 +85,33 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(tagging::recommendations)
         .service(tagging::get_taxonomy)
         .service(tagging::set_taxonomy)
+        .service(campaigns::create_campaign)
+        .service(campaigns::list_campaigns)
+        .service(campaigns::get_campaign)
+        .service(campaigns::update_campaign)
+        .service(campaigns::delete_campaign)
+        .service(campaigns::duplicate_campaign)
+        .service(campaigns::start_analysis)
+        // `posts/generate` before `posts/{post_id}`, so it resolves to its own route.
+        .service(campaigns::generate_posts)
+        .service(campaigns::regenerate_post)
+        .service(campaigns::update_post)
+        .service(campaigns::generate_media)
+        .service(campaigns::chat_guidance)
+        .service(campaigns::schedule_posts)
+        .service(campaigns::unschedule_posts)
+        .service(campaigns::list_deliveries)
+        .service(campaigns::export_campaign)
+        .service(campaigns::save_template)
+        .service(campaigns::list_templates)
+        .service(campaigns::delete_template)
+        .service(campaigns::create_from_template)
+        .service(campaigns::get_job)
+        .service(campaigns::cancel_job)
+        .service(campaigns::job_events)
+        .service(campaigns::create_connector)
+        .service(campaigns::list_connectors)
+        .service(campaigns::delete_connector)
         .service(billing::plans)
         .service(billing::subscription)
         .service(billing::usage)
