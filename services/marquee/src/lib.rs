@@ -4,6 +4,7 @@
 use anyhow::Context;
 use marquee_auth::AuthSettings;
 use marquee_billing::BillingSettings;
+use marquee_campaign::CampaignSettings;
 use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
 use marquee_platform::shutdown::CancellationToken;
@@ -22,6 +23,7 @@ pub struct FleetSettings {
     pub content: ContentSettings,
     pub billing: BillingSettings,
     pub tagging: TaggingSettings,
+    pub campaign: CampaignSettings,
 }
 
 impl FleetSettings {
@@ -32,6 +34,7 @@ impl FleetSettings {
             content: ContentSettings::load()?,
             billing: BillingSettings::load()?,
             tagging: TaggingSettings::load()?,
+            campaign: CampaignSettings::load()?,
         })
     }
 }
@@ -58,6 +61,7 @@ impl Fleet {
             mut content,
             mut billing,
             mut tagging,
+            mut campaign,
         } = settings;
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -111,44 +115,86 @@ impl Fleet {
             marquee_tagging::serve(tagging, tagging_listener, shutdown.clone()),
         ));
         gateway.tagging_url = format!("http://{tagging_addr}");
+
+        // The campaign studio reads and writes assets in content, holds AI quota in
+        // billing and reads tagging's taxonomy.
+        let campaign_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let campaign_addr = campaign_listener.local_addr()?;
+        campaign.grpc_addr = campaign_addr.to_string();
+        campaign.content_url = format!("http://{content_addr}");
+        campaign.billing_url = format!("http://{billing_addr}");
+        campaign.tagging_url = format!("http://{tagging_addr}");
         tasks.spawn(named(
-            "gateway",
-            marquee_gateway::serve(gateway, gateway_listener, shutdown.clone()),
+            "campaign",
+            marquee_campaign::serve(campaign, campaign_listener, shutdown.clone()),
         ));
+        gateway.campaign_url = format!("http://{campaign_addr}");
 
         let mut fleet = Self {
             gateway_url: format!("http://{gateway_local}"),
             auth_addr,
-            internal: vec![auth_addr, content_addr, billing_addr, tagging_addr],
+            internal: vec![
+                auth_addr,
+                content_addr,
+                billing_addr,
+                tagging_addr,
+                campaign_addr,
+            ],
             shutdown,
             tasks,
         };
-        if let Err(error) = fleet.wait_ready(Duration::from_secs(60)).await {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        // The gateway opens only once every service serves: their event consumers are
+        // declared by then (with the in-process bus an event published before its
+        // consumer exists is lost), so nothing a client does through the gateway can
+        // race a service's start-up.
+        if let Err(error) = fleet.wait_internal(deadline).await {
+            fleet.stop().await;
+            return Err(error);
+        }
+        fleet.tasks.spawn(named(
+            "gateway",
+            marquee_gateway::serve(gateway, gateway_listener, fleet.shutdown.clone()),
+        ));
+        if let Err(error) = fleet.wait_gateway(deadline).await {
             fleet.stop().await;
             return Err(error);
         }
         Ok(fleet)
     }
 
-    async fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<()> {
+    fn check_running(&mut self) -> anyhow::Result<()> {
+        if let Some(Ok((service, result))) = self.tasks.try_join_next() {
+            anyhow::bail!("{service} stopped during start-up: {:?}", result.err());
+        }
+        Ok(())
+    }
+
+    async fn wait_internal(&mut self, deadline: tokio::time::Instant) -> anyhow::Result<()> {
+        loop {
+            self.check_running()?;
+            if self.all_serving().await {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                anyhow::bail!("the fleet's services did not serve in time");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_gateway(&mut self, deadline: tokio::time::Instant) -> anyhow::Result<()> {
         let client = reqwest::Client::new();
         let url = format!("{}/readyz", self.gateway_url);
-        let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if let Some(Ok((service, result))) = self.tasks.try_join_next() {
-                anyhow::bail!("{service} stopped during start-up: {:?}", result.err());
-            }
-            // Every service serving (their event consumers are declared by then: with the
-            // in-process bus an event published before its consumer exists is lost), then
-            // the gateway.
-            if self.all_serving().await
-                && let Ok(response) = client.get(&url).send().await
+            self.check_running()?;
+            if let Ok(response) = client.get(&url).send().await
                 && response.status().is_success()
             {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
-                anyhow::bail!("the fleet was not ready within {timeout:?}");
+                anyhow::bail!("the gateway was not ready in time");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -9,6 +9,7 @@
 use super::content::{BOUNDARY, processed, token_of, upload};
 use super::{Options, PASSWORD, TestFleet, spawn_fleet};
 use marquee_gateway::api::tagging::rules as tagging_rules;
+use marquee_platform::input::fields::campaign as campaign_rules;
 use marquee_platform::input::{Text, fields};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -42,6 +43,8 @@ async fn hostile_input_is_refused_and_odd_unicode_kept_on_postgres() {
 enum Slot {
     /// The `{id}` of the path.
     Path,
+    /// The `{post_id}` of the path.
+    PostPath,
     /// A string in the JSON body, by JSON pointer.
     Json(&'static str),
     /// The (only) key of the object at this JSON pointer.
@@ -84,6 +87,8 @@ enum Body {
 struct Request {
     token: Option<String>,
     id: Option<String>,
+    /// The `{post_id}` of the path, for the routes of one post.
+    post_id: Option<String>,
     body: Body,
 }
 
@@ -108,6 +113,16 @@ struct Ids {
     comment: String,
     tenant: String,
     client: String,
+    /// The creator's campaign, with posts written.
+    campaign: String,
+    /// One of its posts.
+    post: String,
+    /// The (finished) job that wrote them.
+    job: String,
+    /// A template saved from the campaign.
+    template: String,
+    /// A webhook connector of the creator's.
+    connector: String,
 }
 
 /// The write routes and, for each, a fresh valid request (`n` makes it unique) and its
@@ -116,13 +131,23 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
     let user = |token: &str, id: Option<&str>, body: Body| Request {
         token: Some(token.to_string()),
         id: id.map(str::to_string),
+        post_id: None,
+        body,
+    };
+    let on_post = move |body: Body| Request {
+        token: Some(ids.creator.clone()),
+        id: Some(ids.campaign.clone()),
+        post_id: Some(ids.post.clone()),
         body,
     };
     let anonymous = |body: Body| Request {
         token: None,
         id: None,
+        post_id: None,
         body,
     };
+    // Due tomorrow: always ahead, never too far.
+    let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
     let backend = backend.to_string();
     vec![
         (
@@ -511,6 +536,351 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
             vec![(Slot::Raw, Field::Strict)],
             Box::new(move |_| anonymous(Body::Raw(br#"{"id": "evt_1", "type": "ping"}"#.to_vec()))),
         ),
+        // The campaign studio.
+        (
+            "POST",
+            "/api/v1/campaigns",
+            vec![
+                (Slot::Json("/name"), Field::Free(campaign_rules::NAME)),
+                (
+                    Slot::Json("/objective"),
+                    Field::Free(campaign_rules::OBJECTIVE),
+                ),
+                (Slot::Json("/campaign_type"), Field::Strict),
+                (
+                    Slot::Json("/business_description"),
+                    Field::Free(campaign_rules::BUSINESS_DESCRIPTION),
+                ),
+                (Slot::Json("/urls/0"), Field::Strict),
+                (Slot::Json("/asset_ids/0"), Field::Strict),
+                (
+                    Slot::Json("/target_audience"),
+                    Field::Free(campaign_rules::TARGET_AUDIENCE),
+                ),
+                (Slot::Json("/platforms/0"), Field::Strict),
+                (Slot::Json("/time_zone"), Field::Strict),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.creator,
+                    None,
+                    Body::Json(json!({
+                        "name": format!("Campaign {n}"),
+                        "objective": "More subscribers",
+                        "campaign_type": "product",
+                        "business_description": "Acme Coffee roasts beans in Lyon.",
+                        "urls": ["https://acme-coffee.example"],
+                        "asset_ids": [ids.asset],
+                        "target_audience": "Coffee lovers",
+                        "platforms": ["mastodon"],
+                        "time_zone": "Europe/Paris",
+                    })),
+                )
+            }),
+        ),
+        (
+            "PATCH",
+            "/api/v1/campaigns/{id}",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/name"), Field::Free(campaign_rules::NAME)),
+                (
+                    Slot::Json("/objective"),
+                    Field::Free(campaign_rules::OBJECTIVE),
+                ),
+                (
+                    Slot::Json("/business_description"),
+                    Field::Free(campaign_rules::BUSINESS_DESCRIPTION),
+                ),
+                (
+                    Slot::Json("/target_audience"),
+                    Field::Free(campaign_rules::TARGET_AUDIENCE),
+                ),
+                (Slot::Json("/urls/0"), Field::Strict),
+                (Slot::Json("/platforms/0"), Field::Strict),
+                (
+                    Slot::Json("/themes/0/name"),
+                    Field::Free(campaign_rules::THEME_NAME),
+                ),
+                (
+                    Slot::Json("/themes/0/description"),
+                    Field::Free(campaign_rules::THEME_DESCRIPTION),
+                ),
+                (Slot::Json("/tags/0/name"), Field::Strict),
+                (
+                    Slot::Json("/guidance"),
+                    Field::Free(campaign_rules::GUIDANCE),
+                ),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.campaign),
+                    Body::Json(json!({
+                        "name": "Hostile",
+                        "objective": "More subscribers",
+                        "business_description": "Acme Coffee roasts beans in Lyon.",
+                        "target_audience": "Coffee lovers",
+                        "urls": ["https://acme-coffee.example"],
+                        "platforms": ["mastodon", "linkedin"],
+                        "themes": [{"name": "Roasting", "description": "How a batch is roasted"}],
+                        "tags": [{"name": "coffee"}],
+                        "guidance": "Warm and concrete.",
+                    })),
+                )
+            }),
+        ),
+        (
+            "DELETE",
+            "/api/v1/campaigns/{id}",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.campaign), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/duplicate",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/name"), Field::Free(campaign_rules::NAME)),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.creator,
+                    Some(&ids.campaign),
+                    Body::Json(json!({"name": format!("Copy {n}")})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/analysis",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.campaign), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/posts/generate",
+            vec![(Slot::Path, Field::Strict)],
+            // Appending keeps the post the other cases edit.
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.campaign),
+                    Body::Json(json!({"append": true})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/posts/{post_id}/regenerate",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::PostPath, Field::Strict),
+                (
+                    Slot::Json("/instructions"),
+                    Field::Free(campaign_rules::INSTRUCTIONS),
+                ),
+            ],
+            Box::new(move |_| on_post(Body::Json(json!({"instructions": "Shorter"})))),
+        ),
+        (
+            "PATCH",
+            "/api/v1/campaigns/{id}/posts/{post_id}",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::PostPath, Field::Strict),
+                // The platform's own limit, counted its way, is below the shared bound:
+                // only refusals are certain.
+                (Slot::Json("/content"), Field::Strict),
+                (Slot::Json("/hashtags/0"), Field::Strict),
+                (
+                    Slot::Json("/media_prompt"),
+                    Field::Free(campaign_rules::MEDIA_PROMPT),
+                ),
+                (Slot::Json("/asset_id"), Field::Strict),
+                (Slot::Json("/kind"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                on_post(Body::Json(json!({
+                    "content": "Fresh coffee, roasted in Lyon this morning. #coffee",
+                    "hashtags": ["coffee"],
+                    "selected": true,
+                    "media_prompt": "A cup of coffee",
+                    "asset_id": ids.asset,
+                    "kind": "text_image",
+                })))
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/posts/{post_id}/media",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::PostPath, Field::Strict),
+                (Slot::Json("/media"), Field::Strict),
+                (Slot::Json("/background_asset_id"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                on_post(Body::Json(
+                    json!({"media": "image", "background_asset_id": ids.asset}),
+                ))
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/chat",
+            vec![
+                (Slot::Path, Field::Strict),
+                (
+                    Slot::Json("/message"),
+                    Field::Free(campaign_rules::CHAT_MESSAGE),
+                ),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.campaign),
+                    Body::Json(json!({"message": "Warmer, please"})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/schedule",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/times/0/post_id"), Field::Strict),
+                (Slot::Json("/times/0/at"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.campaign),
+                    Body::Json(json!({"times": [{"post_id": ids.post, "at": tomorrow}]})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/unschedule",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/post_ids/0"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                user(
+                    &ids.creator,
+                    Some(&ids.campaign),
+                    Body::Json(json!({"post_ids": [ids.post]})),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/{id}/template",
+            vec![
+                (Slot::Path, Field::Strict),
+                (
+                    Slot::Json("/name"),
+                    Field::Free(campaign_rules::TEMPLATE_NAME),
+                ),
+                (
+                    Slot::Json("/description"),
+                    Field::Free(campaign_rules::TEMPLATE_DESCRIPTION),
+                ),
+                (Slot::Json("/visibility"), Field::Strict),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.creator,
+                    Some(&ids.campaign),
+                    Body::Json(json!({
+                        "name": format!("Template {n}"),
+                        "description": "A launch",
+                        "visibility": "private",
+                    })),
+                )
+            }),
+        ),
+        (
+            "DELETE",
+            "/api/v1/campaign-templates/{id}",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.template), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/campaign-templates/{id}/campaigns",
+            vec![
+                (Slot::Path, Field::Strict),
+                (Slot::Json("/name"), Field::Free(campaign_rules::NAME)),
+                (
+                    Slot::Json("/business_description"),
+                    Field::Free(campaign_rules::BUSINESS_DESCRIPTION),
+                ),
+                (Slot::Json("/urls/0"), Field::Strict),
+                (Slot::Json("/asset_ids/0"), Field::Strict),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.creator,
+                    Some(&ids.template),
+                    Body::Json(json!({
+                        "name": format!("From template {n}"),
+                        "business_description": "Acme Coffee roasts beans in Lyon.",
+                        "urls": ["https://acme-coffee.example"],
+                        "asset_ids": [ids.asset],
+                    })),
+                )
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/jobs/{id}/cancel",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.job), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/connectors",
+            vec![
+                (Slot::Json("/kind"), Field::Strict),
+                (
+                    Slot::Json("/name"),
+                    Field::Free(campaign_rules::CONNECTOR_NAME),
+                ),
+                (Slot::Json("/platforms/0"), Field::Strict),
+                (Slot::Json("/endpoint"), Field::Strict),
+                (
+                    Slot::Json("/account"),
+                    Field::Free(campaign_rules::CONNECTOR_ACCOUNT),
+                ),
+                (
+                    Slot::Json("/secret"),
+                    Field::Free(campaign_rules::CONNECTOR_SECRET),
+                ),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.creator,
+                    None,
+                    Body::Json(json!({
+                        "kind": "webhook",
+                        "name": format!("Hook {n}"),
+                        "platforms": ["mastodon"],
+                        "endpoint": "https://hooks.example/in",
+                        "account": "acme",
+                        "secret": "a long signing secret",
+                    })),
+                )
+            }),
+        ),
+        (
+            "DELETE",
+            "/api/v1/connectors/{id}",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.creator, Some(&ids.connector), Body::None)),
+        ),
     ]
 }
 
@@ -553,6 +923,7 @@ fn multipart(parts: &[(&str, String)], filename: &str, file: &[u8]) -> Vec<u8> {
 fn with(mut request: Request, slot: Slot, value: &str) -> Request {
     match (slot, &mut request.body) {
         (Slot::Path, _) => request.id = Some(value.to_string()),
+        (Slot::PostPath, _) => request.post_id = Some(value.to_string()),
         (Slot::Json(pointer), Body::Json(json)) => {
             *json.pointer_mut(pointer).expect(pointer) = Value::String(value.to_string());
         }
@@ -593,10 +964,13 @@ fn with(mut request: Request, slot: Slot, value: &str) -> Request {
 }
 
 async fn send(fleet: &TestFleet, method: &str, pattern: &str, request: &Request) -> StatusCode {
-    let path = match &request.id {
+    let mut path = match &request.id {
         Some(id) => pattern.replace("{id}", &encode(id)),
         None => pattern.to_string(),
     };
+    if let Some(post_id) = &request.post_id {
+        path = path.replace("{post_id}", &encode(post_id));
+    }
     let mut builder = fleet.http.request(
         Method::from_bytes(method.as_bytes()).unwrap(),
         fleet.at(&path),
@@ -720,6 +1094,82 @@ async fn setup(fleet: &TestFleet) -> Ids {
     assert_eq!(client.status(), StatusCode::CREATED);
     let client: Value = client.json().await.unwrap();
 
+    // The campaign studio: a campaign whose posts the rules composer writes, a template
+    // of it, a connector.
+    let campaign = fleet
+        .post_with(
+            "/api/v1/campaigns",
+            &creator,
+            json!({
+                "name": "Hostile",
+                "business_description": "Acme Coffee roasts beans in Lyon.",
+                "platforms": ["mastodon", "linkedin"],
+                "post_count": 3,
+            }),
+        )
+        .await;
+    assert_eq!(campaign.status(), StatusCode::CREATED);
+    let campaign: Value = campaign.json().await.unwrap();
+    let campaign = campaign["id"].as_str().unwrap().to_string();
+    let job = fleet
+        .post_with(
+            &format!("/api/v1/campaigns/{campaign}/posts/generate"),
+            &creator,
+            json!({}),
+        )
+        .await;
+    assert_eq!(job.status(), StatusCode::ACCEPTED);
+    let job: Value = job.json().await.unwrap();
+    let job = job["id"].as_str().unwrap().to_string();
+    let written = marquee_testkit::wait_for(
+        Duration::from_secs(120),
+        "the posts to be written",
+        || async {
+            let job: Value = fleet
+                .get_with(&format!("/api/v1/jobs/{job}"), &creator)
+                .await
+                .json()
+                .await
+                .unwrap();
+            match job["state"].as_str() {
+                Some("succeeded" | "failed" | "cancelled") => Ok(job),
+                _ => Err(job),
+            }
+        },
+    )
+    .await;
+    assert_eq!(written["state"], "succeeded", "{written}");
+    let posts: Value = fleet
+        .get_with(&format!("/api/v1/campaigns/{campaign}"), &creator)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let post = posts["posts"][0]["id"].as_str().unwrap().to_string();
+    let template = fleet
+        .post_with(
+            &format!("/api/v1/campaigns/{campaign}/template"),
+            &creator,
+            json!({"name": "Hostile template", "visibility": "private"}),
+        )
+        .await;
+    assert_eq!(template.status(), StatusCode::CREATED);
+    let template: Value = template.json().await.unwrap();
+    let connector = fleet
+        .post_with(
+            "/api/v1/connectors",
+            &creator,
+            json!({
+                "kind": "webhook",
+                "name": "Hook",
+                "endpoint": "https://hooks.example/in",
+                "secret": "a long signing secret",
+            }),
+        )
+        .await;
+    assert_eq!(connector.status(), StatusCode::CREATED);
+    let connector: Value = connector.json().await.unwrap();
+
     Ids {
         admin,
         creator,
@@ -730,6 +1180,11 @@ async fn setup(fleet: &TestFleet) -> Ids {
         comment: comment["id"].as_str().unwrap().to_string(),
         tenant: tenant["id"].as_str().unwrap().to_string(),
         client: client["id"].as_str().unwrap().to_string(),
+        campaign,
+        post,
+        job,
+        template: template["id"].as_str().unwrap().to_string(),
+        connector: connector["id"].as_str().unwrap().to_string(),
     }
 }
 
@@ -749,6 +1204,11 @@ async fn run(mut options: Options, backend: &str) {
     options.auth = Box::new(|auth| {
         auth.throttle.ip_max_failures = 1_000_000;
         auth.throttle.account_max_failures = 1_000_000;
+    });
+    // …nor the plan's AI budget (every accepted chat and rewrite spends some).
+    options.billing = Box::new(|billing| {
+        billing.plans.free.limits.ai_text_generations = Some(1_000_000);
+        billing.plans.free.limits.image_generations = Some(1_000_000);
     });
     let fleet = spawn_fleet(options).await;
     let ids = setup(&fleet).await;
@@ -784,7 +1244,7 @@ async fn run(mut options: Options, backend: &str) {
             // A URI is at most 64 kB (and a request head far less): a path gets as
             // long as the client can send.
             let long = match slot {
-                Slot::Path => &huge[..60_000],
+                Slot::Path | Slot::PostPath => &huge[..60_000],
                 _ => huge.as_str(),
             };
             let mut attempts: Vec<(String, &str, Option<bool>)> = vec![

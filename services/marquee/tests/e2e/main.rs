@@ -5,6 +5,7 @@ mod admin;
 mod amqp;
 mod auth_flow;
 mod billing;
+mod campaign;
 mod community;
 mod content;
 mod edges;
@@ -41,6 +42,7 @@ pub struct TestFleet {
     _database: Option<marquee_testkit::TestDatabase>,
     _content_database: Option<marquee_testkit::TestDatabase>,
     _tagging_database: Option<marquee_testkit::TestDatabase>,
+    _campaign_database: Option<marquee_testkit::TestDatabase>,
     _topology: Option<Topology>,
     // Last: released once everything else is gone.
     _broker_lock: Option<BrokerLock>,
@@ -59,6 +61,15 @@ pub struct Options {
     /// Tagging runs without models unless this sets `models_dir` (see [`with_models`]):
     /// most tests don't need AI tags, and loading the models costs every fleet time.
     pub tagging: Box<dyn FnOnce(&mut marquee_tagging::TaggingSettings) + Send>,
+    /// The campaign studio writes with the rules composer unless this chooses the local
+    /// model (see [`with_local_model`]): loading it costs every fleet time and memory.
+    pub campaign: Box<dyn FnOnce(&mut marquee_campaign::CampaignSettings) + Send>,
+}
+
+/// The campaign studio on the local model (`make models` puts it in `<repo>/models`).
+pub fn with_local_model(campaign: &mut marquee_campaign::CampaignSettings) {
+    campaign.models_dir = models_dir();
+    campaign.provider = marquee_campaign::settings::ProviderChoice::Local;
 }
 
 /// Tagging with the real models (`make models` puts them in `<repo>/models`).
@@ -83,6 +94,7 @@ impl Default for Options {
             content: Box::new(|_| {}),
             billing: Box::new(|_| {}),
             tagging: Box::new(|_| {}),
+            campaign: Box::new(|_| {}),
         }
     }
 }
@@ -171,12 +183,31 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         None
     };
     (options.tagging)(&mut tagging);
+    let mut campaign = marquee_campaign::CampaignSettings {
+        data_dir: dir.path().to_path_buf(),
+        models_dir: dir.path().join("no-models"),
+        provider: marquee_campaign::settings::ProviderChoice::Rules,
+        scheduler_interval_ms: 100,
+        bus: content.bus.clone(),
+        ..Default::default()
+    };
+    let campaign_database = if options.postgres {
+        let database = marquee_testkit::TestDatabase::create("e2e_campaign")
+            .await
+            .unwrap();
+        campaign.database_url = Some(SecretString::from(database.url.clone()));
+        Some(database)
+    } else {
+        None
+    };
+    (options.campaign)(&mut campaign);
     let settings = FleetSettings {
         auth,
         gateway,
         content,
         billing,
         tagging,
+        campaign,
     };
     let fleet = Fleet::start(settings, "127.0.0.1:0").await.unwrap();
     TestFleet {
@@ -189,6 +220,7 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         _database: database,
         _content_database: content_database,
         _tagging_database: tagging_database,
+        _campaign_database: campaign_database,
         _topology: topology,
         _broker_lock: broker_lock,
     }
