@@ -5,6 +5,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
+# llama.cpp (the campaign studio's local model) spin-waits far too long by default when
+# the cores are shared; see .cargo/config.toml.
+export GOMP_SPINCOUNT ?= 2000
 
 .PHONY: run test tools services fmt fmt-check lint unit-test e2e api-fuzz bench deploy-check clean models
 
@@ -55,6 +58,7 @@ clean:
 	$(CARGO) clean
 	rm -rf data
 
-# Local AI models (ONNX Runtime + MiniLM + EfficientNet-Lite0) into ./models (scripts/models.sh).
+# Local AI models (ONNX Runtime + MiniLM + EfficientNet-Lite0 for tagging, Gemma 3 270M
+# GGUF for the campaign studio) into ./models (scripts/models.sh).
 models:
 	bash scripts/models.sh

@@ -176,8 +176,9 @@ fn load_and_serve<F: FnOnce(Result<ModelInfo>)>(
         threads,
         context_size = info.context_size,
         load_ms = u64::try_from(info.load_time.as_millis()).unwrap_or(u64::MAX),
-        // Spinning (the default) is fast on idle cores, ruinous on shared ones (crate docs).
-        omp_wait_policy = std::env::var("OMP_WAIT_POLICY").as_deref().unwrap_or("unset (active)"),
+        // Long spinning (the default) is fast on idle cores, ruinous on shared ones (crate docs).
+        gomp_spincount = std::env::var("GOMP_SPINCOUNT").as_deref().unwrap_or("unset"),
+        omp_wait_policy = std::env::var("OMP_WAIT_POLICY").as_deref().unwrap_or("unset"),
         "local text model loaded"
     );
     report(Ok(info));

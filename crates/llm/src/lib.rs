@@ -28,12 +28,13 @@
 //! generation logs its token counts and speeds at `debug`.
 //!
 //! Threads: with more than one thread llama.cpp's workers meet at a barrier after every
-//! operation, and by default (OpenMP's active wait policy) they spin there. On cores
-//! shared with other busy work a descheduled worker stalls the others: measured on 2
-//! cores under load, 2 threads fell from ~38 to 2–6 tokens/s, while 1 thread or
-//! `OMP_WAIT_POLICY=passive` in the process environment (read by libgomp at start-up; it
-//! cannot be set from inside) kept 15–24. Where the cores are shared, set that variable
-//! or use `threads: 1`.
+//! operation, and by default OpenMP makes them spin there for a long while. On cores
+//! shared with other busy work a descheduled worker stalls the others: on 2 cores,
+//! 2 threads make 44 tokens/s idle but fell to 0.5–6 under load. `GOMP_SPINCOUNT=2000` in
+//! the process environment (libgomp reads it at start-up; it cannot be set from inside)
+//! kept 16–17 under load and the same 44 idle; `threads: 1` makes 25 idle or loaded
+//! (prompts at 210 instead of 400 tokens/s); `OMP_WAIT_POLICY=passive` costs a third of
+//! the idle speed. The model's load event logs the setting in force.
 
 mod engine;
 mod error;

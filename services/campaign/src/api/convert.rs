@@ -9,21 +9,8 @@ use crate::domain::posts::Post;
 use crate::domain::schedule::Delivery;
 use crate::domain::templates::Template;
 use crate::error::Result;
-use chrono::{DateTime, Utc};
 use marquee_proto::campaign::v1 as pb;
-use prost_types::Timestamp;
-
-pub fn timestamp(at: DateTime<Utc>) -> Timestamp {
-    Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
-}
-
-pub fn time(at: Option<Timestamp>) -> Option<DateTime<Utc>> {
-    let at = at?;
-    DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
-}
+pub use marquee_proto::convert::{time, timestamp};
 
 pub fn brief_in(brief: pb::Brief) -> Result<Brief> {
     Ok(Brief {

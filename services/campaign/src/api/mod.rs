@@ -34,9 +34,7 @@ impl CampaignGrpc {
 }
 
 /// An optional string field: empty means absent.
-pub(crate) fn optional(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
-}
+pub(crate) use marquee_proto::convert::non_empty as optional;
 
 /// An id from a request, checked for shape before anything looks it up.
 pub(crate) fn id(field: &str, value: &str) -> Result<(), Status> {

@@ -32,7 +32,12 @@ fn brief() -> Brief {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_local_model_analyses_and_writes_posts_that_fit() {
     let path = super::models_dir().join(marquee_llm::DEFAULT_MODEL_FILE);
-    let model = LocalModel::load_async(&path, &LoadOptions::default())
+    // One thread: tests run side by side, and one thread does not collapse under load.
+    let options = LoadOptions {
+        threads: 1,
+        ..LoadOptions::default()
+    };
+    let model = LocalModel::load_async(&path, &options)
         .await
         .unwrap_or_else(|e| panic!("{}: {e} — run `make models`", path.display()));
     // A fixed seed: the same text every run, so the test cannot flake.

@@ -70,6 +70,8 @@ pub struct Options {
 pub fn with_local_model(campaign: &mut marquee_campaign::CampaignSettings) {
     campaign.models_dir = models_dir();
     campaign.provider = marquee_campaign::settings::ProviderChoice::Local;
+    // Tests run side by side: one thread keeps ~25 tokens/s however busy the cores are.
+    campaign.local_model_threads = 1;
 }
 
 /// Tagging with the real models (`make models` puts them in `<repo>/models`).
