@@ -129,14 +129,14 @@ pub(super) async fn duplicate(
 pub(super) async fn chat(
     studio: &Studio,
     request: Request<pb::ChatGuidanceRequest>,
-) -> Result<Response<pb::Campaign>, Status> {
+) -> Result<Response<pb::Job>, Status> {
     let caller = Principal::from_request(&request)?;
     let message = request.into_inner();
     id("campaign_id", &message.campaign_id)?;
-    let campaign = studio
-        .chat(&caller, &message.campaign_id, &message.message)
+    let job = studio
+        .start_chat(&caller, &message.campaign_id, &message.message)
         .await?;
-    Ok(Response::new(convert::campaign(&campaign)))
+    Ok(Response::new(convert::job(&job)))
 }
 
 pub(super) async fn export(

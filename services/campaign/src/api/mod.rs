@@ -108,10 +108,7 @@ impl CampaignService for CampaignGrpc {
         posts::media(&self.studio, request).await
     }
 
-    async fn chat_guidance(
-        &self,
-        request: Request<pb::ChatGuidanceRequest>,
-    ) -> Answer<pb::Campaign> {
+    async fn chat_guidance(&self, request: Request<pb::ChatGuidanceRequest>) -> Answer<pb::Job> {
         campaigns::chat(&self.studio, request).await
     }
 

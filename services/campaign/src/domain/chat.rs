@@ -1,27 +1,47 @@
 //! The guidance chat: the creator talks about how the campaign should sound; the
-//! provider answers and revises the guidance. The whole conversation is kept on the
+//! provider answers and revises the guidance. A turn is a job (one model generation,
+//! queued behind others on the local model); the whole conversation is kept on the
 //! campaign (the last `KEPT_MESSAGES`).
 
 use super::Studio;
 use super::campaigns::{Campaign, ChatMessage};
+use super::jobs::{Job, JobContext, JobParams, kind as job_kind};
 use super::writer::ChatInput;
 use crate::error::Result;
 use crate::store;
 use chrono::Utc;
 use marquee_platform::Principal;
 use marquee_platform::input::fields::campaign as rules;
-use tokio_util::sync::CancellationToken;
 
 const KEPT_MESSAGES: usize = 100;
 
 impl Studio {
-    pub async fn chat(
+    /// Queues a chat turn.
+    pub async fn start_chat(
         &self,
         caller: &Principal,
         campaign_id: &str,
         message: &str,
-    ) -> Result<Campaign> {
+    ) -> Result<Job> {
+        super::require_creator(caller)?;
         rules::CHAT_MESSAGE.check(message)?;
+        let campaign = self.load_campaign(caller, campaign_id).await?;
+        let params = JobParams {
+            message: message.to_string(),
+            ..JobParams::for_caller(caller)
+        };
+        self.enqueue_job(caller, &campaign.id, job_kind::CHAT, None, params, None)
+            .await
+    }
+
+    /// Answers a chat turn (a job's work) and keeps it on the campaign.
+    pub(crate) async fn run_chat(
+        &self,
+        caller: &Principal,
+        campaign_id: &str,
+        message: &str,
+        job: &JobContext,
+    ) -> Result<Campaign> {
         let mut campaign = self.load_campaign(caller, campaign_id).await?;
         let hold = self
             .quota
@@ -29,7 +49,7 @@ impl Studio {
                 caller,
                 "ai_text_generations",
                 1,
-                &format!("chat:{}:{}", campaign.id, campaign.chat.len()),
+                &format!("job:{}:chat", job.id),
             )
             .await?;
         let input = ChatInput {
@@ -39,10 +59,9 @@ impl Studio {
             history: campaign.chat.clone(),
             message: message.to_string(),
         };
-        // A chat turn runs in the request: it is one short generation.
-        let cancel = CancellationToken::new();
+        job.progress(10, "writing the answer").await?;
         let reply = match self
-            .generate("chat", self.writer.chat(&input, &cancel))
+            .generate("chat", self.writer.chat(&input, job.cancel()))
             .await
         {
             Ok(reply) => reply.value,

@@ -27,6 +27,7 @@ pub mod kind {
     pub const REGENERATE: &str = "regenerate";
     pub const IMAGE: &str = "image";
     pub const VIDEO: &str = "video";
+    pub const CHAT: &str = "chat";
 }
 
 pub mod state {
@@ -96,6 +97,22 @@ pub struct JobParams {
     /// Image: the creator's asset behind the card.
     #[serde(default)]
     pub background_asset_id: String,
+    /// Chat: the creator's message.
+    #[serde(default)]
+    pub message: String,
+}
+
+impl JobParams {
+    /// Parameters acting as `caller`, nothing else set.
+    pub fn for_caller(caller: &Principal) -> Self {
+        Self {
+            actor: Actor::from(caller),
+            append: false,
+            instructions: String::new(),
+            background_asset_id: String::new(),
+            message: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -394,6 +411,11 @@ impl Studio {
                     .await?;
                 Ok(Some(asset))
             }
+            kind::CHAT => {
+                self.run_chat(&owner, &row.campaign_id, &params.message, job)
+                    .await?;
+                Ok(None)
+            }
             other => Err(CampaignError::Internal(format!("unknown job kind {other}"))),
         }
     }
@@ -403,12 +425,7 @@ impl Studio {
 /// and answers the queued job.
 impl Studio {
     fn params(caller: &Principal) -> JobParams {
-        JobParams {
-            actor: Actor::from(caller),
-            append: false,
-            instructions: String::new(),
-            background_asset_id: String::new(),
-        }
+        JobParams::for_caller(caller)
     }
 
     pub async fn start_analysis(

@@ -584,6 +584,39 @@ async fn campaigns_work_on_postgres_and_rabbitmq() {
             .iter()
             .all(|p| p["provider"] == "rules" && p["ai_generated"] == false)
     );
+    // The guidance chat: a job whose turn is kept on the campaign.
+    let chat = send(
+        &fleet,
+        reqwest::Method::POST,
+        &format!("/api/v1/campaigns/{id}/chat"),
+        &token,
+        Some(json!({"message": "Mention our Saturday tastings."})),
+    )
+    .await;
+    assert_eq!(chat.status(), StatusCode::ACCEPTED);
+    let chat: Value = chat.json().await.unwrap();
+    let chat = finished(
+        &fleet,
+        &token,
+        chat["id"].as_str().unwrap(),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(chat["state"], "succeeded", "{chat}");
+    let campaign: Value = fleet
+        .get_with(&format!("/api/v1/campaigns/{id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(campaign["chat"].as_array().unwrap().len(), 2, "{campaign}");
+    assert!(
+        campaign["guidance"]
+            .as_str()
+            .unwrap()
+            .contains("Saturday tastings"),
+        "{campaign}"
+    );
     let connector = send(&fleet, reqwest::Method::POST, "/api/v1/connectors", &token, Some(json!({
         "kind": "webhook", "name": "Hook", "endpoint": format!("{}in", receiver.base), "secret": "s3cret-signing-key",
     }))).await;

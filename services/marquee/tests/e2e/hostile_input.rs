@@ -1196,10 +1196,11 @@ async fn run(mut options: Options, backend: &str) {
         content.follows_per_window = 0;
         content.duplicate_comment_window_secs = 0;
     });
-    // …nor the anonymous budget per IP (every request comes from one address), nor
-    // auth's failed-login throttle.
+    // …nor the anonymous budget per IP (every request comes from one address), nor the
+    // user's (hundreds of requests from one account), nor auth's failed-login throttle.
     options.gateway = Box::new(|gateway| {
         gateway.rate_limit.anonymous_per_minute = 0;
+        gateway.rate_limit.user_per_minute = 0;
     });
     options.auth = Box::new(|auth| {
         auth.throttle.ip_max_failures = 1_000_000;

@@ -198,6 +198,10 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
             .await
             .unwrap();
         campaign.database_url = Some(SecretString::from(database.url.clone()));
+        // Required with PostgreSQL (replicas share it); a fixed test key.
+        campaign.connector_key = Some(SecretString::from(
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_string(),
+        ));
         Some(database)
     } else {
         None

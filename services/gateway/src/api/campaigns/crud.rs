@@ -18,12 +18,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use marquee_platform::{Error, Problem};
 use marquee_proto::campaign::v1 as pb;
 use serde::Deserialize;
-use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
-
-/// How long a chat turn may take: the service writes the answer while the request waits
-/// (one short generation, but a model's).
-pub const CHAT_DEADLINE: Duration = Duration::from_secs(120);
 
 /// A new campaign's brief. It needs something to analyse: a business description (not
 /// blank) or a website in `urls` (`brief_required`).
@@ -717,14 +712,16 @@ pub async fn start_analysis(
 
 /// Talk about the guidance
 ///
-/// The assistant answers and revises the campaign's guidance; the conversation is kept
-/// in the campaign's `chat`. Answers the campaign.
+/// A job: the assistant answers and revises the campaign's guidance; the conversation is
+/// kept in the campaign's `chat` (read the campaign once the job succeeded). Follow it at
+/// the `Location`.
 #[utoipa::path(
     tag = "campaigns",
     params(("id" = String, Path, description = "Campaign id")),
     request_body = ChatBody,
     responses(
-        (status = 200, description = "The campaign, with the answer in `chat` and the revised `guidance`", body = CampaignBody),
+        (status = 202, description = "The job, queued", body = JobBody,
+            headers(("Location" = String, description = "The job: `/api/v1/jobs/{id}`"))),
         (status = 400, description = "`invalid_message`, or a malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "The plan's AI text generations are spent (`quota_exceeded`)", body = Problem, content_type = "application/problem+json"),
     ),
@@ -738,21 +735,19 @@ pub async fn chat_guidance(
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
     validate::text(&rules::CHAT_MESSAGE, &body.message)?;
-    let mut request = for_caller(
-        caller.principal(),
-        pb::ChatGuidanceRequest {
-            campaign_id: id.into_inner(),
-            message: body.message,
-        },
-    );
-    request.set_timeout(CHAT_DEADLINE);
-    let campaign = state
+    let job = state
         .campaign
         .grpc()
-        .chat_guidance(request)
+        .chat_guidance(for_caller(
+            caller.principal(),
+            pb::ChatGuidanceRequest {
+                campaign_id: id.into_inner(),
+                message: body.message,
+            },
+        ))
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(CampaignBody::from(campaign)))
+    Ok(accepted(job))
 }
 
 /// Export a campaign

@@ -21,6 +21,38 @@ use marquee_platform::{Error, Problem};
 use marquee_proto::campaign::v1 as pb;
 use std::convert::Infallible;
 use std::time::Duration;
+use utoipa::ToSchema;
+
+/// One server-sent event of a job's stream, as a client's event-stream parser sees it
+/// (keep-alive comments carry no event).
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct JobEventBody {
+    /// `job` (a change of the job) or `error` (the stream broke on our side).
+    #[schema(example = "job")]
+    pub event: JobEventKind,
+    /// For `job`: the job as JSON, as `GET /api/v1/jobs/{id}` answers it; for `error`:
+    /// a problem as JSON.
+    #[schema(
+        example = "{\"id\":\"0193a1c4-2e3f-7a40-9b5c-6d7e8f9a0b1c\",\"state\":\"running\",\"progress\":40}"
+    )]
+    pub data: String,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobEventKind {
+    Job,
+    Error,
+}
+
+impl JobEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Job => "job",
+            Self::Error => "error",
+        }
+    }
+}
 
 /// How often a quiet event stream sends a comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -30,7 +62,8 @@ pub const EVENT_STREAM: &str = "text/event-stream";
 pub const KEEP_ALIVE_FRAME: &[u8] = b": keep-alive\n\n";
 
 /// One event of the stream: `event: <name>`, the JSON on one `data:` line, a blank line.
-pub fn frame(event: &str, data: &impl serde::Serialize) -> web::Bytes {
+pub fn frame(event: JobEventKind, data: &impl serde::Serialize) -> web::Bytes {
+    let event = event.as_str();
     // Compact JSON has no line breaks (they would end the `data:` field): strings escape
     // theirs.
     let json = serde_json::to_string(data).unwrap_or_else(|_| "null".to_string());
@@ -72,11 +105,11 @@ where
                 Some(Ok(job)) => {
                     let job = JobBody::from(job);
                     watch.done = is_final(&job.state);
-                    frame("job", &job)
+                    frame(JobEventKind::Job, &job)
                 }
                 Some(Err(status)) => {
                     watch.done = true;
-                    frame("error", &Error::from_status(&status).problem(watch.request_id.clone()))
+                    frame(JobEventKind::Error, &Error::from_status(&status).problem(watch.request_id.clone()))
                 }
                 None => return None,
             },
@@ -163,8 +196,7 @@ pub async fn cancel_job(
     tag = "jobs",
     params(("id" = String, Path, description = "Job id")),
     responses(
-        (status = 200, description = "The job's events, until it ends", content_type = "text/event-stream", body = String,
-            example = "event: job\ndata: {\"id\":\"0193a1c4-2e3f-7a40-9b5c-6d7e8f9a0b1c\",\"state\":\"running\",\"progress\":40}\n\n: keep-alive\n\nevent: job\ndata: {\"id\":\"0193a1c4-2e3f-7a40-9b5c-6d7e8f9a0b1c\",\"state\":\"succeeded\",\"progress\":100}\n\n"),
+        (status = 200, description = "The job's events, until it ends", content_type = "text/event-stream", body = JobEventBody),
         (status = 404, description = "No such job (`not_found`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -449,7 +481,7 @@ mod tests {
             regenerate_post(RegeneratePostRequest) -> Job;
             update_post(UpdatePostRequest) -> Post;
             generate_media(GenerateMediaRequest) -> Job;
-            chat_guidance(ChatGuidanceRequest) -> Campaign;
+            chat_guidance(ChatGuidanceRequest) -> Job;
             schedule_posts(SchedulePostsRequest) -> Campaign;
             unschedule_posts(UnschedulePostsRequest) -> Campaign;
             list_deliveries(ListDeliveriesRequest) -> ListDeliveriesResponse;
