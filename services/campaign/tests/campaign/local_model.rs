@@ -107,7 +107,10 @@ async fn the_local_model_analyses_and_writes_posts_that_fit() {
     // The studio writes off-topic posts again (then falls back to the rules composer), so
     // a first try may miss; the share over the evaluation set is in docs/benchmarks.md.
     // The seed makes this count fixed: a model that drifts off the brief every time fails.
-    assert!(on_topic >= 1, "{on_topic} of 3 posts on topic at the first try");
+    assert!(
+        on_topic >= 1,
+        "{on_topic} of 3 posts on topic at the first try"
+    );
 
     // Cancelled before it starts: no text, the Cancelled error.
     let cancelled = CancellationToken::new();
