@@ -278,32 +278,6 @@ fn document() -> Value {
     serde_json::to_value(crate::openapi::document()).unwrap()
 }
 
-/// Prints the campaign part of the document (`cargo test … -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn print_the_campaign_document() {
-    let document = document();
-    for (path, item) in document["paths"].as_object().unwrap() {
-        if path.contains("campaign") || path.contains("jobs") || path.contains("connectors") {
-            println!("{path}: {}", serde_json::to_string_pretty(item).unwrap());
-        }
-    }
-    for name in [
-        "CreateCampaignBody",
-        "CampaignBody",
-        "CampaignSummaryBody",
-        "ScheduleBody",
-        "CreateConnectorBody",
-        "UpdatePostBody",
-        "PostBody",
-    ] {
-        println!(
-            "{name}: {}",
-            serde_json::to_string_pretty(&document["components"]["schemas"][name]).unwrap()
-        );
-    }
-}
-
 /// The schema of `name`, with an `allOf` wrapper's own object first.
 fn schema<'a>(document: &'a Value, name: &str) -> &'a Value {
     let schema = &document["components"]["schemas"][name];
