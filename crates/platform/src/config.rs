@@ -42,6 +42,7 @@ fn env_source(prefix: &str, env: &HashMap<String, String>) -> config::Environmen
         .list_separator(",")
         .with_list_parse_key("cors.allowed_origins")
         .with_list_parse_key("blocked_terms")
+        .with_list_parse_key("oidc_google_redirect_uris")
 }
 
 /// Settings every service has: where its admin HTTP endpoint (health, metrics) listens

@@ -16,8 +16,8 @@ const CODE_METADATA: &str = "x-marquee-code";
 const RETRY_AFTER_METADATA: &str = "retry-after";
 const RANGE_SIZE_METADATA: &str = "x-marquee-range-size";
 /// Set only for kinds that share a gRPC code with another kind (415 shares
-/// `InvalidArgument` with 400, 416 shares `OutOfRange` with 413), so the kind survives
-/// the trip.
+/// `InvalidArgument` with 400, 416 shares `OutOfRange` with 413, a failed precondition
+/// shares `FailedPrecondition` with 402), so the kind survives the trip.
 const KIND_METADATA: &str = "x-marquee-kind";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,10 @@ pub enum ErrorKind {
     RangeNotSatisfiable,
     RateLimited,
     QuotaExceeded,
+    /// The system is not in a state the operation needs (e.g. a sign-in provider that is
+    /// not configured): retrying the same request will not help. gRPC
+    /// `FAILED_PRECONDITION`, HTTP 400.
+    FailedPrecondition,
     Unavailable,
     Internal,
 }
@@ -50,6 +54,7 @@ impl ErrorKind {
             Self::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::QuotaExceeded => StatusCode::PAYMENT_REQUIRED,
+            Self::FailedPrecondition => StatusCode::BAD_REQUEST,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -64,7 +69,7 @@ impl ErrorKind {
             Self::Conflict => Code::AlreadyExists,
             Self::PayloadTooLarge | Self::RangeNotSatisfiable => Code::OutOfRange,
             Self::RateLimited => Code::ResourceExhausted,
-            Self::QuotaExceeded => Code::FailedPrecondition,
+            Self::QuotaExceeded | Self::FailedPrecondition => Code::FailedPrecondition,
             Self::Unavailable => Code::Unavailable,
             Self::Internal => Code::Internal,
         }
@@ -97,6 +102,7 @@ impl ErrorKind {
             Self::RangeNotSatisfiable => "range_not_satisfiable",
             Self::RateLimited => "rate_limited",
             Self::QuotaExceeded => "quota_exceeded",
+            Self::FailedPrecondition => "failed_precondition",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
@@ -214,6 +220,7 @@ impl Error {
         let shared_code_kind = match self.kind {
             ErrorKind::UnsupportedMediaType => Some("unsupported_media_type"),
             ErrorKind::RangeNotSatisfiable => Some("range_not_satisfiable"),
+            ErrorKind::FailedPrecondition => Some("failed_precondition"),
             _ => None,
         };
         if let Some(kind) = shared_code_kind {
@@ -259,6 +266,9 @@ impl Error {
             }
             Some(b"range_not_satisfiable") if status.code() == Code::OutOfRange => {
                 ErrorKind::RangeNotSatisfiable
+            }
+            Some(b"failed_precondition") if status.code() == Code::FailedPrecondition => {
+                ErrorKind::FailedPrecondition
             }
             _ => ErrorKind::from_grpc(status.code()),
         };
@@ -452,6 +462,22 @@ mod tests {
             Error::from_status(&too_large.to_status()).kind,
             ErrorKind::PayloadTooLarge
         );
+        // Both travel as FAILED_PRECONDITION; the kind tells them apart.
+        let precondition = Error::new(
+            ErrorKind::FailedPrecondition,
+            "provider_not_configured",
+            "no",
+        );
+        let status = precondition.to_status();
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let back = Error::from_status(&status);
+        assert_eq!(back.kind, ErrorKind::FailedPrecondition);
+        assert_eq!(back.code, "provider_not_configured");
+        assert_eq!(back.status().as_u16(), 400);
+        let quota = Error::new(ErrorKind::QuotaExceeded, "quota_exceeded", "no");
+        let back = Error::from_status(&quota.to_status());
+        assert_eq!(back.kind, ErrorKind::QuotaExceeded);
+        assert_eq!(back.status().as_u16(), 402);
     }
 
     #[test]

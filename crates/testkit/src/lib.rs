@@ -16,11 +16,14 @@
 //!   downloads), for the tagging and campaign clients.
 //! - [`social`]: local servers speaking Bluesky's XRPC, Mastodon's REST API and a webhook
 //!   receiver, for the campaign service's publishing connectors.
+//! - [`oidc`]: a local OpenID Connect provider (discovery, JWKS, authorize, token) for
+//!   sign-in with Google, with knobs that spoil the next ID token.
 
 pub mod amqp;
 mod backends;
 mod fake_server;
 pub mod gemini;
+pub mod oidc;
 pub mod social;
 pub mod stripe;
 mod wait;

@@ -33,6 +33,17 @@ pub enum AuthError {
     Forbidden(&'static str),
     #[error(transparent)]
     Unauthenticated(Error),
+    #[error("sign-in with {0} is not configured")]
+    ProviderNotConfigured(&'static str),
+    /// An external sign-in refused: `code` names the check that failed. The message
+    /// never repeats what the provider sent.
+    #[error("{message}")]
+    ExternalSignIn {
+        code: &'static str,
+        message: &'static str,
+    },
+    #[error("the sign-in provider could not be reached, try again shortly")]
+    ProviderUnavailable,
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("{0}")]
@@ -40,6 +51,11 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// A refused external sign-in (`code`: `state_invalid`, `id_token_invalid`, …).
+    pub fn external(code: &'static str, message: &'static str) -> Self {
+        Self::ExternalSignIn { code, message }
+    }
+
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid {
             code,
@@ -83,6 +99,15 @@ impl From<AuthError> for Error {
             AuthError::NotFound(_) => Error::not_found(message),
             AuthError::Forbidden(_) => Error::forbidden("forbidden", message),
             AuthError::Unauthenticated(error) => error,
+            AuthError::ProviderNotConfigured(_) => Error::new(
+                ErrorKind::FailedPrecondition,
+                "provider_not_configured",
+                message,
+            ),
+            AuthError::ExternalSignIn { code, .. } => Error::unauthenticated(code, message),
+            AuthError::ProviderUnavailable => {
+                Error::new(ErrorKind::Unavailable, "provider_unavailable", message)
+            }
             AuthError::Database(error) => Error::internal(error),
             AuthError::Internal(cause) => Error::internal(cause),
         }

@@ -4,6 +4,7 @@
 mod convert;
 
 use crate::domain::clients::NewClient;
+use crate::domain::oidc::ExternalCallback;
 use crate::domain::tenants::NewTenant;
 use crate::domain::users::{Credentials, Registration};
 use crate::domain::{Auth, RequestContext, audit::AuditQuery};
@@ -136,6 +137,55 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(convert::user(user)))
     }
 
+    async fn list_sign_in_providers(
+        &self,
+        _request: Request<pb::ListSignInProvidersRequest>,
+    ) -> Result<Response<pb::ListSignInProvidersResponse>, Status> {
+        Ok(Response::new(pb::ListSignInProvidersResponse {
+            providers: self.auth.sign_in_providers(),
+        }))
+    }
+
+    async fn begin_external_sign_in(
+        &self,
+        request: Request<pb::BeginExternalSignInRequest>,
+    ) -> Result<Response<pb::BeginExternalSignInResponse>, Status> {
+        let r = request.into_inner();
+        let begun = self
+            .auth
+            .begin_external_sign_in(&r.provider, &r.redirect_uri)
+            .await?;
+        Ok(Response::new(pb::BeginExternalSignInResponse {
+            authorization_url: begun.authorization_url,
+            state: begun.state,
+            expires_in: begun.expires_in,
+        }))
+    }
+
+    async fn complete_external_sign_in(
+        &self,
+        request: Request<pb::CompleteExternalSignInRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        let r = request.into_inner();
+        let context = RequestContext {
+            ip: r.client_ip,
+            user_agent: r.user_agent,
+        };
+        let session = self
+            .auth
+            .complete_external_sign_in(
+                ExternalCallback {
+                    provider: r.provider,
+                    state: r.state,
+                    code: r.code,
+                    redirect_uri: r.redirect_uri,
+                },
+                &context,
+            )
+            .await?;
+        Ok(Response::new(convert::session(session)))
+    }
+
     async fn get_jwks(
         &self,
         _request: Request<pb::GetJwksRequest>,
@@ -222,6 +272,27 @@ impl AuthService for AuthGrpc {
             )
             .await?;
         Ok(Response::new(convert::client(client)))
+    }
+
+    async fn rotate_o_auth_client_secret(
+        &self,
+        request: Request<pb::RotateOAuthClientSecretRequest>,
+    ) -> Result<Response<pb::CreateOAuthClientResponse>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let (client, secret) = self
+            .auth
+            .rotate_client_secret(
+                &caller.subject,
+                &caller.tenant_id,
+                &r.id,
+                &context(r.client),
+            )
+            .await?;
+        Ok(Response::new(pb::CreateOAuthClientResponse {
+            client: Some(convert::client(client)),
+            client_secret: secret,
+        }))
     }
 
     async fn issue_client_token(

@@ -10,6 +10,9 @@ use chrono::{DateTime, Utc};
 pub mod action {
     pub const REGISTER: &str = "register";
     pub const LOGIN: &str = "login";
+    /// An external provider's account was linked to an existing user (same verified
+    /// email).
+    pub const EXTERNAL_IDENTITY_LINKED: &str = "external_identity_linked";
     pub const REFRESH: &str = "refresh";
     pub const REFRESH_REUSE_DETECTED: &str = "refresh_reuse_detected";
     pub const LOGOUT: &str = "logout";
@@ -17,6 +20,8 @@ pub mod action {
     pub const KEY_ROTATED: &str = "key_rotated";
     pub const CLIENT_CREATED: &str = "client_created";
     pub const CLIENT_REVOKED: &str = "client_revoked";
+    /// A partner client was given a new secret (the old one stopped working).
+    pub const CLIENT_SECRET_ROTATED: &str = "client_secret_rotated";
     pub const CLIENT_TOKEN_ISSUED: &str = "client_token_issued";
     pub const TENANT_CREATED: &str = "tenant_created";
     pub const FLAGS_UPDATED: &str = "flags_updated";

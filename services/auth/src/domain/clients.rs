@@ -106,7 +106,7 @@ impl Auth {
                 "sandbox clients belong to sandbox tenants and live clients to live tenants",
             ));
         }
-        let secret = format!("mqs_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+        let secret = new_secret();
         let client = store::clients::insert(
             &self.db,
             OAuthClient {
@@ -184,6 +184,51 @@ impl Auth {
         })
         .await;
         Ok(client)
+    }
+
+    /// Gives a live client a new secret and returns it with the client (the secret is
+    /// not stored in clear). The old secret stops issuing tokens at once; tokens it
+    /// already issued stay valid until they expire. Id, name, scopes, environment and
+    /// tier are kept. A revoked client stays revoked: `Conflict` (`client_revoked`).
+    pub async fn rotate_client_secret(
+        &self,
+        actor_id: &str,
+        actor_tenant_id: &str,
+        client_id: &str,
+        context: &RequestContext,
+    ) -> Result<(OAuthClient, String)> {
+        input::id("id", client_id)?;
+        let client = store::clients::find(&self.db, client_id)
+            .await?
+            .ok_or(AuthError::NotFound("client"))?;
+        let revoked = || AuthError::Conflict {
+            code: "client_revoked",
+            message: "the client is revoked; create a new one".into(),
+        };
+        if client.revoked_at.is_some() {
+            return Err(revoked());
+        }
+        let secret = new_secret();
+        let secret_hash = super::sessions::hash_token(&secret);
+        // Written only while the client is live: a revoke between the read and here
+        // wins, and the new secret is never handed out.
+        if !store::clients::replace_secret_hash(&self.db, &client.id, &secret_hash).await? {
+            return Err(revoked());
+        }
+        let client = OAuthClient {
+            secret_hash,
+            ..client
+        };
+        self.audit(AuditEvent {
+            tenant_id: actor_tenant_id,
+            actor_id,
+            action: action::CLIENT_SECRET_ROTATED,
+            outcome: outcome::SUCCESS,
+            context,
+            detail: format!("client={} tenant={}", client.id, client.tenant_id),
+        })
+        .await;
+        Ok((client, secret))
     }
 
     /// The client-credentials grant: authenticates the client and issues a token with
@@ -279,6 +324,11 @@ impl Auth {
             scope,
         })
     }
+}
+
+/// A client secret: 256 random bits, shown once.
+fn new_secret() -> String {
+    format!("mqs_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()))
 }
 
 /// Parses a space-separated or listed set of scopes, rejecting unknown ones.

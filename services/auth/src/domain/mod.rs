@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod clients;
 pub mod email;
 pub mod keys;
+pub mod oidc;
 pub mod password;
 pub mod sessions;
 pub mod tenants;
@@ -31,18 +32,21 @@ pub struct Auth {
     pub(crate) settings: Arc<AuthSettings>,
     pub(crate) keys: keys::KeyRing,
     pub(crate) users: users::UserCache,
+    pub(crate) oidc: oidc::Providers,
 }
 
 impl Auth {
     /// Loads (or creates) the signing keys and the default tenant, and bootstraps the
     /// first admin if configured.
     pub async fn start(db: Db, settings: AuthSettings) -> crate::error::Result<Self> {
+        let oidc = oidc::Providers::from_settings(&settings)?;
         let keys = keys::KeyRing::load_or_create(&db).await?;
         let auth = Self {
             db,
             settings: Arc::new(settings),
             keys,
             users: users::UserCache::new(),
+            oidc,
         };
         auth.ensure_default_tenant().await?;
         auth.bootstrap_admin().await?;

@@ -33,15 +33,27 @@ pub fn hash(password: &str) -> Result<String, AuthError> {
         .map_err(|error| AuthError::Internal(format!("hashing password: {error}")))
 }
 
-/// Verifies `password` against a stored PHC hash.
+/// What an account that signs in only through an external provider stores instead of
+/// a hash: not a PHC string, so no password matches it.
+pub const NO_PASSWORD: &str = "!no-password";
+
+/// Verifies `password` against a stored PHC hash. An account without a usable hash
+/// ([`NO_PASSWORD`]) matches nothing, after the time a real check takes, so the answer
+/// does not tell such accounts apart.
 pub fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    match PasswordHash::new(stored) {
+        Ok(hash) => matches(password, &hash),
+        Err(_) => {
+            verify_dummy(password);
+            false
+        }
+    }
+}
+
+fn matches(password: &str, hash: &PasswordHash) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 /// Spends the same time as a real verification, for logins to unknown emails: the
@@ -49,7 +61,9 @@ pub fn verify(password: &str, stored: &str) -> bool {
 pub fn verify_dummy(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let dummy = DUMMY.get_or_init(|| hash("dummy password for timing").unwrap_or_default());
-    let _ = verify(password, dummy);
+    if let Ok(hash) = PasswordHash::new(dummy) {
+        let _ = matches(password, &hash);
+    }
 }
 
 #[cfg(test)]
@@ -76,5 +90,12 @@ mod tests {
         assert!(verify("correct horse battery", &stored));
         assert!(!verify("wrong horse battery", &stored));
         assert!(!verify("anything", "not a phc string"));
+    }
+
+    #[test]
+    fn an_account_without_a_password_matches_no_password() {
+        for attempt in ["", NO_PASSWORD, "!", "correct horse battery"] {
+            assert!(!verify(attempt, NO_PASSWORD), "{attempt:?}");
+        }
     }
 }

@@ -202,7 +202,7 @@ impl Auth {
         }
     }
 
-    async fn audit_login(
+    pub(super) async fn audit_login(
         &self,
         tenant_id: &str,
         actor_id: &str,
@@ -254,15 +254,21 @@ pub(crate) mod tests {
     }
 
     pub(crate) async fn start() -> TempAuth {
+        start_with(|_| {}).await
+    }
+
+    /// [`start`] with settings changed by `configure`.
+    pub(crate) async fn start_with(configure: impl FnOnce(&mut AuthSettings)) -> TempAuth {
         let dir = std::env::temp_dir().join(format!(
             "marquee-auth-unit-{}",
             uuid::Uuid::new_v4().simple()
         ));
-        let settings = AuthSettings {
+        let mut settings = AuthSettings {
             data_dir: dir.clone(),
             database_url: None,
             ..AuthSettings::default()
         };
+        configure(&mut settings);
         let db = crate::open_database(&settings).await.expect("database");
         let auth = Auth::start(db, settings).await.expect("auth starts");
         TempAuth { auth, dir }

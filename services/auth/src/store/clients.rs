@@ -2,6 +2,7 @@ use super::entities::oauth_client;
 use crate::domain::clients::OAuthClient;
 use chrono::{DateTime, Utc};
 use marquee_platform::Scope;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, Set,
@@ -84,6 +85,22 @@ pub async fn revoke(
     let mut active = oauth_client::Model::from(client).into_active_model();
     active.revoked_at = Set(Some(now));
     active.update(db).await.map(OAuthClient::from)
+}
+
+/// Replaces the secret hash of a client that is not revoked; false when there is no
+/// such client (unknown, or revoked meanwhile). Only `secret_hash` is written.
+pub async fn replace_secret_hash(
+    db: &impl ConnectionTrait,
+    id: &str,
+    secret_hash: &str,
+) -> Result<bool, DbErr> {
+    let result = oauth_client::Entity::update_many()
+        .col_expr(oauth_client::Column::SecretHash, Expr::value(secret_hash))
+        .filter(oauth_client::Column::Id.eq(id))
+        .filter(oauth_client::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 #[cfg(test)]

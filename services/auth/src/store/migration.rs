@@ -8,7 +8,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial)]
+        vec![Box::new(M0001Initial), Box::new(M0002ExternalSignIn)]
     }
 
     fn migration_table_name() -> DynIden {
@@ -168,6 +168,118 @@ impl MigrationTrait for M0001Initial {
         }
         Ok(())
     }
+}
+
+/// Sign-in with external OpenID Connect providers: sign-ins in progress, and the links
+/// from a provider's account to a user.
+struct M0002ExternalSignIn;
+
+/// Named by hand: `DeriveMigrationName` names a migration after its file, which the
+/// first migration already took.
+impl MigrationName for M0002ExternalSignIn {
+    fn name(&self) -> &str {
+        "m0002_external_sign_in"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002ExternalSignIn {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(OidcSignIns::Table)
+                    .col(string(OidcSignIns::StateHash).primary_key())
+                    .col(string(OidcSignIns::Provider))
+                    .col(string(OidcSignIns::Nonce))
+                    .col(string(OidcSignIns::CodeVerifier))
+                    .col(text(OidcSignIns::RedirectUri))
+                    .col(timestamp_with_time_zone(OidcSignIns::CreatedAt))
+                    .col(timestamp_with_time_zone(OidcSignIns::ExpiresAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("oidc_sign_ins_expires_at_idx")
+                    .table(OidcSignIns::Table)
+                    .col(OidcSignIns::ExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ExternalIdentities::Table)
+                    .col(string(ExternalIdentities::Id).primary_key())
+                    .col(string(ExternalIdentities::Provider))
+                    .col(string(ExternalIdentities::Subject))
+                    .col(string(ExternalIdentities::UserId))
+                    .col(string(ExternalIdentities::TenantId))
+                    .col(string(ExternalIdentities::Email))
+                    .col(timestamp_with_time_zone(ExternalIdentities::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("external_identities_provider_subject_key")
+                    .table(ExternalIdentities::Table)
+                    .col(ExternalIdentities::Provider)
+                    .col(ExternalIdentities::Subject)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("external_identities_user_idx")
+                    .table(ExternalIdentities::Table)
+                    .col(ExternalIdentities::TenantId)
+                    .col(ExternalIdentities::UserId)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            ExternalIdentities::Table.into_iden(),
+            OidcSignIns::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum OidcSignIns {
+    Table,
+    StateHash,
+    Provider,
+    Nonce,
+    CodeVerifier,
+    RedirectUri,
+    CreatedAt,
+    ExpiresAt,
+}
+
+#[derive(DeriveIden)]
+enum ExternalIdentities {
+    Table,
+    Id,
+    Provider,
+    Subject,
+    UserId,
+    TenantId,
+    Email,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]

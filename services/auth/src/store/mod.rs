@@ -7,6 +7,7 @@ pub mod clients;
 pub mod entities;
 pub mod keys;
 pub mod migration;
+pub mod oidc;
 pub mod sessions;
 pub mod tenants;
 pub mod throttle;

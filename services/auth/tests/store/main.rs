@@ -2,6 +2,7 @@
 //! on PostgreSQL (a fresh database per test).
 
 mod clients;
+mod oidc;
 mod sessions;
 mod tenants;
 mod throttle;

@@ -2,8 +2,10 @@
 //! matters), so the same schema works on PostgreSQL and SQLite.
 
 pub mod audit_entry;
+pub mod external_identity;
 pub mod login_throttle;
 pub mod oauth_client;
+pub mod oidc_sign_in;
 pub mod refresh_token;
 pub mod signing_key;
 pub mod tenant;
