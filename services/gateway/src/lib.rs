@@ -13,6 +13,7 @@
 //! [`validate`]).
 
 pub mod api;
+pub mod browser;
 pub mod clients;
 pub mod errors;
 pub mod observe;
@@ -21,6 +22,7 @@ pub mod policy;
 pub mod rate_limit;
 pub mod request_id;
 pub mod settings;
+pub mod studio;
 pub mod token;
 pub mod validate;
 
@@ -51,6 +53,8 @@ pub struct AppState {
     pub flags: marquee_clients::TenantFlagsCache,
     /// The serialized OpenAPI document.
     pub openapi_json: web::Bytes,
+    /// The web studio's files (empty when not built).
+    pub studio: studio::Studio,
 }
 
 impl AppState {
@@ -81,6 +85,8 @@ impl AppState {
             Duration::from_secs(settings.flags_cache_ttl_secs),
         );
         let openapi_json = serde_json::to_vec(&openapi::document())?.into();
+        let studio = studio::Studio::load(&settings.studio_dir)
+            .with_context(|| format!("studio_dir {:?}", settings.studio_dir))?;
         Ok(Self {
             settings,
             auth,
@@ -92,6 +98,7 @@ impl AppState {
             limiter,
             flags,
             openapi_json,
+            studio,
         })
     }
 }
@@ -121,13 +128,26 @@ pub fn app(
         .configure(api::configure)
         .map(|app| {
             app.configure(marquee_platform::health::probes(health))
-                .default_service(web::to(errors::route_not_found))
+                .default_service(web::to(studio_or_not_found))
         })
         .split_for_parts();
     app.wrap(from_fn(validate::path_ids))
         .wrap(from_fn(policy::enforce))
         .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
         .wrap(from_fn(observe::edge))
+}
+
+/// The default service: the web studio's page or file, else `404 route_not_found`.
+async fn studio_or_not_found(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<actix_web::HttpResponse, marquee_platform::Error> {
+    if state.studio.handles(req.method(), req.path())
+        && let Some(response) = state.studio.respond(&req)
+    {
+        return Ok(response);
+    }
+    errors::route_not_found(req).await
 }
 
 /// CORS from settings; `None` (no CORS headers, browsers enforce same-origin) when no

@@ -314,6 +314,20 @@ fn apply_policy(operation: &mut Operation, policy: &policy::RoutePolicy, has_pat
 mod tests {
     use super::*;
 
+    /// The web studio's TypeScript client is generated from a committed copy of this
+    /// document; a route change must regenerate it (`make studio-client`).
+    #[test]
+    fn the_studio_client_is_generated_from_this_document() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../studio/openapi.json");
+        let committed = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        let committed: serde_json::Value = serde_json::from_str(&committed).unwrap();
+        assert!(
+            committed == serde_json::to_value(document()).unwrap(),
+            "services/studio/openapi.json is stale: run `make studio-client` and commit both it and src/api/schema.d.ts"
+        );
+    }
+
     #[test]
     fn document_is_openapi_3_1_with_security_and_problems() {
         let json = serde_json::to_value(document()).unwrap();
@@ -356,6 +370,15 @@ mod tests {
         );
         let revoke = &json["paths"]["/api/v1/admin/oauth-clients/{id}"]["delete"];
         assert_eq!(revoke["parameters"][0]["name"], "id");
+        // Rotating answers the created client's shape, with the admin's problems.
+        let rotate = &json["paths"]["/api/v1/admin/oauth-clients/{id}/rotate-secret"]["post"];
+        assert_eq!(
+            rotate["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/CreatedOAuthClientBody"
+        );
+        for status in ["400", "401", "403", "404", "409"] {
+            assert!(rotate["responses"][status].is_object(), "rotate {status}");
+        }
         let problem = &json["components"]["schemas"]["Problem"];
         assert!(problem["properties"]["request_id"].is_object());
         let audit = &json["paths"]["/api/v1/admin/audit"]["get"];

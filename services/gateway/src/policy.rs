@@ -10,6 +10,7 @@
 //! handler through request extensions.
 
 use crate::AppState;
+use crate::browser;
 use crate::clients;
 use crate::errors;
 use crate::rate_limit::{Budget, Decision};
@@ -150,6 +151,14 @@ pub const POLICIES: &[RoutePolicy] = &[
     anonymous("POST", "/api/v1/auth/refresh"),
     anonymous("POST", "/api/v1/auth/logout"),
     user("GET", "/api/v1/auth/me"),
+    // Browser sessions (cookies; refresh and logout check the CSRF token themselves).
+    anonymous("POST", "/api/v1/auth/browser/register"),
+    anonymous("POST", "/api/v1/auth/browser/login"),
+    anonymous("POST", "/api/v1/auth/browser/refresh"),
+    anonymous("POST", "/api/v1/auth/browser/logout"),
+    anonymous("GET", "/api/v1/auth/providers"),
+    anonymous("GET", "/api/v1/auth/google/start"),
+    anonymous("GET", "/api/v1/auth/google/callback"),
     // OAuth2 client-credentials grant.
     anonymous("POST", "/api/v1/oauth/token"),
     // Administration.
@@ -157,6 +166,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     admin("GET", "/api/v1/admin/oauth-clients"),
     admin("GET", "/api/v1/admin/oauth-clients/{id}"),
     admin("DELETE", "/api/v1/admin/oauth-clients/{id}"),
+    admin("POST", "/api/v1/admin/oauth-clients/{id}/rotate-secret"),
     admin("GET", "/api/v1/admin/tenants"),
     admin("POST", "/api/v1/admin/tenants"),
     admin("GET", "/api/v1/admin/tenants/{id}"),
@@ -422,6 +432,10 @@ pub async fn enforce(
     };
     let policy = match lookup(POLICIES, req.method().as_str(), pattern.as_deref()) {
         Lookup::Found(policy) => policy,
+        // The web studio's pages and files: public, never throttled.
+        Lookup::NoRoute if state.studio.handles(req.method(), req.path()) => {
+            return next.call(req).await;
+        }
         Lookup::NoRoute => {
             let error = errors::route_not_found_error(req.method().as_str(), req.path());
             return Ok(req.error_response(error));
@@ -445,9 +459,18 @@ pub async fn enforce(
                 .headers()
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok());
-            let verified = match token::bearer(header) {
-                Ok(token) => state.verifier.verify(token).await,
-                Err(error) => Err(error),
+            // No Authorization header: a browser session's cookie, if any.
+            let cookie = match header {
+                Some(_) => None,
+                None => match browser::access_token(req.request()) {
+                    Ok(cookie) => cookie,
+                    Err(csrf) => return Ok(req.error_response(csrf)),
+                },
+            };
+            let verified = match (&cookie, token::bearer(header)) {
+                (Some(cookie), _) => state.verifier.verify(cookie).await,
+                (None, Ok(token)) => state.verifier.verify(token).await,
+                (None, Err(error)) => Err(error),
             };
             match verified {
                 Ok(caller) => (Some(caller), None),

@@ -8,6 +8,7 @@ use crate::rate_limit::Budget;
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
 use serde::Deserialize;
+use std::path::PathBuf;
 
 /// Everything the gateway needs to run. Shared keys (`redis_url`, `jwt_issuer`,
 /// `jwt_audience`) are usually set once for the fleet as `MARQUEE_REDIS_URL`,
@@ -66,6 +67,11 @@ pub struct GatewaySettings {
     pub jwks_refresh_secs: u64,
     /// Verified access tokens kept in memory so a signature is checked once per token.
     pub token_cache_capacity: u64,
+    /// Cookies of the web studio's sessions.
+    pub browser: BrowserSettings,
+    /// The web studio's build (`index.html` and `assets/`), served at `/`. Absent: the
+    /// gateway serves the API only.
+    pub studio_dir: PathBuf,
     #[serde(flatten)]
     pub common: CommonSettings,
 }
@@ -95,6 +101,8 @@ impl Default for GatewaySettings {
             flags_cache_ttl_secs: 30,
             jwks_refresh_secs: 60,
             token_cache_capacity: 100_000,
+            browser: BrowserSettings::default(),
+            studio_dir: PathBuf::from("services/studio/dist"),
             common: CommonSettings::default(),
         }
     }
@@ -168,6 +176,28 @@ fn is_origin(origin: &str) -> bool {
                     .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
         }
         None => false,
+    }
+}
+
+/// Browser-session cookies (see `browser`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct BrowserSettings {
+    /// `Secure` on every cookie. Browsers accept secure cookies from `http://localhost`
+    /// and `http://127.0.0.1`; turn it off only to try the studio over plain HTTP on
+    /// another host.
+    pub cookie_secure: bool,
+    /// Lifetime of the refresh and CSRF cookies; keep it at auth's
+    /// `refresh_token_ttl_secs` (a longer cookie only carries a dead token).
+    pub refresh_max_age_secs: i64,
+}
+
+impl Default for BrowserSettings {
+    fn default() -> Self {
+        Self {
+            cookie_secure: true,
+            refresh_max_age_secs: 30 * 24 * 3600,
+        }
     }
 }
 

@@ -23,6 +23,9 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Print the gateway's OpenAPI document (what `/api/v1/openapi.json` serves); the
+    /// web studio's TypeScript client is generated from it (`make studio-client`).
+    Openapi,
     /// Event-bus operations on RabbitMQ (MARQUEE_AMQP_URL).
     Bus {
         #[command(subcommand)]
@@ -60,6 +63,10 @@ enum BusCommand {
 async fn main() -> anyhow::Result<()> {
     install_crypto_provider();
     let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        println!("{}", marquee_gateway::openapi::document().to_pretty_json()?);
+        return Ok(());
+    }
     let settings = FleetSettings::load()?;
     let _telemetry = telemetry::init("marquee", &settings.auth.common.log);
     match cli.command {
@@ -77,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("marquee stopped");
             Ok(())
         }
+        Command::Openapi => unreachable!("answered before the settings are loaded"),
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {

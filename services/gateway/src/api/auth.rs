@@ -70,7 +70,7 @@ pub struct RefreshTokenBody {
 
 /// A refresh token of the shape auth issues; anything else is refused like an unknown
 /// token (`401 refresh_token_invalid`), without asking auth.
-fn refresh_token(token: String) -> Result<String, Error> {
+pub(super) fn refresh_token(token: String) -> Result<String, Error> {
     let shaped = !token.is_empty()
         && token.len() <= fields::MAX_TOKEN_CHARS
         && token
@@ -84,6 +84,56 @@ fn refresh_token(token: String) -> Result<String, Error> {
             "the refresh token is invalid, expired or revoked",
         ))
     }
+}
+
+/// Registers and signs in (checked as the OpenAPI document says); shared by the token
+/// and browser flows.
+pub(super) async fn open_account(
+    state: &AppState,
+    context: &RequestContext,
+    body: RegisterBody,
+) -> Result<pb::Session, Error> {
+    let email = validate::email(&body.email)?;
+    validate::text(&fields::PASSWORD, &body.password)?;
+    validate::optional_text(&fields::DISPLAY_NAME, body.display_name.as_deref())?;
+    validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
+    let session = state
+        .auth
+        .grpc()
+        .register(anonymous(pb::RegisterRequest {
+            email,
+            password: body.password,
+            // Empty: auth uses the email's local part.
+            display_name: body.display_name.unwrap_or_default(),
+            tenant_id: body.tenant_id.unwrap_or_default(),
+            client: context.client_info(),
+        }))
+        .await?
+        .into_inner();
+    Ok(session)
+}
+
+/// Signs in with email and password; shared by the token and browser flows.
+pub(super) async fn sign_in(
+    state: &AppState,
+    context: &RequestContext,
+    body: LoginBody,
+) -> Result<pb::Session, Error> {
+    let email = validate::email(&body.email)?;
+    validate::text(&fields::LOGIN_PASSWORD, &body.password)?;
+    validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
+    let session = state
+        .auth
+        .grpc()
+        .login(anonymous(pb::LoginRequest {
+            email,
+            password: body.password,
+            tenant_id: body.tenant_id.unwrap_or_default(),
+            client: context.client_info(),
+        }))
+        .await?
+        .into_inner();
+    Ok(session)
 }
 
 /// A signed-in session.
@@ -148,24 +198,7 @@ pub async fn register(
     context: RequestContext,
     body: JsonObject<RegisterBody>,
 ) -> Result<HttpResponse, Error> {
-    let body = body.into_inner();
-    let email = validate::email(&body.email)?;
-    validate::text(&fields::PASSWORD, &body.password)?;
-    validate::optional_text(&fields::DISPLAY_NAME, body.display_name.as_deref())?;
-    validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
-    let session = state
-        .auth
-        .grpc()
-        .register(anonymous(pb::RegisterRequest {
-            email,
-            password: body.password,
-            // Empty: auth uses the email's local part.
-            display_name: body.display_name.unwrap_or_default(),
-            tenant_id: body.tenant_id.unwrap_or_default(),
-            client: context.client_info(),
-        }))
-        .await?
-        .into_inner();
+    let session = open_account(&state, &context, body.into_inner()).await?;
     Ok(token_response(HttpResponse::Created()).json(SessionBody::try_from(session)?))
 }
 
@@ -189,21 +222,7 @@ pub async fn login(
     context: RequestContext,
     body: JsonObject<LoginBody>,
 ) -> Result<HttpResponse, Error> {
-    let body = body.into_inner();
-    let email = validate::email(&body.email)?;
-    validate::text(&fields::LOGIN_PASSWORD, &body.password)?;
-    validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
-    let session = state
-        .auth
-        .grpc()
-        .login(anonymous(pb::LoginRequest {
-            email,
-            password: body.password,
-            tenant_id: body.tenant_id.unwrap_or_default(),
-            client: context.client_info(),
-        }))
-        .await?
-        .into_inner();
+    let session = sign_in(&state, &context, body.into_inner()).await?;
     Ok(token_response(HttpResponse::Ok()).json(SessionBody::try_from(session)?))
 }
 

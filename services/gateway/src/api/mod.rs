@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod billing;
+pub mod browser;
 pub mod campaigns;
 pub mod comments;
 pub mod creators;
@@ -36,12 +37,20 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::me)
+        .service(browser::register)
+        .service(browser::login)
+        .service(browser::refresh)
+        .service(browser::logout)
+        .service(browser::providers)
+        .service(browser::google_start)
+        .service(browser::google_callback)
         .service(oauth::token)
         .service(jwks::jwks)
         .service(admin::create_oauth_client)
         .service(admin::list_oauth_clients)
         .service(admin::get_oauth_client)
         .service(admin::revoke_oauth_client)
+        .service(admin::rotate_oauth_client_secret)
         .service(admin::list_tenants)
         .service(admin::create_tenant)
         .service(admin::get_tenant)

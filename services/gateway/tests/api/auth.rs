@@ -95,6 +95,41 @@ async fn admin_routes_work_for_admins() {
     assert!(created.get("revoked_at").is_none());
     assert!(created.get("client").is_none());
 
+    // A new secret, answered as the create answers, never cached.
+    let response = app
+        .http
+        .post(app.url("/api/v1/admin/oauth-clients/client-1/rotate-secret"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["pragma"], "no-cache");
+    assert!(response.headers().get("location").is_none());
+    let rotated: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(rotated["id"], "client-1");
+    assert_eq!(rotated["client_id"], "client-1");
+    assert_eq!(rotated["client_secret"], "n3w-s3cret");
+    assert_eq!(rotated["scopes"], json!(["assets:read"]));
+    let response = app
+        .http
+        .post(app.url("/api/v1/admin/oauth-clients/client-9/rotate-secret"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::problem(response, 404, "not_found").await;
+    // Admins only.
+    let response = app
+        .http
+        .post(app.url("/api/v1/admin/oauth-clients/client-1/rotate-secret"))
+        .bearer_auth(app.user_token(&["creator"]))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::problem(response, 403, "forbidden").await;
+
     let response = app.get("/api/v1/admin/oauth-clients", Some(&admin)).await;
     assert_eq!(
         response.json::<serde_json::Value>().await.unwrap(),

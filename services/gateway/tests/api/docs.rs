@@ -22,6 +22,7 @@ async fn openapi_docs_jwks_and_metrics_are_served() {
         "/.well-known/jwks.json",
         "/api/v1/admin/oauth-clients",
         "/api/v1/admin/oauth-clients/{id}",
+        "/api/v1/admin/oauth-clients/{id}/rotate-secret",
         "/api/v1/admin/tenants",
         "/api/v1/admin/tenants/{id}/flags",
         "/api/v1/admin/audit",

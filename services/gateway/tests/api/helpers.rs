@@ -278,6 +278,31 @@ impl AuthService for FakeAuth {
         Err(Error::not_found(format!("no client {}", request.get_ref().id)).into())
     }
 
+    /// `client-1` gets a new secret; anything else is unknown.
+    async fn rotate_o_auth_client_secret(
+        &self,
+        request: Request<pb::RotateOAuthClientSecretRequest>,
+    ) -> Result<Response<pb::CreateOAuthClientResponse>, Status> {
+        let caller = principal(&request)?;
+        let body = request.into_inner();
+        if body.id != "client-1" {
+            return Err(Error::not_found(format!("no client {}", body.id)).into());
+        }
+        Ok(Response::new(pb::CreateOAuthClientResponse {
+            client: Some(pb::OAuthClient {
+                id: body.id,
+                tenant_id: caller.tenant_id,
+                name: "Acme".into(),
+                scopes: vec!["assets:read".into()],
+                environment: "live".into(),
+                rate_tier: "standard".into(),
+                created_at: timestamp(),
+                revoked_at: None,
+            }),
+            client_secret: "n3w-s3cret".into(),
+        }))
+    }
+
     async fn issue_client_token(
         &self,
         request: Request<pb::IssueClientTokenRequest>,
@@ -410,6 +435,28 @@ impl AuthService for FakeAuth {
             .unwrap()
             .push((principal, request.into_inner()));
         Ok(Response::new(pb::RecordAuditResponse {}))
+    }
+
+    async fn list_sign_in_providers(
+        &self,
+        _: Request<pb::ListSignInProvidersRequest>,
+    ) -> Result<Response<pb::ListSignInProvidersResponse>, Status> {
+        Ok(Response::new(pb::ListSignInProvidersResponse::default()))
+    }
+
+    // External sign-in is tested end to end against a local OpenID provider.
+    async fn begin_external_sign_in(
+        &self,
+        _: Request<pb::BeginExternalSignInRequest>,
+    ) -> Result<Response<pb::BeginExternalSignInResponse>, Status> {
+        Err(Status::unimplemented("not in the fake"))
+    }
+
+    async fn complete_external_sign_in(
+        &self,
+        _: Request<pb::CompleteExternalSignInRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        Err(Status::unimplemented("not in the fake"))
     }
 }
 

@@ -149,6 +149,7 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
     // Due tomorrow: always ahead, never too far.
     let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
     let backend = backend.to_string();
+    let browser_backend = backend.clone();
     vec![
         (
             "POST",
@@ -199,6 +200,54 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
         ),
         (
             "POST",
+            "/api/v1/auth/browser/register",
+            vec![
+                (Slot::Json("/email"), Field::Strict),
+                (Slot::Json("/password"), Field::Free(fields::PASSWORD)),
+                (
+                    Slot::Json("/display_name"),
+                    Field::Free(fields::DISPLAY_NAME),
+                ),
+                (Slot::Json("/tenant_id"), Field::Strict),
+            ],
+            Box::new(move |n| {
+                anonymous(Body::Json(json!({
+                    "email": format!("hostile-browser-{n}@{browser_backend}.test"),
+                    "password": PASSWORD,
+                    "display_name": "Hostile",
+                    "tenant_id": "",
+                })))
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/browser/login",
+            vec![
+                (Slot::Json("/email"), Field::Strict),
+                (Slot::Json("/password"), Field::Strict),
+                (Slot::Json("/tenant_id"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                anonymous(Body::Json(json!({
+                    "email": "nobody@hostile.test", "password": PASSWORD, "tenant_id": ""
+                })))
+            }),
+        ),
+        // Cookies, not bodies: nothing to fill, and no 5xx without them.
+        (
+            "POST",
+            "/api/v1/auth/browser/refresh",
+            vec![],
+            Box::new(move |_| anonymous(Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/browser/logout",
+            vec![],
+            Box::new(move |_| anonymous(Body::None)),
+        ),
+        (
+            "POST",
             "/api/v1/oauth/token",
             vec![
                 (Slot::Form("grant_type"), Field::Strict),
@@ -239,6 +288,12 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
         (
             "DELETE",
             "/api/v1/admin/oauth-clients/{id}",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.admin, Some(&ids.client), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/oauth-clients/{id}/rotate-secret",
             vec![(Slot::Path, Field::Strict)],
             Box::new(move |_| user(&ids.admin, Some(&ids.client), Body::None)),
         ),

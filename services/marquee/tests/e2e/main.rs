@@ -5,6 +5,7 @@ mod admin;
 mod amqp;
 mod auth_flow;
 mod billing;
+mod browser;
 mod campaign;
 mod community;
 mod content;

@@ -1,5 +1,5 @@
 //! Partner clients: an admin creates one, it gets a token with the client-credentials
-//! grant, and scopes are enforced per route.
+//! grant, and scopes are enforced per route; an admin rotates its secret.
 
 use super::{Options, assert_problem, spawn_fleet};
 use marquee_testkit::wait_for;
@@ -208,5 +208,128 @@ async fn sandbox_client_acts_in_the_sandbox_tenant() {
         .find(|t| t["id"] == created["tenant_id"])
         .expect("the client's tenant exists");
     assert_eq!(sandbox["sandbox"], true);
+    fleet.stop().await;
+}
+
+/// A token with `secret` from the client-credentials grant (HTTP Basic).
+async fn token_with(fleet: &super::TestFleet, client_id: &str, secret: &str) -> reqwest::Response {
+    fleet
+        .http
+        .post(fleet.at("/api/v1/oauth/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rotating_a_secret_retires_the_old_one() {
+    let fleet = spawn_fleet(Options::default()).await;
+    let admin = fleet.admin_token().await;
+    let created: Value = fleet
+        .post_with("/api/v1/admin/oauth-clients", &admin, json!({"name": "Rotated app", "scopes": ["tenant:read"], "environment": "live", "rate_tier": "basic"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let client_id = created["client_id"].as_str().unwrap().to_string();
+    let old = created["client_secret"].as_str().unwrap().to_string();
+    let before = token_with(&fleet, &client_id, &old).await;
+    assert_eq!(before.status(), StatusCode::OK);
+    let before: Value = before.json().await.unwrap();
+    let issued = before["access_token"].as_str().unwrap().to_string();
+
+    let rotate = format!("/api/v1/admin/oauth-clients/{client_id}/rotate-secret");
+    let rotated = fleet
+        .http
+        .post(fleet.at(&rotate))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::OK);
+    assert_eq!(rotated.headers()["cache-control"], "no-store");
+    let rotated: Value = rotated.json().await.unwrap();
+    let new = rotated["client_secret"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    // The same client, answered as the create answers it.
+    let mut same = created.clone();
+    same["client_secret"] = json!(new);
+    assert_eq!(rotated, same);
+
+    // The old secret is refused as any wrong secret is; the new one works.
+    let refused = token_with(&fleet, &client_id, &old).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    let after = token_with(&fleet, &client_id, &new).await;
+    assert_eq!(after.status(), StatusCode::OK);
+    let after: Value = after.json().await.unwrap();
+    assert_eq!(after["scope"], "tenant:read");
+    let flags = fleet
+        .get_with(
+            "/api/v1/tenant/flags",
+            after["access_token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(flags.status(), StatusCode::OK);
+    // A token issued before the rotation lives until it expires.
+    let flags = fleet.get_with("/api/v1/tenant/flags", &issued).await;
+    assert_eq!(flags.status(), StatusCode::OK);
+
+    let audit: Value = fleet
+        .get_with("/api/v1/admin/audit?action=client_secret_rotated", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = audit["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert!(entries[0]["detail"].as_str().unwrap().contains(&client_id));
+
+    // Unknown clients, and revoked ones, are not rotated.
+    let unknown = fleet
+        .http
+        .post(fleet.at("/api/v1/admin/oauth-clients/mqc_unknown/rotate-secret"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(unknown, StatusCode::NOT_FOUND, "not_found").await;
+    let revoked = fleet
+        .http
+        .delete(fleet.at(&format!("/api/v1/admin/oauth-clients/{client_id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let refused = fleet
+        .http
+        .post(fleet.at(&rotate))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(refused, StatusCode::CONFLICT, "client_revoked").await;
+    let after_revoke = token_with(&fleet, &client_id, &new).await;
+    assert_eq!(after_revoke.status(), StatusCode::UNAUTHORIZED);
+
+    // Admins only.
+    let creator = fleet.register("rotator@example.com").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let denied = fleet
+        .http
+        .post(fleet.at(&rotate))
+        .bearer_auth(&creator)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(denied, StatusCode::FORBIDDEN, "forbidden").await;
     fleet.stop().await;
 }

@@ -9,7 +9,7 @@ pub use audit::{AuditEntryBody, AuditPageBody, AuditQuery, list_audit};
 pub use oauth_clients::{
     CreateOAuthClientBody, CreatedOAuthClientBody, Environment, OAuthClientBody,
     OAuthClientPageBody, Scope, create_oauth_client, get_oauth_client, list_oauth_clients,
-    revoke_oauth_client,
+    revoke_oauth_client, rotate_oauth_client_secret,
 };
 pub use tenants::{
     CreateTenantBody, SetFlagsBody, TenantBody, TenantPageBody, create_tenant, get_tenant,

@@ -1,6 +1,8 @@
-//! Partner (OAuth) clients: the scope catalogue, creating, listing and revoking them.
+//! Partner (OAuth) clients: the scope catalogue, creating, listing, rotating the secret
+//! of and revoking them.
 
 use crate::AppState;
+use crate::api::auth::token_response;
 use crate::api::{self, required, time};
 use crate::clients::for_caller;
 use crate::policy::Authenticated;
@@ -261,6 +263,51 @@ pub async fn revoke_oauth_client(
         ))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rotate a partner client's secret
+///
+/// Gives the client a new secret, answered as the create answers (the client plus
+/// `client_id` and `client_secret`, shown this once; `Cache-Control: no-store`). The
+/// old secret stops getting tokens at once; tokens it already got stay valid until they
+/// expire. The id, name, scopes, environment and tier are kept.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path, description = "Client id")),
+    responses(
+        (status = 200, description = "The client with its new secret (Cache-Control: no-store)", body = CreatedOAuthClientBody),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client is revoked (`client_revoked`): create a new one", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/admin/oauth-clients/{id}/rotate-secret")]
+pub async fn rotate_oauth_client_secret(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    context: RequestContext,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let rotated = state
+        .auth
+        .grpc()
+        .rotate_o_auth_client_secret(for_caller(
+            caller.principal(),
+            pb::RotateOAuthClientSecretRequest {
+                id: id.into_inner(),
+                client: context.client_info(),
+            },
+        ))
+        .await?
+        .into_inner();
+    let client = OAuthClientBody::from(required(rotated.client, "client")?);
+    // The secret is in the body: never cached.
+    Ok(
+        token_response(HttpResponse::Ok()).json(CreatedOAuthClientBody {
+            client_id: client.id.clone(),
+            client,
+            client_secret: rotated.client_secret,
+        }),
+    )
 }
 
 #[cfg(test)]
