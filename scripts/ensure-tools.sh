@@ -37,6 +37,24 @@ fi
 for tool in "$@"; do
   case "$tool" in
     wrk) command -v wrk >/dev/null 2>&1 || { echo "installing wrk"; apt_install wrk; } ;;
+    # The web studio: Node.js and npm build it; its browser tests drive Debian's
+    # Chromium through playwright-core (browser downloads are not possible here).
+    node)
+      if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "installing nodejs npm"
+        apt_install nodejs npm
+      fi
+      # Vite 8 needs Node.js 20.19 or newer.
+      if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+        echo "Node.js $(node --version) is too old for the studio's build (Vite 8 needs 20.19+)" >&2
+        exit 1
+      fi ;;
+    # CHROMIUM_PATH names another Chromium-based browser (GitHub's runners: Chrome).
+    chromium)
+      if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+        echo "installing chromium"
+        apt_install chromium
+      fi ;;
     *) echo "unknown tool $tool" >&2; exit 2 ;;
   esac
 done
