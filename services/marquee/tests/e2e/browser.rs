@@ -1,9 +1,9 @@
 //! The web studio's edge: browser sessions in cookies with CSRF protection, and the
 //! studio's files served at `/`.
 
-use super::{Options, PASSWORD, assert_problem, spawn_fleet};
+use super::{Options, PASSWORD, TestFleet, assert_problem, spawn_fleet};
 use reqwest::header::{self, HeaderMap};
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -48,6 +48,24 @@ fn cookie_header(cookies: &HashMap<String, SetCookie>, names: &[&str]) -> String
         .join("; ")
 }
 
+/// A request as the studio's page sends it: the cookies, and `X-CSRF-Token` when given.
+fn as_browser(
+    fleet: &TestFleet,
+    method: Method,
+    path: &str,
+    cookies: &str,
+    csrf: Option<&str>,
+) -> RequestBuilder {
+    let request = fleet
+        .http
+        .request(method, fleet.at(path))
+        .header(header::COOKIE, cookies);
+    match csrf {
+        Some(token) => request.header("x-csrf-token", token),
+        None => request,
+    }
+}
+
 #[tokio::test]
 async fn browser_sessions_live_in_http_only_cookies_and_writes_need_the_csrf_token() {
     let fleet = spawn_fleet(Options::default()).await;
@@ -82,10 +100,7 @@ async fn browser_sessions_live_in_http_only_cookies_and_writes_need_the_csrf_tok
 
     // Reads need only the cookie.
     let session = cookie_header(&cookies, &["mq_access", "mq_csrf"]);
-    let me = fleet
-        .http
-        .get(fleet.at("/api/v1/auth/me"))
-        .header(header::COOKIE, &session)
+    let me = as_browser(&fleet, Method::GET, "/api/v1/auth/me", &session, None)
         .send()
         .await
         .unwrap();
@@ -95,34 +110,35 @@ async fn browser_sessions_live_in_http_only_cookies_and_writes_need_the_csrf_tok
 
     // A write without the token (a forged cross-site form, say) is refused; with it, done.
     let profile = json!({"display_name": "Bea B.", "bio": "Makes things."});
-    let forged = fleet
-        .http
-        .put(fleet.at("/api/v1/creators/me"))
-        .header(header::COOKIE, &session)
+    let forged = as_browser(&fleet, Method::PUT, "/api/v1/creators/me", &session, None)
         .json(&profile)
         .send()
         .await
         .unwrap();
     assert_problem(forged, StatusCode::FORBIDDEN, "csrf_token_invalid").await;
-    let guessed = fleet
-        .http
-        .put(fleet.at("/api/v1/creators/me"))
-        .header(header::COOKIE, &session)
-        .header("x-csrf-token", "guessed")
-        .json(&profile)
-        .send()
-        .await
-        .unwrap();
+    let guessed = as_browser(
+        &fleet,
+        Method::PUT,
+        "/api/v1/creators/me",
+        &session,
+        Some("guessed"),
+    )
+    .json(&profile)
+    .send()
+    .await
+    .unwrap();
     assert_problem(guessed, StatusCode::FORBIDDEN, "csrf_token_invalid").await;
-    let updated = fleet
-        .http
-        .put(fleet.at("/api/v1/creators/me"))
-        .header(header::COOKIE, &session)
-        .header("x-csrf-token", &csrf.value)
-        .json(&profile)
-        .send()
-        .await
-        .unwrap();
+    let updated = as_browser(
+        &fleet,
+        Method::PUT,
+        "/api/v1/creators/me",
+        &session,
+        Some(&csrf.value),
+    )
+    .json(&profile)
+    .send()
+    .await
+    .unwrap();
     assert_eq!(updated.status(), StatusCode::OK);
 
     // An Authorization header wins: a token client never acts on ambient cookies.
@@ -138,34 +154,41 @@ async fn browser_sessions_live_in_http_only_cookies_and_writes_need_the_csrf_tok
 
     // Refresh rotates (CSRF checked); the rotated-out cookie is refused and ends it all.
     let refresh_cookies = cookie_header(&cookies, &["mq_refresh", "mq_csrf"]);
-    let no_csrf = fleet
-        .http
-        .post(fleet.at("/api/v1/auth/browser/refresh"))
-        .header(header::COOKIE, &refresh_cookies)
-        .send()
-        .await
-        .unwrap();
+    let no_csrf = as_browser(
+        &fleet,
+        Method::POST,
+        "/api/v1/auth/browser/refresh",
+        &refresh_cookies,
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
     assert_problem(no_csrf, StatusCode::FORBIDDEN, "csrf_token_invalid").await;
-    let refreshed = fleet
-        .http
-        .post(fleet.at("/api/v1/auth/browser/refresh"))
-        .header(header::COOKIE, &refresh_cookies)
-        .header("x-csrf-token", &csrf.value)
-        .send()
-        .await
-        .unwrap();
+    let refreshed = as_browser(
+        &fleet,
+        Method::POST,
+        "/api/v1/auth/browser/refresh",
+        &refresh_cookies,
+        Some(&csrf.value),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(refreshed.status(), StatusCode::OK);
     let rotated = set_cookies(refreshed.headers());
     assert_ne!(rotated["mq_refresh"].value, refresh.value);
     assert_ne!(rotated["mq_csrf"].value, csrf.value);
-    let reused = fleet
-        .http
-        .post(fleet.at("/api/v1/auth/browser/refresh"))
-        .header(header::COOKIE, &refresh_cookies)
-        .header("x-csrf-token", &csrf.value)
-        .send()
-        .await
-        .unwrap();
+    let reused = as_browser(
+        &fleet,
+        Method::POST,
+        "/api/v1/auth/browser/refresh",
+        &refresh_cookies,
+        Some(&csrf.value),
+    )
+    .send()
+    .await
+    .unwrap();
     let cleared = set_cookies(reused.headers());
     assert_eq!(cleared["mq_access"].attributes["max-age"], "0");
     assert_problem(reused, StatusCode::UNAUTHORIZED, "refresh_token_reused").await;
@@ -180,27 +203,31 @@ async fn browser_sessions_live_in_http_only_cookies_and_writes_need_the_csrf_tok
     assert_eq!(login.status(), StatusCode::OK);
     let cookies = set_cookies(login.headers());
     let both = cookie_header(&cookies, &["mq_refresh", "mq_csrf"]);
-    let logout = fleet
-        .http
-        .post(fleet.at("/api/v1/auth/browser/logout"))
-        .header(header::COOKIE, &both)
-        .header("x-csrf-token", &cookies["mq_csrf"].value)
-        .send()
-        .await
-        .unwrap();
+    let logout = as_browser(
+        &fleet,
+        Method::POST,
+        "/api/v1/auth/browser/logout",
+        &both,
+        Some(&cookies["mq_csrf"].value),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         set_cookies(logout.headers())["mq_refresh"].attributes["max-age"],
         "0"
     );
-    let after = fleet
-        .http
-        .post(fleet.at("/api/v1/auth/browser/refresh"))
-        .header(header::COOKIE, &both)
-        .header("x-csrf-token", &cookies["mq_csrf"].value)
-        .send()
-        .await
-        .unwrap();
+    let after = as_browser(
+        &fleet,
+        Method::POST,
+        "/api/v1/auth/browser/refresh",
+        &both,
+        Some(&cookies["mq_csrf"].value),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
     fleet.stop().await;
 }

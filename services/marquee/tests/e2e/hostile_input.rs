@@ -125,6 +125,55 @@ struct Ids {
     connector: String,
 }
 
+/// Registration (token or browser flow): `email` is a template whose `{n}` makes it unique.
+fn register_case(pattern: &'static str, email: String) -> Case<'static> {
+    (
+        "POST",
+        pattern,
+        vec![
+            (Slot::Json("/email"), Field::Strict),
+            (Slot::Json("/password"), Field::Free(fields::PASSWORD)),
+            (
+                Slot::Json("/display_name"),
+                Field::Free(fields::DISPLAY_NAME),
+            ),
+            (Slot::Json("/tenant_id"), Field::Strict),
+        ],
+        Box::new(move |n| Request {
+            token: None,
+            id: None,
+            post_id: None,
+            body: Body::Json(json!({
+                "email": email.replace("{n}", &n.to_string()),
+                "password": PASSWORD,
+                "display_name": "Hostile",
+                "tenant_id": "",
+            })),
+        }),
+    )
+}
+
+/// Sign-in (token or browser flow) as nobody.
+fn login_case(pattern: &'static str) -> Case<'static> {
+    (
+        "POST",
+        pattern,
+        vec![
+            (Slot::Json("/email"), Field::Strict),
+            (Slot::Json("/password"), Field::Strict),
+            (Slot::Json("/tenant_id"), Field::Strict),
+        ],
+        Box::new(move |_| Request {
+            token: None,
+            id: None,
+            post_id: None,
+            body: Body::Json(json!({
+                "email": "nobody@hostile.test", "password": PASSWORD, "tenant_id": ""
+            })),
+        }),
+    )
+}
+
 /// The write routes and, for each, a fresh valid request (`n` makes it unique) and its
 /// string fields.
 fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
@@ -148,44 +197,12 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
     };
     // Due tomorrow: always ahead, never too far.
     let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
-    let backend = backend.to_string();
-    let browser_backend = backend.clone();
     vec![
-        (
-            "POST",
+        register_case(
             "/api/v1/auth/register",
-            vec![
-                (Slot::Json("/email"), Field::Strict),
-                (Slot::Json("/password"), Field::Free(fields::PASSWORD)),
-                (
-                    Slot::Json("/display_name"),
-                    Field::Free(fields::DISPLAY_NAME),
-                ),
-                (Slot::Json("/tenant_id"), Field::Strict),
-            ],
-            Box::new(move |n| {
-                anonymous(Body::Json(json!({
-                    "email": format!("hostile-{n}@{backend}.test"),
-                    "password": PASSWORD,
-                    "display_name": "Hostile",
-                    "tenant_id": "",
-                })))
-            }),
+            format!("hostile-{{n}}@{backend}.test"),
         ),
-        (
-            "POST",
-            "/api/v1/auth/login",
-            vec![
-                (Slot::Json("/email"), Field::Strict),
-                (Slot::Json("/password"), Field::Strict),
-                (Slot::Json("/tenant_id"), Field::Strict),
-            ],
-            Box::new(move |_| {
-                anonymous(Body::Json(json!({
-                    "email": "nobody@hostile.test", "password": PASSWORD, "tenant_id": ""
-                })))
-            }),
-        ),
+        login_case("/api/v1/auth/login"),
         (
             "POST",
             "/api/v1/auth/refresh",
@@ -198,41 +215,11 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
             vec![(Slot::Json("/refresh_token"), Field::Strict)],
             Box::new(move |_| anonymous(Body::Json(json!({"refresh_token": "mqr_unknown"})))),
         ),
-        (
-            "POST",
+        register_case(
             "/api/v1/auth/browser/register",
-            vec![
-                (Slot::Json("/email"), Field::Strict),
-                (Slot::Json("/password"), Field::Free(fields::PASSWORD)),
-                (
-                    Slot::Json("/display_name"),
-                    Field::Free(fields::DISPLAY_NAME),
-                ),
-                (Slot::Json("/tenant_id"), Field::Strict),
-            ],
-            Box::new(move |n| {
-                anonymous(Body::Json(json!({
-                    "email": format!("hostile-browser-{n}@{browser_backend}.test"),
-                    "password": PASSWORD,
-                    "display_name": "Hostile",
-                    "tenant_id": "",
-                })))
-            }),
+            format!("hostile-browser-{{n}}@{backend}.test"),
         ),
-        (
-            "POST",
-            "/api/v1/auth/browser/login",
-            vec![
-                (Slot::Json("/email"), Field::Strict),
-                (Slot::Json("/password"), Field::Strict),
-                (Slot::Json("/tenant_id"), Field::Strict),
-            ],
-            Box::new(move |_| {
-                anonymous(Body::Json(json!({
-                    "email": "nobody@hostile.test", "password": PASSWORD, "tenant_id": ""
-                })))
-            }),
-        ),
+        login_case("/api/v1/auth/browser/login"),
         // Cookies, not bodies: nothing to fill, and no 5xx without them.
         (
             "POST",
