@@ -192,7 +192,6 @@ async fn posts_are_written_within_rules_and_quota_settles(backend: Backend) {
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let studio = studio(&db, ledger.clone()).await;
     let stop = CancellationToken::new();
-    tokio::spawn(studio.clone().run_jobs_until_stopped(2, stop.clone()));
     let owner = creator();
     let campaign = studio
         .create_campaign(&owner, brief(), Some("key-1".into()))
@@ -222,6 +221,9 @@ async fn posts_are_written_within_rules_and_quota_settles(backend: Backend) {
         ),
         "{busy:?}"
     );
+    // Workers start only now: with them running, the rules composer could finish the
+    // generation before the second request, and the campaign would no longer be busy.
+    tokio::spawn(studio.clone().run_jobs_until_stopped(2, stop.clone()));
     let job = wait_job(&studio, &owner, &job.id).await;
     assert_eq!(job.state, "succeeded", "{job:?}");
     assert_eq!(job.progress, 100);
