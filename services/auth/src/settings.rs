@@ -63,24 +63,42 @@ pub const DEFAULT_GOOGLE_REDIRECT_URIS: [&str; 2] = [
     "http://localhost:8080/api/v1/auth/google/callback",
 ];
 
+/// Sign-in throttling (see `domain::throttle`). A source is the client IP the gateway
+/// determined (an IPv6 address counts by its /64).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct ThrottleSettings {
-    /// Failed logins per account within `window_secs` before it is locked.
+    /// Failed sign-ins to one account from one source before each further attempt from
+    /// that source must wait.
+    pub source_free_failures: i32,
+    /// The first such wait; it doubles with every further failure, up to `lockout_secs`.
+    pub source_first_delay_secs: i64,
+    /// Failed sign-ins to one account from all sources within `window_secs` (a
+    /// distributed attack) before sources that have not signed into it within
+    /// `known_source_secs` are locked out for `lockout_secs`.
     pub account_max_failures: i32,
-    /// Failed logins per client IP within `window_secs` before it is locked.
+    /// Failed sign-ins from one source within `window_secs`, whatever the accounts,
+    /// before it is locked out for `lockout_secs` (except from accounts it signed into).
     pub ip_max_failures: i32,
+    /// The counting window; a source's count against an account is forgotten once this
+    /// long has passed since its last failure and wait.
     pub window_secs: i64,
     pub lockout_secs: i64,
+    /// How long a source that signed into an account is exempt from the account-wide
+    /// and per-source locks for that account.
+    pub known_source_secs: i64,
 }
 
 impl Default for ThrottleSettings {
     fn default() -> Self {
         Self {
-            account_max_failures: 5,
+            source_free_failures: 3,
+            source_first_delay_secs: 1,
+            account_max_failures: 100,
             ip_max_failures: 30,
             window_secs: 900,
             lockout_secs: 900,
+            known_source_secs: 30 * 24 * 3600,
         }
     }
 }

@@ -55,6 +55,8 @@ pub struct AppState {
     pub openapi_json: web::Bytes,
     /// The web studio's files (empty when not built).
     pub studio: studio::Studio,
+    /// How the client address is read (`trusted_proxies`, parsed once).
+    pub forwarding: request_id::Forwarding,
 }
 
 impl AppState {
@@ -87,6 +89,11 @@ impl AppState {
         let openapi_json = serde_json::to_vec(&openapi::document())?.into();
         let studio = studio::Studio::load(&settings.studio_dir)
             .with_context(|| format!("studio_dir {:?}", settings.studio_dir))?;
+        let forwarding = request_id::Forwarding::new(
+            &settings.trusted_proxies,
+            settings.forwarded_header,
+            settings.trust_forwarded_proto,
+        )?;
         Ok(Self {
             settings,
             auth,
@@ -99,6 +106,7 @@ impl AppState {
             flags,
             openapi_json,
             studio,
+            forwarding,
         })
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::AppState;
 use crate::errors;
-use crate::request_id::{self, RequestContext};
+use crate::request_id::{self, Forwarding, RequestContext};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -51,35 +51,20 @@ pub fn security_headers(headers: &mut HeaderMap, tls: bool) {
     }
 }
 
-/// Whether the request reached us over TLS: our own listener is TLS, or (with
-/// `trust_forwarded_proto`) the ingress says so in `X-Forwarded-Proto`.
-fn came_over_tls(req: &ServiceRequest, trust_forwarded_proto: bool) -> bool {
-    req.app_config().secure()
-        || (trust_forwarded_proto
-            && req
-                .headers()
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https")))
-}
-
 pub async fn edge(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    let (trust_forwarded_for, trust_forwarded_proto, access_log) = req
-        .app_data::<web::Data<AppState>>()
-        .map_or((false, false, true), |state| {
-            (
-                state.settings.trust_forwarded_for,
-                state.settings.trust_forwarded_proto,
-                state.settings.access_log,
-            )
-        });
-    let tls = came_over_tls(&req, trust_forwarded_proto);
-    let context = RequestContext::from_request(&req, trust_forwarded_for);
+    let state = req.app_data::<web::Data<AppState>>();
+    let access_log = state.is_none_or(|state| state.settings.access_log);
+    // Without the state no proxy is trusted: the client is the peer.
+    let no_proxies = Forwarding::default();
+    let forwarding = state.map_or(&no_proxies, |state| &state.forwarding);
+    let origin = forwarding.origin(req.peer_addr().map(|addr| addr.ip()), req.headers());
+    // Our own listener is TLS, or a trusted proxy says the client came over https.
+    let tls = req.app_config().secure() || origin.https;
+    let context = RequestContext::from_request(&req, origin.client_ip);
     let request_id = context.request_id.clone();
     req.extensions_mut().insert(context.clone());
     let route = context.route.clone();

@@ -51,13 +51,20 @@ pub struct GatewaySettings {
     pub workers: usize,
     /// One log line per request (method, route, status, latency, request id).
     pub access_log: bool,
-    /// Take the client IP from the first `X-Forwarded-For` hop instead of the peer
-    /// address. Only enable behind a proxy that sets (and overwrites) the header.
-    pub trust_forwarded_for: bool,
-    /// Take the request's scheme from `X-Forwarded-Proto` (set by the TLS-terminating
-    /// ingress): `https` there adds `Strict-Transport-Security` to the response. On by
-    /// default, as the chart puts an ingress in front; turn off when clients can reach
-    /// the gateway directly and could forge the header.
+    /// Proxies in front of the gateway (CIDRs such as `10.0.0.0/8`, or single
+    /// addresses; env `MARQUEE_GATEWAY_TRUSTED_PROXIES=10.0.0.0/8,192.168.0.0/16`). Only a
+    /// request whose TCP peer is in one of them has its forwarding header read, and the
+    /// client is the right-most hop that is not a trusted proxy (see
+    /// `request_id::Forwarding`). Empty (the default): the client is always the peer.
+    pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies write: `x-forwarded-for` (the default; ingress-nginx)
+    /// or `forwarded` (RFC 7239). Only that one is read, with its scheme
+    /// (`X-Forwarded-Proto`, or `proto=`): a proxy passes the other header on from the
+    /// client untouched.
+    pub forwarded_header: ForwardedHeader,
+    /// Take the request's scheme from a trusted proxy (`X-Forwarded-Proto` or `proto=`,
+    /// see `forwarded_header`): `https` adds `Strict-Transport-Security` to the response.
+    /// Believed only from a peer in `trusted_proxies`; off ignores it from them too.
     pub trust_forwarded_proto: bool,
     pub cors: CorsSettings,
     pub rate_limit: RateLimitSettings,
@@ -94,7 +101,8 @@ impl Default for GatewaySettings {
             json_body_limit: 1024 * 1024,
             workers: std::thread::available_parallelism().map_or(1, usize::from),
             access_log: true,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::default(),
             trust_forwarded_proto: true,
             cors: CorsSettings::default(),
             rate_limit: RateLimitSettings::default(),
@@ -153,6 +161,7 @@ impl GatewaySettings {
             self.upload_limit_bytes > 0,
             "upload_limit_bytes must be positive"
         );
+        crate::request_id::parse_trusted_proxies(&self.trusted_proxies)?;
         for origin in &self.cors.allowed_origins {
             anyhow::ensure!(
                 origin == "*" || is_origin(origin),
@@ -161,6 +170,16 @@ impl GatewaySettings {
         }
         Ok(())
     }
+}
+
+/// Which forwarding header the trusted proxies write (see `forwarded_header`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum ForwardedHeader {
+    #[default]
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    #[serde(rename = "forwarded")]
+    Forwarded,
 }
 
 fn is_origin(origin: &str) -> bool {
@@ -319,7 +338,8 @@ mod tests {
         assert_eq!(settings.jwt_audience, "marquee-api");
         assert_eq!(settings.json_body_limit, 1024 * 1024);
         assert!(settings.access_log);
-        assert!(!settings.trust_forwarded_for);
+        assert!(settings.trusted_proxies.is_empty());
+        assert_eq!(settings.forwarded_header, ForwardedHeader::XForwardedFor);
         assert!(settings.trust_forwarded_proto);
         assert!(settings.cors.allowed_origins.is_empty());
         assert_eq!(settings.flags_cache_ttl_secs, 30);
@@ -342,6 +362,11 @@ mod tests {
             ("MARQUEE_GATEWAY_WORKERS", "3"),
             ("MARQUEE_GATEWAY_ACCESS_LOG", "false"),
             ("MARQUEE_GATEWAY_TRUST_FORWARDED_PROTO", "false"),
+            (
+                "MARQUEE_GATEWAY_TRUSTED_PROXIES",
+                "10.0.0.0/8,2001:db8::/32, 192.168.1.7",
+            ),
+            ("MARQUEE_GATEWAY_FORWARDED_HEADER", "forwarded"),
             ("MARQUEE_GATEWAY_RATE_LIMIT__ANONYMOUS_PER_MINUTE", "5"),
             (
                 "MARQUEE_GATEWAY_CORS__ALLOWED_ORIGINS",
@@ -358,6 +383,11 @@ mod tests {
         assert_eq!(settings.workers, 3);
         assert!(!settings.access_log);
         assert!(!settings.trust_forwarded_proto);
+        assert_eq!(
+            settings.trusted_proxies,
+            ["10.0.0.0/8", "2001:db8::/32", " 192.168.1.7"]
+        );
+        assert_eq!(settings.forwarded_header, ForwardedHeader::Forwarded);
         assert_eq!(settings.rate_limit.anonymous_per_minute, 5);
         assert_eq!(settings.rate_limit.user_per_minute, 1200);
         assert_eq!(
@@ -393,6 +423,16 @@ mod tests {
         };
         let error = settings.validate().unwrap_err().to_string();
         assert!(error.contains("campaign_url"), "{error}");
+        // A bad proxy network refuses to start, naming it.
+        let settings = GatewaySettings {
+            trusted_proxies: vec!["10.0.0.0/8".into(), "10.0.0.0/40".into()],
+            ..Default::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("trusted_proxies") && error.contains("10.0.0.0/40"),
+            "{error}"
+        );
     }
 
     #[test]

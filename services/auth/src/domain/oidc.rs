@@ -18,7 +18,7 @@ use super::audit::{AuditEvent, action, outcome};
 use super::email::Email;
 use super::password;
 use super::sessions::{Session, hash_token};
-use super::throttle::{account_key, ip_key};
+use super::throttle::{Source, account_key, ip_key};
 use super::users::User;
 use super::{Auth, RequestContext};
 use crate::error::{AuthError, Result};
@@ -777,8 +777,8 @@ impl Auth {
     ) -> Result<Session> {
         let provider = self.oidc.get(&callback.provider)?;
         let tenant = self.ensure_default_tenant().await?;
-        let ip = ip_key(&context.ip);
-        if let Err(error) = self.check_throttle(&[&ip]).await {
+        let source = Source::of(&context.ip);
+        if let Err(error) = self.check_throttle(&[&ip_key(&source)]).await {
             let detail = format!("{}: throttled", provider.name);
             self.audit_login(&tenant.id, "", outcome::DENIED, context, &detail)
                 .await;
@@ -796,15 +796,16 @@ impl Auth {
         let user = self
             .user_for_identity(provider.name, &identity, &tenant.id, context)
             .await?;
-        // A locked account stays locked, however its owner signs in.
+        // The sign-in throttle holds, however the account is signed into: a source that
+        // must wait for its password attempts waits here too.
         let account = account_key(&user.tenant_id, &user.email);
-        if let Err(error) = self.check_throttle(&[&account]).await {
+        if let Err(error) = self.admit_sign_in(&account, &source).await {
             let detail = format!("{}: throttled", provider.name);
             self.audit_login(&user.tenant_id, &user.id, outcome::DENIED, context, &detail)
                 .await;
             return Err(error);
         }
-        self.clear_failures(&account).await?;
+        self.record_sign_in_success(&account, &source).await?;
         let detail = format!("provider={}", provider.name);
         self.audit_login(
             &user.tenant_id,

@@ -3,7 +3,7 @@
 use super::audit::{AuditEvent, action, outcome};
 use super::email::Email;
 use super::sessions::Session;
-use super::throttle::{account_key, ip_key};
+use super::throttle::{Source, account_key};
 use super::{Auth, RequestContext, password};
 use crate::error::{AuthError, Result};
 use crate::store;
@@ -152,8 +152,8 @@ impl Auth {
             .ok();
         let tenant_id = tenant.as_ref().map(|t| t.id.clone()).unwrap_or_default();
         let account = account_key(&tenant_id, email.as_str());
-        let ip = ip_key(&context.ip);
-        if let Err(error) = self.check_throttle(&[&account, &ip]).await {
+        let source = Source::of(&context.ip);
+        if let Err(error) = self.admit_sign_in(&account, &source).await {
             self.audit_login(&tenant_id, "", outcome::DENIED, context, "throttled")
                 .await;
             return Err(error);
@@ -181,16 +181,13 @@ impl Auth {
 
         match user {
             Some(user) if verified => {
-                self.clear_failures(&account).await?;
+                self.record_sign_in_success(&account, &source).await?;
                 self.audit_login(&user.tenant_id, &user.id, outcome::SUCCESS, context, "")
                     .await;
                 self.start_session(user).await
             }
             user => {
-                let throttle = &self.settings.throttle;
-                self.record_failure(&account, throttle.account_max_failures)
-                    .await?;
-                self.record_failure(&ip, throttle.ip_max_failures).await?;
+                self.record_sign_in_failure(&account, &source).await?;
                 let (actor, detail) = match &user {
                     Some(user) => (user.id.as_str(), "wrong password"),
                     None => ("", "unknown account"),

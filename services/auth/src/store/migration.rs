@@ -8,7 +8,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial), Box::new(M0002ExternalSignIn)]
+        vec![
+            Box::new(M0001Initial),
+            Box::new(M0002ExternalSignIn),
+            Box::new(M0003LoginSources),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -256,6 +260,69 @@ impl MigrationTrait for M0002ExternalSignIn {
         }
         Ok(())
     }
+}
+
+/// Sign-in throttling per (account, source): each source's failures against an account,
+/// its progressive wait, and when it last signed in (a known source is not held back by
+/// other sources' failures).
+struct M0003LoginSources;
+
+/// Named by hand, as [`M0002ExternalSignIn`].
+impl MigrationName for M0003LoginSources {
+    fn name(&self) -> &str {
+        "m0003_login_sources"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003LoginSources {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(LoginSources::Table)
+                    .col(string(LoginSources::AccountKey))
+                    .col(string(LoginSources::Source))
+                    .col(integer(LoginSources::Failures))
+                    .col(timestamp_with_time_zone_null(LoginSources::LastFailureAt))
+                    .col(timestamp_with_time_zone_null(LoginSources::LockedUntil))
+                    .col(timestamp_with_time_zone_null(LoginSources::LastSuccessAt))
+                    .primary_key(
+                        Index::create()
+                            .col(LoginSources::AccountKey)
+                            .col(LoginSources::Source),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // `account:` rows now count failures from every source against a much higher
+        // cap; the old counts (5 locked the account) would lock owners out after upgrade.
+        manager
+            .exec_stmt(
+                Query::delete()
+                    .from_table(LoginThrottle::Table)
+                    .and_where(Expr::col(LoginThrottle::Key).like("account:%"))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(LoginSources::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum LoginSources {
+    Table,
+    AccountKey,
+    Source,
+    Failures,
+    LastFailureAt,
+    LockedUntil,
+    LastSuccessAt,
 }
 
 #[derive(DeriveIden)]

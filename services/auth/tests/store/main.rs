@@ -15,7 +15,9 @@ use marquee_testkit::{Backend, TestDb};
 
 pub fn settings() -> AuthSettings {
     let mut settings = AuthSettings::default();
-    settings.throttle.account_max_failures = 3;
+    settings.throttle.source_free_failures = 3;
+    // Long enough that a wait never runs out in the middle of a scenario.
+    settings.throttle.source_first_delay_secs = 60;
     settings.throttle.ip_max_failures = 100;
     settings
 }
@@ -30,8 +32,13 @@ pub async fn start(backend: Backend, mut settings: AuthSettings) -> (Auth, TestD
 }
 
 pub fn ctx() -> RequestContext {
+    ctx_from("203.0.113.7")
+}
+
+/// A request from `ip`.
+pub fn ctx_from(ip: &str) -> RequestContext {
     RequestContext {
-        ip: "203.0.113.7".into(),
+        ip: ip.into(),
         user_agent: "store-test".into(),
     }
 }

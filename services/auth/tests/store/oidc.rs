@@ -2,7 +2,7 @@
 //! browser leg over HTTP to the fake's `/authorize`), account linking, every spoiled ID
 //! token, state handling, caching, and the gRPC surface.
 
-use super::{ctx, registration, settings, start};
+use super::{ctx, ctx_from, registration, settings, start};
 use marquee_auth::api::AuthGrpc;
 use marquee_auth::domain::oidc::{ExternalCallback, GOOGLE};
 use marquee_auth::domain::sessions::Session;
@@ -36,7 +36,7 @@ marquee_testkit::on_both_backends!(
     mismatched_redirect_uri_is_refused_at_complete,
     unconfigured_provider_is_a_failed_precondition,
     passwordless_user_cannot_log_in_with_a_password,
-    locked_account_cannot_sign_in_with_google,
+    a_throttled_source_cannot_sign_in_with_google_either,
     token_endpoint_failures_are_refused,
     discovery_and_jwks_are_cached_and_a_rotated_key_is_fetched,
     unknown_kids_refetch_the_jwks_at_most_once_per_interval,
@@ -697,9 +697,9 @@ async fn unconfigured_provider_is_a_failed_precondition(backend: Backend) {
 }
 
 async fn passwordless_user_cannot_log_in_with_a_password(backend: Backend) {
-    // Every attempt must meet the password check, not the lockout.
+    // Every attempt must meet the password check, not the throttle.
     let f = fixture_with(backend, |settings| {
-        settings.throttle.account_max_failures = 100;
+        settings.throttle.source_free_failures = 100;
     })
     .await;
     let session = sign_in(&f.auth).await.unwrap();
@@ -731,7 +731,7 @@ async fn passwordless_user_cannot_log_in_with_a_password(backend: Backend) {
     assert_eq!(sign_in(&f.auth).await.unwrap().user.id, session.user.id);
 }
 
-async fn locked_account_cannot_sign_in_with_google(backend: Backend) {
+async fn a_throttled_source_cannot_sign_in_with_google_either(backend: Backend) {
     let f = fixture(backend).await;
     f.auth
         .register(registration("ada.lovelace@example.com"), &ctx())
@@ -752,8 +752,16 @@ async fn locked_account_cannot_sign_in_with_google(backend: Backend) {
     }
     match sign_in(&f.auth).await {
         Err(AuthError::TooManyAttempts { retry_after_secs }) => assert!(retry_after_secs > 0),
-        other => panic!("expected the lockout, got {:?}", other.map(|s| s.user.id)),
+        other => panic!("expected the wait, got {:?}", other.map(|s| s.user.id)),
     }
+    // From elsewhere Google signs the owner in (the account itself is not locked).
+    let callback = authorize(&f.auth).await;
+    let session = f
+        .auth
+        .complete_external_sign_in(callback, &ctx_from("198.51.100.20"))
+        .await
+        .expect("signed in from another source");
+    assert_eq!(session.user.email, "ada.lovelace@example.com");
 }
 
 async fn token_endpoint_failures_are_refused(backend: Backend) {

@@ -202,3 +202,38 @@ async fn admin_routes_work_for_admins() {
     let flags: serde_json::Value = response.json().await.unwrap();
     assert_eq!(flags["flags"]["beta"], true);
 }
+
+/// The client address auth records: the peer, unless the peer is a trusted proxy; then
+/// the right-most `X-Forwarded-For` hop that is not a trusted proxy.
+#[tokio::test]
+async fn client_address_comes_from_trusted_proxies_only() {
+    async fn recorded_ip(app: &crate::helpers::TestApp, forwarded_for: &str) -> String {
+        let response = app
+            .http
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"email": "ada@example.com", "password": "correct horse"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let infos = app.seen.client_infos.lock().unwrap();
+        infos.last().expect("client info forwarded").ip.clone()
+    }
+
+    // No trusted proxies (the default): the header is ignored.
+    let app = spawn_app(|_| {}).await;
+    assert_eq!(recorded_ip(&app, "198.51.100.7").await, "127.0.0.1");
+
+    let app = spawn_app(|settings| {
+        settings.trusted_proxies = vec!["127.0.0.1/32".into(), "10.0.0.0/8".into()];
+    })
+    .await;
+    assert_eq!(recorded_ip(&app, "198.51.100.7").await, "198.51.100.7");
+    // The client's own left-most entry is not believed; trusted hops are skipped.
+    assert_eq!(
+        recorded_ip(&app, "1.2.3.4, 198.51.100.7, 10.0.0.9").await,
+        "198.51.100.7"
+    );
+    assert_eq!(recorded_ip(&app, "1.2.3.4, garbage").await, "127.0.0.1");
+}

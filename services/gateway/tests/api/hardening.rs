@@ -151,7 +151,17 @@ async fn every_response_carries_the_security_headers() {
         );
     }
 
-    // Behind the TLS-terminating ingress (trusted by default).
+    // From a peer that is not a trusted proxy the header is the client's word.
+    let response = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "strict-transport-security"), None);
+    // Behind the TLS-terminating ingress (a trusted proxy).
+    let app = spawn_app(|settings| settings.trusted_proxies = vec!["127.0.0.1/32".into()]).await;
     let response = app
         .http
         .get(app.url("/healthz"))
@@ -163,7 +173,11 @@ async fn every_response_carries_the_security_headers() {
         header(&response, "strict-transport-security"),
         Some("max-age=31536000")
     );
-    let app = spawn_app(|settings| settings.trust_forwarded_proto = false).await;
+    let app = spawn_app(|settings| {
+        settings.trusted_proxies = vec!["127.0.0.1/32".into()];
+        settings.trust_forwarded_proto = false;
+    })
+    .await;
     let response = app
         .http
         .get(app.url("/healthz"))

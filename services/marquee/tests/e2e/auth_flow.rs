@@ -143,7 +143,10 @@ async fn register_rejects_duplicates_and_weak_passwords() {
 #[tokio::test]
 async fn repeated_failed_logins_are_throttled() {
     let fleet = spawn_fleet(Options {
-        auth: Box::new(|auth| auth.throttle.account_max_failures = 3),
+        auth: Box::new(|auth| {
+            auth.throttle.source_free_failures = 3;
+            auth.throttle.source_first_delay_secs = 60;
+        }),
         ..Default::default()
     })
     .await;

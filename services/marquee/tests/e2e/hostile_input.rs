@@ -1247,6 +1247,7 @@ async fn run(mut options: Options, backend: &str) {
     options.auth = Box::new(|auth| {
         auth.throttle.ip_max_failures = 1_000_000;
         auth.throttle.account_max_failures = 1_000_000;
+        auth.throttle.source_free_failures = 1_000_000;
     });
     // …nor the plan's AI budget (every accepted chat and rewrite spends some).
     options.billing = Box::new(|billing| {

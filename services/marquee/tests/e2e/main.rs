@@ -12,6 +12,7 @@ mod content;
 mod edges;
 mod hostile_input;
 mod keys;
+mod lockout;
 mod partner;
 mod problems;
 mod quota;

@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
-/// Failed-login counters per account and per IP, kept in the database so every auth
-/// replica sees the same counts.
+/// Failed-login counters per account (from all sources) and per source IP, kept in the
+/// database so every auth replica sees the same counts. Per (account, source) counts are
+/// in `login_sources`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "login_throttle")]
 pub struct Model {

@@ -3,6 +3,7 @@
 
 pub mod audit_entry;
 pub mod external_identity;
+pub mod login_source;
 pub mod login_throttle;
 pub mod oauth_client;
 pub mod oidc_sign_in;
