@@ -49,12 +49,12 @@ SECTION=$(cat <<MD
 | initial CSS, gzip -9 | $(field 'round(d["initial_css_gzip_bytes"]/1000, 1)') kB |
 | first contentful paint, \`/signin\`, cold, cache off | median $(field 'round(d["fcp_ms"]["median"])') ms (min $(field 'round(d["fcp_ms"]["min"])'), max $(field 'round(d["fcp_ms"]["max"])'), $(field 'd["fcp_ms"]["runs"]') runs) |
 | dashboard API calls | $(field '", ".join(c["path"] for c in d["dashboard_api_calls"])') |
-| dashboard waterfall (a call starting after the first answer) | $(field '"yes" if d["dashboard_waterfall"] else "no"') |
+| dashboard waterfall (one of its calls starting after another's answer; the session check \`/auth/me\` every page makes first is not counted) | $(field '"yes" if d["dashboard_waterfall"] else "no"') |
 
 Dashboard calls, start → end (ms after navigation start):
 
 \`\`\`
-$(field '"\n".join(f"{c[\"start\"]:>5} → {c[\"end\"]:>5}  {c[\"path\"]}" for c in d["dashboard_api_calls"])')
+$(field 'chr(10).join("%5d → %5d  %s" % (c["start"], c["end"], c["path"]) for c in d["dashboard_api_calls"])')
 \`\`\`
 MD
 )

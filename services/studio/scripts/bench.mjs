@@ -54,7 +54,10 @@ const calls = await page.evaluate(() =>
     .map((e) => ({ path: new URL(e.name).pathname, start: Math.round(e.startTime), end: Math.round(e.responseEnd) })),
 );
 await browser.close();
-const firstEnd = Math.min(...calls.map((c) => c.end));
+// The session check (`/auth/me`, made by every page before its own data) comes first;
+// the waterfall question is whether the dashboard's own calls wait on each other.
+const own = calls.filter((c) => c.path !== "/api/v1/auth/me");
+const firstEnd = Math.min(...own.map((c) => c.end));
 console.log(
   JSON.stringify(
     {
@@ -63,7 +66,7 @@ console.log(
       initial_scripts: scripts,
       fcp_ms: { runs, median: paints[Math.floor(paints.length / 2)], min: paints[0], max: paints[paints.length - 1] },
       dashboard_api_calls: calls,
-      dashboard_waterfall: calls.some((c) => c.start >= firstEnd),
+      dashboard_waterfall: own.some((c) => c.start >= firstEnd),
     },
     null,
     2,
