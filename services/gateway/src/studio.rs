@@ -106,18 +106,13 @@ impl Studio {
     /// The answer for a request [`Self::handles`]: the file, `index.html` for an app
     /// route, or `None` (a missing asset: the caller answers 404).
     pub fn respond(&self, req: &HttpRequest) -> Option<HttpResponse> {
-        let path = req.path();
-        let file = match self.files.get(path) {
-            Some(file) => file,
+        let requested = req.path();
+        let (path, file) = match self.files.get(requested) {
+            Some(file) => (requested, file),
             // A file-looking path (`/assets/index-1a2b.js`, `/robots.txt`) is a real 404;
             // anything else is a route of the app (`/assets/{id}` is the asset page).
-            None if looks_like_file(path) => return None,
-            None => self.files.get("/index.html")?,
-        };
-        let path = if self.files.contains_key(path) {
-            path
-        } else {
-            "/index.html"
+            None if looks_like_file(requested) => return None,
+            None => ("/index.html", self.files.get("/index.html")?),
         };
         let mut response = HttpResponse::build(StatusCode::OK);
         response

@@ -52,12 +52,13 @@ pub struct SignInProvidersBody {
     pub providers: Vec<String>,
 }
 
-/// Answers a new session: cookies set, the page's part in the body.
-fn signed_in(
+/// Sets a new session's cookies on `builder`; the CSRF token (also the `mq_csrf` cookie)
+/// is returned for the page.
+fn set_session_cookies(
     state: &AppState,
-    mut builder: HttpResponseBuilder,
-    session: pb::Session,
-) -> Result<HttpResponse, Error> {
+    builder: &mut HttpResponseBuilder,
+    session: &pb::Session,
+) -> String {
     let csrf_token = browser::new_csrf_token();
     for cookie in browser::session_cookies(
         &state.settings.browser,
@@ -68,6 +69,16 @@ fn signed_in(
     ) {
         builder.cookie(cookie);
     }
+    csrf_token
+}
+
+/// Answers a new session: cookies set, the page's part in the body.
+fn signed_in(
+    state: &AppState,
+    mut builder: HttpResponseBuilder,
+    session: pb::Session,
+) -> Result<HttpResponse, Error> {
+    let csrf_token = set_session_cookies(state, &mut builder, &session);
     let body = BrowserSessionBody {
         user: required(session.user, "user in session")?.into(),
         csrf_token,
@@ -368,20 +379,11 @@ pub async fn google_callback(
             return Ok(failed(&sanitized_code(&error.code)));
         }
     };
-    let csrf_token = browser::new_csrf_token();
     let mut response = HttpResponse::Found();
     response
         .insert_header((header::LOCATION, return_to))
         .insert_header((header::CACHE_CONTROL, "no-store"));
-    for cookie in browser::session_cookies(
-        settings,
-        &session.access_token,
-        session.expires_in,
-        &session.refresh_token,
-        &csrf_token,
-    ) {
-        response.cookie(cookie);
-    }
+    set_session_cookies(&state, &mut response, &session);
     for cookie in browser::cleared_oidc_cookies(settings) {
         response.cookie(cookie);
     }
