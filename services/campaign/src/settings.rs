@@ -51,8 +51,15 @@ pub struct CampaignSettings {
     pub job_workers: usize,
     /// How often the scheduler looks for due posts.
     pub scheduler_interval_ms: u64,
-    /// Key (32 bytes, base64) that encrypts connector credentials at rest. Unset: a key
-    /// in `<data_dir>/campaign-connector.key`, created on first use (embedded default).
+    /// The key-encryption key that seals connector credentials at rest
+    /// (`MARQUEE_CAMPAIGN_KEK__…`: `PROVIDER` `local` or `gcp-kms`, `KEY` (32 bytes,
+    /// base64), `KEY_FILE`, `PREVIOUS_KEYS`, `GCP_KMS_KEY_NAME`). Unset on the embedded
+    /// default: the key file `<data_dir>/campaign-connector.key`, made once; with
+    /// PostgreSQL it must be configured. See docs/security.md.
+    pub kek: marquee_envelope::KekSettings,
+    /// The connector key of earlier versions (32 bytes, base64), which sealed credentials
+    /// directly: still opens what they wrote (re-sealed at start-up), and is the local
+    /// KEK when `kek.key` is unset. Env: `MARQUEE_CAMPAIGN_CONNECTOR_KEY`.
     pub connector_key: Option<SecretString>,
     /// Whether the webhook connector may post to private addresses (tests, dev).
     pub webhook_allow_private: bool,
@@ -99,6 +106,7 @@ impl Default for CampaignSettings {
             fetch_allowed_addresses: Vec::new(),
             job_workers: 2,
             scheduler_interval_ms: 1000,
+            kek: marquee_envelope::KekSettings::default(),
             connector_key: None,
             webhook_allow_private: false,
             bus: BusSettings::default(),
@@ -129,6 +137,18 @@ impl CampaignSettings {
     /// The database URL to use: the configured one, else `<data_dir>/campaign.db`.
     pub fn database_url(&self) -> SecretString {
         marquee_db::database_url(self.database_url.as_ref(), &self.data_dir, "campaign.db")
+    }
+
+    /// Where the local key-encryption key comes from when none is configured: the key
+    /// file earlier versions made (`<data_dir>/campaign-connector.key`) on the embedded
+    /// default; replicas sharing PostgreSQL must be given the key.
+    pub fn kek_source(&self) -> marquee_envelope::KeySource {
+        use secrecy::ExposeSecret;
+        marquee_envelope::KeySource {
+            env_prefix: "MARQUEE_CAMPAIGN_KEK".into(),
+            default_key_file: self.data_dir.join("campaign-connector.key"),
+            embedded: !self.database_url().expose_secret().starts_with("postgres"),
+        }
     }
 
     pub fn local_model_path(&self) -> PathBuf {

@@ -1,6 +1,9 @@
 //! Connectors: where a creator's posts are published (a signed webhook, Bluesky,
-//! Mastodon). The secret (signing secret, app password, access token) is sealed with
-//! AES-256-GCM before it is stored and never leaves the service again.
+//! Mastodon). The secret (signing secret, app password, access token) is sealed before
+//! it is stored (`marquee-envelope`: a data key per secret, wrapped by the key-encryption
+//! key; associated data: tenant, owner and connector id) and never leaves the service
+//! again. Secrets sealed by earlier versions (AES-256-GCM directly under the connector
+//! key) still open, and are re-sealed at start-up ([`Studio::reseal_connector_secrets`]).
 
 use super::{Studio, may_access, new_id, require_creator};
 use crate::error::{CampaignError, Result};
@@ -13,10 +16,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use marquee_envelope::Aad;
 use marquee_platform::input::fields::campaign as rules;
 use marquee_platform::{Principal, SecretString};
 use marquee_social::Platform;
-use rand::RngCore;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 
@@ -102,70 +105,107 @@ pub trait Publisher: Send + Sync {
 
 pub type Publishers = Arc<dyn Publisher>;
 
-/// Seals and opens connector secrets (AES-256-GCM, a random 96-bit nonce per secret,
-/// stored as base64(nonce ‖ ciphertext)).
+/// Seals and opens connector secrets: envelope encryption for everything written now;
+/// the key of earlier versions (`legacy`), when there is one, opens what they wrote.
 #[derive(Clone)]
 pub struct Sealer {
-    cipher: Arc<Aes256Gcm>,
+    envelope: marquee_envelope::Sealer,
+    /// Earlier versions sealed `base64(nonce ‖ AES-256-GCM ciphertext)` under the
+    /// connector key itself.
+    legacy: Option<Arc<Aes256Gcm>>,
 }
 
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Sealer(..)")
+        f.debug_struct("Sealer")
+            .field("envelope", &self.envelope)
+            .field("legacy", &self.legacy.is_some())
+            .finish()
     }
 }
 
+/// The associated data of a connector's sealed secret: it opens in its own row only.
+pub fn secret_aad(row: &Row) -> Aad {
+    Aad::new("marquee.campaign.connector_secret")
+        .with("tenant", &row.tenant_id)
+        .with("owner", &row.owner_id)
+        .with("connector", &row.id)
+}
+
+fn sealing(error: marquee_envelope::EnvelopeError) -> CampaignError {
+    CampaignError::Internal(format!("connector secret: {error}"))
+}
+
 impl Sealer {
-    /// A sealer from a 32-byte key.
+    /// A local 32-byte key as both the key-encryption key and the legacy key (tests,
+    /// and the embedded default's key file).
     pub fn new(key: &[u8]) -> Result<Self> {
-        let cipher = Aes256Gcm::new_from_slice(key)
-            .map_err(|_| CampaignError::Internal("the connector key is not 32 bytes".into()))?;
-        Ok(Self {
-            cipher: Arc::new(cipher),
-        })
+        Self::with_legacy(
+            marquee_envelope::Sealer::local(key).map_err(sealing)?,
+            Some(key),
+        )
     }
 
-    /// The key from base64 (configuration).
-    pub fn from_base64(key: &SecretString) -> Result<Self> {
-        let bytes = BASE64
-            .decode(key.expose_secret().trim())
-            .map_err(|_| CampaignError::Internal("the connector key is not base64".into()))?;
-        Self::new(&bytes)
+    /// `envelope` seals; `legacy_key` (32 bytes) opens secrets earlier versions sealed.
+    pub fn with_legacy(
+        envelope: marquee_envelope::Sealer,
+        legacy_key: Option<&[u8]>,
+    ) -> Result<Self> {
+        let legacy = legacy_key
+            .map(|key| {
+                Aes256Gcm::new_from_slice(key).map_err(|_| {
+                    CampaignError::Internal("the connector key is not 32 bytes".into())
+                })
+            })
+            .transpose()?
+            .map(Arc::new);
+        Ok(Self { envelope, legacy })
     }
 
-    /// The key in `path`, created (random, mode 0600) when missing: the embedded
-    /// default, so `make run` needs no key.
-    pub fn from_file(path: &std::path::Path) -> anyhow::Result<Self> {
-        let key = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 32];
-                rand::rng().fill_bytes(&mut key);
-                let text = BASE64.encode(key);
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                write_private(path, &text)?;
-                text
-            }
-            Err(error) => return Err(error.into()),
-        };
-        Ok(Self::from_base64(&SecretString::from(key))?)
+    pub async fn seal(&self, secret: &SecretString, aad: &Aad) -> Result<String> {
+        self.envelope
+            .seal(secret.expose_secret().as_bytes(), aad)
+            .await
+            .map_err(sealing)
     }
 
-    pub fn seal(&self, secret: &SecretString) -> Result<String> {
-        let mut nonce = [0u8; 12];
-        rand::rng().fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher
-            .encrypt(&Nonce::from(nonce), secret.expose_secret().as_bytes())
-            .map_err(|_| CampaignError::Internal("sealing a secret failed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend(sealed);
-        Ok(BASE64.encode(out))
+    pub async fn open(&self, sealed: &str, aad: &Aad) -> Result<SecretString> {
+        if !marquee_envelope::is_sealed(sealed) {
+            return self.open_legacy(sealed);
+        }
+        let plain = self.envelope.open(sealed, aad).await.map_err(sealing)?;
+        std::str::from_utf8(plain.expose_secret())
+            .map(|text| SecretString::from(text.to_string()))
+            .map_err(|_| CampaignError::Internal("a sealed secret is not UTF-8".into()))
     }
 
-    pub fn open(&self, sealed: &str) -> Result<SecretString> {
+    /// The stored form to write instead of `stored`, if any: a legacy value sealed anew,
+    /// or an envelope wrapped under a previous key-encryption key re-wrapped.
+    pub async fn upgrade(&self, stored: &str, aad: &Aad) -> Result<Option<String>> {
+        if !marquee_envelope::is_sealed(stored) {
+            let secret = self.open_legacy(stored)?;
+            return self.seal(&secret, aad).await.map(Some);
+        }
+        if self.envelope.needs_rewrap(stored) {
+            return self
+                .envelope
+                .rewrap(stored, aad)
+                .await
+                .map(Some)
+                .map_err(sealing);
+        }
+        Ok(None)
+    }
+
+    fn open_legacy(&self, sealed: &str) -> Result<SecretString> {
+        let cipher = self.legacy.as_ref().ok_or_else(|| {
+            CampaignError::Internal(
+                "a connector secret is in the format before envelope encryption and no \
+                 connector key (MARQUEE_CAMPAIGN_CONNECTOR_KEY or campaign-connector.key) \
+                 is configured to open it"
+                    .into(),
+            )
+        })?;
         let bytes = BASE64
             .decode(sealed)
             .map_err(|_| CampaignError::Internal("a sealed secret is not base64".into()))?;
@@ -178,33 +218,14 @@ impl Sealer {
         let nonce: [u8; 12] = nonce
             .try_into()
             .map_err(|_| CampaignError::Internal("a sealed secret is truncated".into()))?;
-        let plain = self
-            .cipher
-            .decrypt(&Nonce::from(nonce), ciphertext)
-            .map_err(|_| {
-                CampaignError::Internal("a sealed secret does not open with this key".into())
-            })?;
-        String::from_utf8(plain)
-            .map(SecretString::from)
+        let plain =
+            zeroize::Zeroizing::new(cipher.decrypt(&Nonce::from(nonce), ciphertext).map_err(
+                |_| CampaignError::Internal("a sealed secret does not open with this key".into()),
+            )?);
+        std::str::from_utf8(&plain)
+            .map(|text| SecretString::from(text.to_string()))
             .map_err(|_| CampaignError::Internal("a sealed secret is not UTF-8".into()))
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
 }
 
 impl Connector {
@@ -266,7 +287,7 @@ impl Studio {
                 "a Bluesky connector needs the account's handle",
             ));
         }
-        let row = Row {
+        let mut row = Row {
             id: new_id(),
             tenant_id: caller.tenant_id.clone(),
             owner_id: caller.subject.clone(),
@@ -277,9 +298,10 @@ impl Studio {
             ),
             endpoint: endpoint.to_string(),
             account: new.account.trim().to_string(),
-            secret_sealed: self.sealer.seal(&new.secret)?,
+            secret_sealed: String::new(),
             created_at: Utc::now(),
         };
+        row.secret_sealed = self.sealer.seal(&new.secret, &secret_aad(&row)).await?;
         store::connectors::insert(&self.db, row.clone()).await?;
         Connector::from_row(row)
     }
@@ -315,7 +337,10 @@ impl Studio {
                 continue;
             }
             out.push(Destination {
-                secret: self.sealer.open(&row.secret_sealed)?,
+                secret: self
+                    .sealer
+                    .open(&row.secret_sealed, &secret_aad(&row))
+                    .await?,
                 connector_id: row.id,
                 kind: row.kind,
                 endpoint: row.endpoint,
@@ -326,38 +351,124 @@ impl Studio {
     }
 }
 
+impl Studio {
+    /// Re-seals every connector secret an earlier version wrote (AES-GCM under the
+    /// connector key) with envelope encryption, and re-wraps those under a previous
+    /// key-encryption key. Idempotent; a row changed meanwhile (another replica) is left
+    /// to it. Returns how many rows were rewritten.
+    pub async fn reseal_connector_secrets(&self) -> Result<usize> {
+        let mut changed = 0;
+        for row in store::connectors::all(&self.db).await? {
+            let Some(upgraded) = self
+                .sealer
+                .upgrade(&row.secret_sealed, &secret_aad(&row))
+                .await?
+            else {
+                continue;
+            };
+            if store::connectors::replace_secret(&self.db, &row.id, &row.secret_sealed, upgraded)
+                .await?
+            {
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            tracing::info!(changed, "connector secrets re-sealed");
+        }
+        Ok(changed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn secrets_seal_and_open_and_never_show() {
+    fn row(id: &str) -> Row {
+        Row {
+            id: id.into(),
+            tenant_id: "t1".into(),
+            owner_id: "u1".into(),
+            kind: "webhook".into(),
+            name: "n".into(),
+            platforms: serde_json::json!(["x"]),
+            endpoint: "https://hooks.example/".into(),
+            account: String::new(),
+            secret_sealed: String::new(),
+            created_at: Utc::now(),
+        }
+    }
+
+    /// What earlier versions stored: base64(nonce ‖ AES-256-GCM ciphertext) under the key.
+    fn legacy_seal(key: &[u8], secret: &str) -> String {
+        let nonce = [5u8; 12];
+        let mut out = nonce.to_vec();
+        out.extend(
+            Aes256Gcm::new_from_slice(key)
+                .unwrap()
+                .encrypt(&Nonce::from(nonce), secret.as_bytes())
+                .unwrap(),
+        );
+        BASE64.encode(out)
+    }
+
+    #[tokio::test]
+    async fn secrets_seal_and_open_in_their_own_row_and_never_show() {
         let sealer = Sealer::new(&[7u8; 32]).unwrap();
         let secret = SecretString::from("app-password-123".to_string());
-        let sealed = sealer.seal(&secret).unwrap();
+        let aad = secret_aad(&row("c1"));
+        let sealed = sealer.seal(&secret, &aad).await.unwrap();
+        assert!(sealed.starts_with("menv1.local."));
         assert!(!sealed.contains("app-password"));
         assert_ne!(
             sealed,
-            sealer.seal(&secret).unwrap(),
-            "a fresh nonce each time"
+            sealer.seal(&secret, &aad).await.unwrap(),
+            "a fresh data key and nonce each time"
         );
         assert_eq!(
-            sealer.open(&sealed).unwrap().expose_secret(),
+            sealer.open(&sealed, &aad).await.unwrap().expose_secret(),
             "app-password-123"
         );
+        // Pasted into another connector's row, or another tenant's: refused.
+        assert!(sealer.open(&sealed, &secret_aad(&row("c2"))).await.is_err());
+        let mut other_tenant = row("c1");
+        other_tenant.tenant_id = "t2".into();
+        assert!(
+            sealer
+                .open(&sealed, &secret_aad(&other_tenant))
+                .await
+                .is_err()
+        );
         let other = Sealer::new(&[8u8; 32]).unwrap();
-        assert!(other.open(&sealed).is_err());
-        assert!(sealer.open("AAAA").is_err());
-        assert!(!format!("{sealer:?}").contains('7'));
+        assert!(other.open(&sealed, &aad).await.is_err());
+        assert!(sealer.open("AAAA", &aad).await.is_err());
+        let shown = format!("{sealer:?}");
+        assert!(
+            !shown.contains("7, 7") && !shown.contains("BwcH"),
+            "{shown}"
+        );
     }
 
-    #[test]
-    fn the_key_file_is_made_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keys/connector.key");
-        let first = Sealer::from_file(&path).unwrap();
-        let sealed = first.seal(&SecretString::from("s".to_string())).unwrap();
-        let again = Sealer::from_file(&path).unwrap();
-        assert_eq!(again.open(&sealed).unwrap().expose_secret(), "s");
+    #[tokio::test]
+    async fn legacy_secrets_open_and_upgrade_to_envelopes() {
+        let sealer = Sealer::new(&[7u8; 32]).unwrap();
+        let aad = secret_aad(&row("c1"));
+        let legacy = legacy_seal(&[7u8; 32], "old-token");
+        assert_eq!(
+            sealer.open(&legacy, &aad).await.unwrap().expose_secret(),
+            "old-token"
+        );
+        let upgraded = sealer.upgrade(&legacy, &aad).await.unwrap().unwrap();
+        assert!(marquee_envelope::is_sealed(&upgraded));
+        assert_eq!(
+            sealer.open(&upgraded, &aad).await.unwrap().expose_secret(),
+            "old-token"
+        );
+        assert!(sealer.upgrade(&upgraded, &aad).await.unwrap().is_none());
+        // Without the legacy key, a legacy value says what is missing.
+        let no_legacy =
+            Sealer::with_legacy(marquee_envelope::Sealer::local(&[7u8; 32]).unwrap(), None)
+                .unwrap();
+        let error = no_legacy.open(&legacy, &aad).await.unwrap_err().to_string();
+        assert!(error.contains("MARQUEE_CAMPAIGN_CONNECTOR_KEY"), "{error}");
     }
 }

@@ -35,3 +35,30 @@ pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
         .await
         .map(drop)
 }
+
+/// Every connector (start-up re-sealing of secrets).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Connector>, DbErr> {
+    Connectors::find()
+        .order_by_asc(connector::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Replaces a connector's sealed secret if it is still `old`; whether it did.
+pub async fn replace_secret(
+    db: &impl ConnectionTrait,
+    id: &str,
+    old: &str,
+    new: String,
+) -> Result<bool, DbErr> {
+    let result = Connectors::update_many()
+        .col_expr(
+            connector::Column::SecretSealed,
+            sea_orm::sea_query::Expr::value(new),
+        )
+        .filter(connector::Column::Id.eq(id))
+        .filter(connector::Column::SecretSealed.eq(old))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

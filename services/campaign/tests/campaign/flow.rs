@@ -426,4 +426,88 @@ on_both_backends!(
     posts_are_written_within_rules_and_quota_settles,
     two_replicas_publish_each_post_once,
     cancelling_stops_a_running_video,
+    connector_secrets_from_earlier_versions_are_resealed,
 );
+
+/// Connector secrets at rest: sealed by envelope encryption, bound to their row; secrets
+/// an earlier version sealed directly under the connector key re-sealed without loss.
+async fn connector_secrets_from_earlier_versions_are_resealed(backend: Backend) {
+    use aes_gcm::aead::{Aead, KeyInit};
+    use base64::Engine;
+    use marquee_campaign::domain::connectors::secret_aad;
+    use marquee_campaign::store::connectors;
+    use marquee_platform::ExposeSecret;
+    let db = TestDb::create(backend, "campaign_connectors").await;
+    let studio = studio(&db, Arc::new(Mutex::new(Ledger::default()))).await;
+    let connection = marquee_campaign::open_database(&marquee_campaign::CampaignSettings {
+        database_url: Some(SecretString::from(db.url().to_string())),
+        data_dir: db.data_dir().to_path_buf(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let owner = creator();
+    let created = studio
+        .create_connector(
+            &owner,
+            NewConnector {
+                kind: "webhook".into(),
+                name: "hook".into(),
+                platforms: vec![],
+                endpoint: "https://hooks.example/in".into(),
+                account: String::new(),
+                secret: SecretString::from("signing-secret".to_string()),
+            },
+        )
+        .await
+        .unwrap();
+    let row = connectors::find(&connection, &created.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.secret_sealed.starts_with("menv1.local."));
+    assert!(!row.secret_sealed.contains("signing-secret"));
+
+    // A row as an earlier version wrote it: base64(nonce ‖ AES-256-GCM) under the key.
+    let nonce = [3u8; 12];
+    let mut legacy = nonce.to_vec();
+    legacy.extend(
+        aes_gcm::Aes256Gcm::new_from_slice(&[9u8; 32])
+            .unwrap()
+            .encrypt(&aes_gcm::Nonce::from(nonce), b"old-app-password".as_slice())
+            .unwrap(),
+    );
+    let mut old = row.clone();
+    old.id = "connector-from-before".into();
+    old.secret_sealed = base64::engine::general_purpose::STANDARD.encode(legacy);
+    connectors::insert(&connection, old.clone()).await.unwrap();
+
+    assert_eq!(studio.reseal_connector_secrets().await.unwrap(), 1);
+    assert_eq!(
+        studio.reseal_connector_secrets().await.unwrap(),
+        0,
+        "idempotent"
+    );
+    let resealed = connectors::find(&connection, &old.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(resealed.secret_sealed.starts_with("menv1.local."));
+    let sealer = Sealer::new(&[9u8; 32]).unwrap();
+    assert_eq!(
+        sealer
+            .open(&resealed.secret_sealed, &secret_aad(&resealed))
+            .await
+            .unwrap()
+            .expose_secret(),
+        "old-app-password"
+    );
+    // The first connector's sealed secret pasted into the other row does not open there.
+    assert!(
+        sealer
+            .open(&row.secret_sealed, &secret_aad(&resealed))
+            .await
+            .is_err()
+    );
+    assert_eq!(studio.connectors(&owner).await.unwrap().len(), 2);
+}

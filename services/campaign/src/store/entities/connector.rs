@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// Where a creator's posts are published. The secret is sealed (AES-256-GCM).
+/// Where a creator's posts are published. The secret is sealed (envelope encryption).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "connectors")]
 pub struct Model {
@@ -15,7 +15,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub endpoint: String,
     pub account: String,
-    /// base64(nonce ‖ ciphertext); see `domain::connectors::Sealer`.
+    /// Sealed by `marquee-envelope` (`menv1.…`); earlier versions wrote
+    /// base64(nonce ‖ ciphertext) under the connector key. See `domain::connectors`.
     #[sea_orm(column_type = "Text")]
     pub secret_sealed: String,
     pub created_at: DateTimeUtc,
