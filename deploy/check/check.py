@@ -239,6 +239,8 @@ CUSTOM_KINDS = {
     ("argoproj.io/v1alpha1", "Rollout"),
     ("argoproj.io/v1alpha1", "AnalysisTemplate"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("cert-manager.io/v1", "Certificate"),
+    ("cert-manager.io/v1", "Issuer"),
 }
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
@@ -368,7 +370,8 @@ def crd_errors(obj: dict[str, Any]) -> list[str]:
 @section("crds")
 def check_crds(s: Section, renders: list[Render]) -> None:
     expected = {("argoproj.io/v1alpha1", "Rollout"), ("argoproj.io/v1alpha1", "AnalysisTemplate"),
-                ("monitoring.coreos.com/v1", "ServiceMonitor")}
+                ("monitoring.coreos.com/v1", "ServiceMonitor"), ("cert-manager.io/v1", "Certificate"),
+                ("cert-manager.io/v1", "Issuer")}
     missing = expected - set(crd_validators())
     for api_version, kind in sorted(missing):
         s.error(f"no schema for {api_version} {kind} in deploy/crds/ or deploy/check/schemas/")
@@ -391,7 +394,7 @@ def check_crds(s: Section, renders: list[Render]) -> None:
                 weights = [st["setWeight"] for st in canary.get("steps", []) if "setWeight" in st]
                 if weights != sorted(weights) or any(not 0 <= w <= 100 for w in weights):
                     s.error(f"[{r.name}] {describe(obj)}: canary weights {weights} must rise within 0..100")
-    for kind in ("Rollout", "AnalysisTemplate", "ServiceMonitor"):
+    for kind in ("Rollout", "AnalysisTemplate", "ServiceMonitor", "Certificate", "Issuer"):
         if kind not in kinds_seen:
             s.error(f"no value set renders a {kind}: its templates go unchecked")
 
@@ -543,6 +546,48 @@ def check_references(s: Section, renders: list[Render]) -> None:
                     err(w, f"{key} points at {m.group(1)}, which is not rendered")
                 elif int(m.group(2)) not in {p["port"] for p in target["spec"]["ports"]}:
                     err(w, f"{key} uses port {m.group(2)}, not a port of {m.group(1)}")
+        # Mutual TLS: pods mount the Secret of a rendered Certificate (a directory, never
+        # subPath, so renewals reach them), the MARQUEE_TLS__*_FILE paths lie in that
+        # mount, and every https URL's host is one of the callee's certificate names.
+        certificates = {c["spec"]["secretName"]: c for c in r.kinds("Certificate")}
+        issuers = named("Issuer")
+        for c in r.kinds("Certificate"):
+            s.checked += 1
+            ref = c["spec"]["issuerRef"]
+            if ref.get("kind", "Issuer") == "Issuer" and ref["name"] not in issuers and \
+                    not (r.values.get("tls") or {}).get("issuerRef", {}).get("name"):
+                err(c, f"issuerRef {ref['name']} is not a rendered Issuer")
+        for iss in issuers.values():
+            secret = (iss["spec"].get("ca") or {}).get("secretName")
+            if secret and secret not in certificates:
+                err(iss, f"CA secret {secret} is made by no rendered Certificate")
+        for w, tpl in pods:
+            if w["kind"] == "Job":
+                continue
+            spec = tpl["spec"]
+            cm = configmaps.get(w["metadata"]["name"], {}).get("data", {})
+            tls_volumes = {v["name"]: v["secret"]["secretName"] for v in spec.get("volumes", [])
+                           if "secret" in v and v["secret"]["secretName"] in certificates}
+            mounts = {m["mountPath"]: m for c in spec["containers"] for m in c.get("volumeMounts", [])
+                      if m["name"] in tls_volumes}
+            for m in mounts.values():
+                if m.get("subPath") or m.get("subPathExpr"):
+                    err(w, f"TLS volume {m['name']} is mounted with subPath: renewals would never reach the pod")
+                if not m.get("readOnly"):
+                    err(w, f"TLS volume {m['name']} is not mounted read-only")
+            if cm.get("MARQUEE_TLS__ENABLED") == "true":
+                for key in ("MARQUEE_TLS__CERT_FILE", "MARQUEE_TLS__KEY_FILE", "MARQUEE_TLS__CA_FILE"):
+                    path = cm.get(key, "")
+                    if not any(path.startswith(mount.rstrip("/") + "/") for mount in mounts):
+                        err(w, f"{key}={path!r} is not in a mounted Certificate Secret")
+            for key, url in cm.items():
+                m = re.match(r"^MARQUEE_[A-Z_]+_URL$", key) and re.match(r"^https://([a-z0-9-]+):(\d+)$", url)
+                if not m:
+                    continue
+                if cm.get("MARQUEE_TLS__ENABLED") != "true":
+                    err(w, f"{key} is https but the service has no TLS settings")
+                if m.group(1) not in {n for c in r.kinds("Certificate") for n in c["spec"].get("dnsNames", [])}:
+                    err(w, f"{key}: no Certificate names {m.group(1)} (the caller checks the name)")
 
 
 # ---------------------------------------------------------------------------------------
