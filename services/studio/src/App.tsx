@@ -11,6 +11,8 @@ import { AssetDetail } from "./pages/AssetDetail";
 import { SearchPage } from "./pages/Search";
 import { CreatorPage } from "./pages/Creator";
 import { MyProfile } from "./pages/MyProfile";
+import { VerifyEmail } from "./pages/VerifyEmail";
+import { ResetPassword } from "./pages/ResetPassword";
 import { NotFound } from "./pages/NotFound";
 
 // The heavy, less visited pages are split into their own chunks.
@@ -39,6 +41,8 @@ export function App() {
       <Route element={<Layout />}>
         <Route path="/signin" element={<SignIn />} />
         <Route path="/signup" element={<SignUp />} />
+        <Route path="/verify-email" element={<VerifyEmail />} />
+        <Route path="/reset-password" element={<ResetPassword />} />
         <Route path="/" element={<Navigate to="/dashboard" replace />} />
         <Route path="/dashboard" element={<Private><Dashboard /></Private>} />
         <Route path="/upload" element={<Private><UploadPage /></Private>} />

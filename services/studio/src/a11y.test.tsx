@@ -58,14 +58,22 @@ describe("accessibility of every page", () => {
     });
   }
 
-  for (const path of ["/signin", "/signup"]) {
+  const signedOut: Array<[string, string]> = [
+    ["/signin", "Sign in"],
+    ["/signup", "Create account"],
+    ["/reset-password", "Forgot your password?"],
+    ["/reset-password?token=mqp_abc", "Choose a new password"],
+    ["/verify-email?token=mqv_abc", "Verify your e-mail address"],
+  ];
+  for (const [path, heading] of signedOut) {
     it(`${path} (signed out) has no axe violations`, async () => {
       mockApi({
         "GET /api/v1/auth/me": problem(401, "token_missing", "no token"),
         "POST /api/v1/auth/browser/refresh": problem(401, "refresh_token_invalid", "no session"),
         "GET /api/v1/auth/providers": json({ providers: ["google"] }),
+        "POST /api/v1/auth/email/verify": problem(400, "verification_token_invalid", "the link is invalid"),
       });
-      await check(path, path === "/signin" ? "Sign in" : "Create account");
+      await check(path, heading);
     });
   }
 });

@@ -5,6 +5,7 @@ import { errorMessage } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { AssetCard } from "../components/AssetViews";
 import { QuotaBars } from "../components/Quota";
+import { VerifyEmailNotice } from "../components/VerifyEmailNotice";
 import { EmptyState, ErrorAlert, Loading } from "../components/StateViews";
 import { formatDate, humanize } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
@@ -72,6 +73,7 @@ export function Dashboard() {
             Upload
           </Link>
         </div>
+        <VerifyEmailNotice />
         <div className="field-inline">
           <label htmlFor="status-filter">Show</label>
           <select id="status-filter" value={status} onChange={(e) => setStatus(e.target.value as AssetStatus | "")}>

@@ -80,6 +80,9 @@ export function SignIn() {
         <button type="submit" className="button" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
+        <p className="auth-forgot">
+          <Link to="/reset-password">Forgot password?</Link>
+        </p>
       </form>
       {providers.includes("google") ? <GoogleSignIn returnTo={next} label="Sign in with Google" /> : null}
       <p className="auth-switch">
