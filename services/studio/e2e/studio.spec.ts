@@ -106,7 +106,15 @@ test("a second user comments on the asset and follows its creator", async ({ pag
 });
 
 test("checkout of a plan on the local provider", async ({ page }) => {
+  // The plan is the whole tenant's: a plain creator sees it but cannot change it.
   await signIn(page, CREATOR);
+  await page.goto(`${base()}/billing`);
+  await expect(page.getByRole("heading", { level: 1, name: "Billing" })).toBeVisible();
+  await expect(page.getByText(/Only its owners and billing admins can change it/)).toBeVisible();
+  await expect(page.getByRole("button", { name: /^Subscribe to / })).toHaveCount(0);
+  await signOut(page);
+  // The admin (like a tenant's owner or billing admin) can.
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await page.goto(`${base()}/billing`);
   await expect(page.getByRole("heading", { level: 1, name: "Billing" })).toBeVisible();
   await expectAccessible(page, "/billing");

@@ -1,6 +1,6 @@
 //! Admin routes: tenants, flags, audit — and that non-admins are refused.
 
-use super::{Options, PASSWORD, assert_problem, spawn_fleet};
+use super::{Options, assert_problem, spawn_fleet};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -64,12 +64,7 @@ async fn tenants_flags_and_audit() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
     // A user of that tenant reads its flags through the gateway's cache.
-    let member = fleet
-        .post(
-            "/api/v1/auth/register",
-            json!({"email": "member@acme.test", "password": PASSWORD, "display_name": "M", "tenant_id": tenant_id}),
-        )
-        .await;
+    let member = fleet.register_in(tenant_id, "member@acme.test").await;
     assert_eq!(member.status(), StatusCode::CREATED);
     let member: Value = member.json().await.unwrap();
     assert_eq!(member["user"]["tenant_id"], tenant_id);

@@ -1,5 +1,5 @@
 //! Billing through the gateway on the local provider: subscription, usage against
-//! limits, a plan change applied at once.
+//! limits, a plan change applied at once (by an admin: a plain member may not).
 
 use super::{Options, spawn_fleet};
 use reqwest::StatusCode;
@@ -42,10 +42,17 @@ async fn local_provider_subscription_usage_and_plan_change() {
         "{plans}"
     );
 
+    // The subscription is the whole tenant's: a plain member may not change it (not
+    // even in the default tenant), an admin may.
+    let refused = fleet
+        .post_with("/api/v1/billing/checkout", &token, json!({"plan": "pro"}))
+        .await;
+    super::assert_problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
+    let admin = fleet.admin_token().await;
     let response = fleet
         .http
         .post(fleet.at("/api/v1/billing/checkout"))
-        .bearer_auth(&token)
+        .bearer_auth(&admin)
         .json(&json!({"plan": "pro"}))
         .send()
         .await

@@ -4,7 +4,7 @@
 //! comments hidden, reviewed and deleted by a moderator; another tenant's ids as 404.
 
 use super::content::{get_json, location, png, post_json, processed, upload};
-use super::{Options, PASSWORD, TestFleet, assert_problem, spawn_fleet};
+use super::{Options, TestFleet, assert_problem, spawn_fleet};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -457,10 +457,7 @@ async fn followed_and_commented_with_spam_rules_and_moderation() {
     )
     .await;
     let outsider = fleet
-        .post(
-            "/api/v1/auth/register",
-            json!({"email": "out@other.test", "password": PASSWORD, "display_name": "O", "tenant_id": tenant["id"]}),
-        )
+        .register_in(tenant["id"].as_str().unwrap(), "out@other.test")
         .await;
     let outsider: Value = ok_json(outsider, StatusCode::CREATED).await;
     let outsider = outsider["access_token"].as_str().unwrap().to_string();

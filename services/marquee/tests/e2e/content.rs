@@ -3,7 +3,7 @@
 //! flag; and bad uploads, wrong types, oversize and other tenants' ids as clear 4xx
 //! problems.
 
-use super::{Options, PASSWORD, TestFleet, assert_problem, spawn_fleet};
+use super::{Options, TestFleet, assert_problem, spawn_fleet};
 use marquee_testkit::wait_for;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -337,12 +337,7 @@ async fn tenant_flag_auto_approves_and_other_tenants_see_nothing() {
         .await
         .unwrap();
     assert_eq!(put.status(), StatusCode::OK);
-    let member = fleet
-        .post(
-            "/api/v1/auth/register",
-            json!({"email": "member@acme.test", "password": PASSWORD, "display_name": "M", "tenant_id": tenant_id}),
-        )
-        .await;
+    let member = fleet.register_in(tenant_id, "member@acme.test").await;
     assert_eq!(member.status(), StatusCode::CREATED);
     let member: Value = member.json().await.unwrap();
     let member = member["access_token"].as_str().unwrap().to_string();
@@ -756,10 +751,7 @@ async fn signed_urls_and_unsatisfiable_ranges() {
     .await
     .unwrap();
     let member: Value = fleet
-        .post(
-            "/api/v1/auth/register",
-            json!({"email": "m@other.test", "password": PASSWORD, "display_name": "M", "tenant_id": tenant["id"]}),
-        )
+        .register_in(tenant["id"].as_str().unwrap(), "m@other.test")
         .await
         .json()
         .await

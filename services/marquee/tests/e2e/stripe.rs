@@ -31,7 +31,10 @@ async fn checkout_webhook_portal_and_invoices_through_the_gateway() {
         ..Options::default()
     })
     .await;
-    let session = fleet.register("stripe-payer@example.com").await;
+    // The tenant's subscription is changed by its owner (a plain member may not).
+    let (_, session) = fleet
+        .tenant_with_owner("stripe-co", "stripe-payer@example.com")
+        .await;
     let token = session["access_token"].as_str().unwrap().to_string();
 
     let subscription: Value = fleet

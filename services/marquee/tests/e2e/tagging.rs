@@ -5,7 +5,7 @@
 //! defaults, once on PostgreSQL + RabbitMQ.
 
 use super::content::{get_json, post_json, processed, token_of, upload};
-use super::{Options, PASSWORD, TestFleet, assert_problem, spawn_fleet, with_models};
+use super::{Options, TestFleet, assert_problem, spawn_fleet, with_models};
 use marquee_testkit::wait_for;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -311,10 +311,7 @@ async fn the_whole_flow(fleet: TestFleet) {
         .unwrap()
         .to_string();
     let outsider = fleet
-        .post(
-            "/api/v1/auth/register",
-            json!({"email": "outsider@other.test", "password": PASSWORD, "display_name": "O", "tenant_id": other_tenant}),
-        )
+        .register_in(&other_tenant, "outsider@other.test")
         .await;
     let outsider: Value = outsider.json().await.unwrap();
     let outsider = outsider["access_token"].as_str().unwrap();

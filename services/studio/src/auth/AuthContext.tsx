@@ -19,8 +19,10 @@ interface AuthValue {
   user: User | null;
   isModerator: boolean;
   isAdmin: boolean;
+  /** Owners, billing admins and admins change the tenant's plan (checkout, portal). */
+  managesBilling: boolean;
   signIn: (email: string, password: string) => Promise<User>;
-  signUp: (email: string, password: string, displayName?: string) => Promise<User>;
+  signUp: (email: string, password: string, displayName?: string, invitation?: string) => Promise<User>;
   signOut: () => Promise<void>;
   reloadUser: () => Promise<void>;
 }
@@ -32,6 +34,13 @@ export function hasRole(user: User | null, role: "creator" | "moderator" | "admi
   const roles = user.roles ?? [];
   if (roles.includes("admin")) return true; // admins pass moderator routes
   return roles.includes(role);
+}
+
+/** Whether the user may change what the whole tenant pays (the gateway's rule:
+ * `billing_admin`, or a role that grants it, `owner` or `admin`). */
+export function managesBilling(user: User | null): boolean {
+  const roles = user?.roles ?? [];
+  return ["billing_admin", "owner", "admin"].some((role) => roles.includes(role));
 }
 
 export function AuthProvider({ children }: { children: ReactNode }) {
@@ -79,9 +88,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const signUp = useCallback(
-    async (email: string, password: string, displayName?: string) => {
-      const body: { email: string; password: string; display_name?: string } = { email, password };
+    async (email: string, password: string, displayName?: string, invitation?: string) => {
+      const body: { email: string; password: string; display_name?: string; invitation?: string } = {
+        email,
+        password,
+      };
       if (displayName && displayName.trim() !== "") body.display_name = displayName.trim();
+      if (invitation) body.invitation = invitation;
       const session = await unwrap(api.POST("/api/v1/auth/browser/register", { body }));
       return accept(session as BrowserSession);
     },
@@ -103,6 +116,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       user,
       isModerator: hasRole(user, "moderator"),
       isAdmin: hasRole(user, "admin"),
+      managesBilling: managesBilling(user),
       signIn,
       signUp,
       signOut,

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { TableWrap } from "../components/TableWrap";
 import { useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
+import { useAuth } from "../auth/AuthContext";
 import { errorMessage, isApiError } from "../api/errors";
 import { formatLimitValue, limitLabel, QuotaBars } from "../components/Quota";
 import { EmptyState, ErrorAlert, Loading, Notice } from "../components/StateViews";
@@ -15,6 +16,8 @@ type Plan = Schemas["PlanBody"];
 export default function BillingPage() {
   usePageTitle("Billing");
   const [params] = useSearchParams();
+  // The plan is the whole tenant's: only its owners and billing admins change it.
+  const { managesBilling } = useAuth();
   const checkoutResult = params.get("checkout");
   // Everything on the page is independent: load it all at once.
   const plans = useAsync(() => unwrap(api.GET("/api/v1/billing/plans")), []);
@@ -80,10 +83,17 @@ export default function BillingPage() {
     <div className="stack">
       <div className="page-header">
         <h1>Billing</h1>
-        <button type="button" className="button secondary" onClick={openPortal} disabled={busy === "portal"}>
-          {busy === "portal" ? "Opening…" : "Open billing portal"}
-        </button>
+        {managesBilling ? (
+          <button type="button" className="button secondary" onClick={openPortal} disabled={busy === "portal"}>
+            {busy === "portal" ? "Opening…" : "Open billing portal"}
+          </button>
+        ) : null}
       </div>
+      {managesBilling ? null : (
+        <Notice tone="info">
+          This plan is shared by everyone in your workspace. Only its owners and billing admins can change it.
+        </Notice>
+      )}
       {checkoutResult === "success" ? <Notice>Thanks! Your payment went through; your plan updates in a moment.</Notice> : null}
       {checkoutResult === "cancelled" ? <Notice tone="info">Checkout was cancelled. Nothing was charged.</Notice> : null}
       {message ? <Notice>{message}</Notice> : null}
@@ -155,7 +165,7 @@ export default function BillingPage() {
                       </li>
                     ))}
                   </ul>
-                  {plan.purchasable && !isCurrent ? (
+                  {managesBilling && plan.purchasable && !isCurrent ? (
                     <button
                       type="button"
                       className="button"

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { Link, Navigate, useNavigate } from "react-router";
+import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 import { useAuth } from "../auth/AuthContext";
 import { errorMessage, isApiError } from "../api/errors";
 import { usePageTitle } from "../lib/usePageTitle";
@@ -17,6 +17,9 @@ export function SignUp() {
   const { signUp, status } = useAuth();
   const navigate = useNavigate();
   const providers = useProviders();
+  // An invitation link (`/signup?invitation=mqi_…`) joins the inviting tenant.
+  const [params] = useSearchParams();
+  const invitation = params.get("invitation") ?? undefined;
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [displayName, setDisplayName] = useState("");
@@ -34,7 +37,7 @@ export function SignUp() {
     setBusy(true);
     setError(null);
     try {
-      await signUp(email.trim(), password, displayName);
+      await signUp(email.trim(), password, displayName, invitation);
       navigate("/dashboard", { replace: true });
     } catch (e) {
       const field = isApiError(e) ? FIELD_CODES[e.code] : undefined;
@@ -51,6 +54,9 @@ export function SignUp() {
   return (
     <section className="auth-card">
       <h1>Create account</h1>
+      {invitation ? (
+        <p className="hint">You were invited: use the email address the invitation was sent to.</p>
+      ) : null}
       <form onSubmit={submit} className="form">
         <div className="field">
           <label htmlFor="signup-name">Display name (optional)</label>
