@@ -2,14 +2,14 @@
 //! another build them here.
 //!
 //! Each client is a cheap-to-clone handle on one lazily connected, multiplexed HTTP/2
-//! channel (start-up never waits for the callee; readiness does) that sends the current
-//! W3C trace context on every call. Requests are built with
-//! [`marquee_platform::grpc::for_caller`] (the verified caller's identity and a deadline)
-//! or [`marquee_platform::grpc::anonymous`]; failures come back as `tonic::Status` and
-//! become the platform error with `?`.
+//! channel (start-up never waits for the callee; readiness does) that signs the calling
+//! service's identity for the callee and sends the current W3C trace context on every
+//! call. Requests are built with [`marquee_platform::grpc::for_caller`] (on behalf of a
+//! verified caller, with a deadline) or [`marquee_platform::grpc::anonymous`]; failures
+//! come back as `tonic::Status` and become the platform error with `?`.
 //!
 //! ```ignore
-//! let billing = BillingClient::connect_lazy("http://127.0.0.1:50053")?;
+//! let billing = BillingClient::connect_lazy("http://127.0.0.1:50053", service.identity())?;
 //! let plans = billing.grpc().list_plans(grpc::for_caller(&caller, ListPlansRequest {})).await?;
 //! ```
 
@@ -17,7 +17,8 @@ mod flags;
 
 pub use flags::TenantFlagsCache;
 
-use marquee_platform::grpc::{self, TraceContextInterceptor};
+use marquee_platform::grpc::{self, CallInterceptor};
+use marquee_platform::service_identity::ServiceIdentity;
 use marquee_proto::auth::v1::auth_service_client::AuthServiceClient;
 use marquee_proto::billing::v1::billing_service_client::BillingServiceClient;
 use marquee_proto::campaign::v1::campaign_service_client::CampaignServiceClient;
@@ -26,8 +27,8 @@ use marquee_proto::tagging::v1::tagging_service_client::TaggingServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-/// A channel that sends the trace context with every call.
-pub type Traced = InterceptedService<Channel, TraceContextInterceptor>;
+/// A channel that signs the caller's identity and sends the trace context on every call.
+pub type Traced = InterceptedService<Channel, CallInterceptor>;
 
 /// A handle on one service's generated client `C`.
 #[derive(Clone, Debug)]
@@ -74,28 +75,40 @@ const CONTENT_MAX_MESSAGE: usize = 8 * 1024 * 1024;
 const CAMPAIGN_MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
 impl AuthClient {
-    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+    pub fn connect_lazy(
+        url: &str,
+        identity: ServiceIdentity,
+    ) -> Result<Self, tonic::transport::Error> {
+        let interceptor = CallInterceptor::new(identity, "auth");
         let channel = grpc::channel(url)?;
         Ok(Self {
-            grpc: AuthServiceClient::with_interceptor(channel, TraceContextInterceptor),
+            grpc: AuthServiceClient::with_interceptor(channel, interceptor),
         })
     }
 }
 
 impl BillingClient {
-    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+    pub fn connect_lazy(
+        url: &str,
+        identity: ServiceIdentity,
+    ) -> Result<Self, tonic::transport::Error> {
+        let interceptor = CallInterceptor::new(identity, "billing");
         let channel = grpc::channel(url)?;
         Ok(Self {
-            grpc: BillingServiceClient::with_interceptor(channel, TraceContextInterceptor),
+            grpc: BillingServiceClient::with_interceptor(channel, interceptor),
         })
     }
 }
 
 impl ContentClient {
-    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+    pub fn connect_lazy(
+        url: &str,
+        identity: ServiceIdentity,
+    ) -> Result<Self, tonic::transport::Error> {
+        let interceptor = CallInterceptor::new(identity, "content");
         let channel = grpc::streaming_channel(url)?;
         Ok(Self {
-            grpc: ContentServiceClient::with_interceptor(channel, TraceContextInterceptor)
+            grpc: ContentServiceClient::with_interceptor(channel, interceptor)
                 .max_decoding_message_size(CONTENT_MAX_MESSAGE)
                 .max_encoding_message_size(CONTENT_MAX_MESSAGE),
         })
@@ -103,19 +116,27 @@ impl ContentClient {
 }
 
 impl TaggingClient {
-    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+    pub fn connect_lazy(
+        url: &str,
+        identity: ServiceIdentity,
+    ) -> Result<Self, tonic::transport::Error> {
+        let interceptor = CallInterceptor::new(identity, "tagging");
         let channel = grpc::channel(url)?;
         Ok(Self {
-            grpc: TaggingServiceClient::with_interceptor(channel, TraceContextInterceptor),
+            grpc: TaggingServiceClient::with_interceptor(channel, interceptor),
         })
     }
 }
 
 impl CampaignClient {
-    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
+    pub fn connect_lazy(
+        url: &str,
+        identity: ServiceIdentity,
+    ) -> Result<Self, tonic::transport::Error> {
+        let interceptor = CallInterceptor::new(identity, "campaign");
         let channel = grpc::streaming_channel(url)?;
         Ok(Self {
-            grpc: CampaignServiceClient::with_interceptor(channel, TraceContextInterceptor)
+            grpc: CampaignServiceClient::with_interceptor(channel, interceptor)
                 .max_decoding_message_size(CAMPAIGN_MAX_MESSAGE),
         })
     }
@@ -127,12 +148,14 @@ mod tests {
 
     #[tokio::test]
     async fn clients_connect_lazily_and_refuse_bad_urls() {
-        assert!(AuthClient::connect_lazy("http://127.0.0.1:1").is_ok());
-        assert!(BillingClient::connect_lazy("http://127.0.0.1:1").is_ok());
-        assert!(ContentClient::connect_lazy("http://127.0.0.1:1").is_ok());
-        assert!(TaggingClient::connect_lazy("http://127.0.0.1:1").is_ok());
-        assert!(CampaignClient::connect_lazy("http://127.0.0.1:1").is_ok());
-        assert!(CampaignClient::connect_lazy("not a url\n").is_err());
-        assert!(AuthClient::connect_lazy("not a url\n").is_err());
+        let me = ServiceIdentity::from_settings("test", &Default::default()).unwrap();
+        let url = "http://127.0.0.1:1";
+        assert!(AuthClient::connect_lazy(url, me.clone()).is_ok());
+        assert!(BillingClient::connect_lazy(url, me.clone()).is_ok());
+        assert!(ContentClient::connect_lazy(url, me.clone()).is_ok());
+        assert!(TaggingClient::connect_lazy(url, me.clone()).is_ok());
+        assert!(CampaignClient::connect_lazy(url, me.clone()).is_ok());
+        assert!(CampaignClient::connect_lazy("not a url\n", me.clone()).is_err());
+        assert!(AuthClient::connect_lazy("not a url\n", me).is_err());
     }
 }

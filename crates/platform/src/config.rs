@@ -58,6 +58,11 @@ pub struct CommonSettings {
     /// How long a unary gRPC call may take on the server (client streams such as
     /// uploads are exempt: they are bounded by idle time instead).
     pub grpc_deadline_secs: u64,
+    /// The service's signing key and the services it accepts calls from.
+    pub identity: crate::service_identity::IdentitySettings,
+    /// Mutual TLS on gRPC (`MARQUEE_TLS__ENABLED`, `__CERT_FILE`, `__KEY_FILE`,
+    /// `__CA_FILE`); off by default.
+    pub tls: crate::tls::TlsSettings,
 }
 
 impl Default for CommonSettings {
@@ -66,6 +71,8 @@ impl Default for CommonSettings {
             admin_addr: "127.0.0.1:0".into(),
             log: Default::default(),
             grpc_deadline_secs: crate::grpc::SERVER_DEADLINE.as_secs(),
+            identity: Default::default(),
+            tls: Default::default(),
         }
     }
 }

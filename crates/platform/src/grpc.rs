@@ -3,6 +3,7 @@
 //! shutdown.
 
 use crate::principal::Principal;
+use crate::service_identity::{IdentityVerifier, ServiceIdentity};
 use crate::shutdown::CancellationToken;
 use opentelemetry::propagation::{Extractor, Injector};
 use std::time::Duration;
@@ -16,18 +17,21 @@ pub const SERVER_DEADLINE: Duration = Duration::from_secs(30);
 
 /// A tonic server builder with our defaults: TCP keepalive, a metrics layer
 /// (`grpc_server_requests_total{method,code}`,
-/// `grpc_server_request_duration_seconds{method}`) and `deadline` on every call except
+/// `grpc_server_request_duration_seconds{method}`), the caller's signed identity checked
+/// by `verifier` on every call but health checks, and `deadline` on every call except
 /// the client-streaming methods named in `client_streams` (an upload lasts as long as
 /// its bytes keep coming; its handler bounds idle time instead). Add
 /// `.trace_fn(server_span)` for a span per call that continues the caller's trace.
 pub fn server(
     deadline: Duration,
     client_streams: &'static [&'static str],
+    verifier: IdentityVerifier,
 ) -> tonic::transport::Server<ServerLayers> {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .tcp_keepalive(Some(Duration::from_secs(60)))
         .layer(MetricsLayer)
+        .layer(IdentityLayer { verifier })
         .layer(DeadlineLayer {
             deadline,
             exempt: client_streams,
@@ -37,8 +41,76 @@ pub fn server(
 /// The layers [`server`] stacks.
 pub type ServerLayers = tower::layer::util::Stack<
     DeadlineLayer,
-    tower::layer::util::Stack<MetricsLayer, tower::layer::util::Identity>,
+    tower::layer::util::Stack<
+        IdentityLayer,
+        tower::layer::util::Stack<MetricsLayer, tower::layer::util::Identity>,
+    >,
 >;
+
+/// Health checks need no identity: load balancers and `is_serving` ask them.
+const HEALTH_PATH_PREFIX: &str = "/grpc.health.v1.Health/";
+
+/// Refuses, with `Unauthenticated`, every call whose `x-marquee-identity` does not
+/// verify, and hands the verified caller to the handler in the request's extensions.
+#[derive(Clone, Debug)]
+pub struct IdentityLayer {
+    verifier: IdentityVerifier,
+}
+
+impl<S> tower::Layer<S> for IdentityLayer {
+    type Service = IdentityService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        IdentityService {
+            inner,
+            verifier: self.verifier.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct IdentityService<S> {
+    inner: S,
+    verifier: IdentityVerifier,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for IdentityService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        if !request.uri().path().starts_with(HEALTH_PATH_PREFIX) {
+            match self.verifier.verify(request.headers()) {
+                Ok(caller) => {
+                    request.extensions_mut().insert(caller);
+                }
+                Err(rejection) => {
+                    tracing::warn!(
+                        method = %request.uri().path(),
+                        %rejection,
+                        "call refused: service identity"
+                    );
+                    let refused = tonic::Status::unauthenticated(rejection.to_string());
+                    return Box::pin(async move { Ok(refused.into_http()) });
+                }
+            }
+        }
+        Box::pin(self.inner.call(request))
+    }
+}
 
 /// The router [`server`] builds, as services mount theirs on it.
 pub type GrpcRouter = tonic::transport::server::Router<ServerLayers>;
@@ -198,6 +270,37 @@ where
     <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
         Into<Box<dyn std::error::Error + Send + Sync>> + Send,
 {
+    serve_with_tls(router, listener, None, shutdown).await
+}
+
+/// [`serve`], over mutual TLS when `tls` is given ([`crate::tls`]): only clients
+/// presenting a certificate of the CA get through the handshake.
+pub async fn serve_with_tls<L>(
+    router: tonic::transport::server::Router<L>,
+    listener: tokio::net::TcpListener,
+    tls: Option<std::sync::Arc<crate::tls::ReloadingTls>>,
+    shutdown: CancellationToken,
+) -> Result<(), tonic::transport::Error>
+where
+    L: tower::Layer<tonic::service::Routes> + Clone,
+    L::Service: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+        > + Clone
+        + Send
+        + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
+        Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+{
+    if let Some(tls) = tls {
+        return router
+            .serve_with_incoming_shutdown(
+                crate::tls::incoming(listener, tls),
+                shutdown.cancelled_owned(),
+            )
+            .await;
+    }
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     router
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
@@ -208,16 +311,36 @@ where
 pub const UNARY_DEADLINE: Duration = Duration::from_secs(15);
 
 /// A lazily connecting channel to `url` (e.g. `http://127.0.0.1:50051`) whose calls all
-/// get [`UNARY_DEADLINE`] (a request's own `grpc-timeout`, if shorter, wins).
+/// get [`UNARY_DEADLINE`] (a request's own `grpc-timeout`, if shorter, wins). Over
+/// mutual TLS when the process turned it on ([`crate::tls::init`]), whatever the URL's
+/// scheme; the server's certificate must name the URL's host.
 pub fn channel(url: &str) -> Result<Channel, tonic::transport::Error> {
-    Ok(endpoint(url)?.timeout(UNARY_DEADLINE).connect_lazy())
+    channel_with_tls(url, crate::tls::client_tls())
+}
+
+/// [`channel`] with the client TLS given (`None`: plaintext) instead of the process's.
+pub fn channel_with_tls(
+    url: &str,
+    tls: Option<&std::sync::Arc<crate::tls::ReloadingTls>>,
+) -> Result<Channel, tonic::transport::Error> {
+    Ok(connect_lazy(endpoint(url)?.timeout(UNARY_DEADLINE), tls))
 }
 
 /// A lazily connecting channel with no overall deadline, for services whose streams last
 /// as long as their bytes keep coming. Its unary calls must set one: build them with
-/// [`for_caller`] / [`anonymous`], which do.
+/// [`for_caller`] / [`anonymous`], which do. Over mutual TLS like [`channel`].
 pub fn streaming_channel(url: &str) -> Result<Channel, tonic::transport::Error> {
-    Ok(endpoint(url)?.connect_lazy())
+    Ok(connect_lazy(endpoint(url)?, crate::tls::client_tls()))
+}
+
+fn connect_lazy(
+    endpoint: Endpoint,
+    tls: Option<&std::sync::Arc<crate::tls::ReloadingTls>>,
+) -> Channel {
+    match tls {
+        None => endpoint.connect_lazy(),
+        Some(tls) => endpoint.connect_with_connector_lazy(crate::tls::Connector::new(tls.clone())),
+    }
 }
 
 fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
@@ -227,35 +350,40 @@ fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
         .http2_keep_alive_interval(Duration::from_secs(30)))
 }
 
-/// A unary request made on behalf of a verified caller: their identity in metadata and
-/// the [`UNARY_DEADLINE`].
+/// A unary request made on behalf of a verified caller (the client's
+/// [`CallInterceptor`] signs their identity into it) with the [`UNARY_DEADLINE`].
 pub fn for_caller<T>(caller: &Principal, message: T) -> tonic::Request<T> {
     let mut request = anonymous(message);
-    caller.write_to(request.metadata_mut());
+    request.extensions_mut().insert(OnBehalfOf(caller.clone()));
     request
 }
 
-/// A unary request with no caller (register, login, token grant, JWKS), with the
-/// [`UNARY_DEADLINE`].
+/// A unary request on nobody's behalf (register, login, token grant, JWKS): it still
+/// carries the calling service's signed identity. With the [`UNARY_DEADLINE`].
 pub fn anonymous<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.set_timeout(UNARY_DEADLINE);
     request
 }
 
-/// A streaming request with no caller (a download through a signed URL): no identity,
-/// no overall deadline.
+/// A streaming request on nobody's behalf (a download through a signed URL): no overall
+/// deadline.
 pub fn stream_anonymous<T>(message: T) -> tonic::Request<T> {
     tonic::Request::new(message)
 }
 
-/// A streaming request on behalf of `caller`: identity, no overall deadline (the server
-/// bounds idle time instead).
+/// A streaming request on behalf of `caller`: no overall deadline (the server bounds
+/// idle time instead).
 pub fn stream_for_caller<T>(caller: &Principal, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
-    caller.write_to(request.metadata_mut());
+    request.extensions_mut().insert(OnBehalfOf(caller.clone()));
     request
 }
+
+/// Whom an outgoing request is made for, from [`for_caller`] to the [`CallInterceptor`]
+/// (request extensions never leave the process).
+#[derive(Clone, Debug)]
+struct OnBehalfOf(Principal);
 
 /// Whether the service at `url` answers the gRPC health check with SERVING (it has
 /// started: consumers declared, listener up, dependencies usable).
@@ -265,6 +393,7 @@ pub async fn is_serving(url: &str) -> bool {
     let Ok(channel) = channel(url) else {
         return false;
     };
+    // Health checks need no identity (see `HEALTH_PATH_PREFIX`).
     let request = anonymous(HealthCheckRequest {
         service: String::new(),
     });
@@ -274,15 +403,34 @@ pub async fn is_serving(url: &str) -> bool {
     )
 }
 
-/// Client interceptor: sends the current span's trace context as `traceparent`.
-#[derive(Clone, Copy, Default)]
-pub struct TraceContextInterceptor;
+/// Client interceptor for calls to service `audience`: signs the calling service's
+/// identity (and whom the call is for, see [`for_caller`]) and sends the current span's
+/// trace context as `traceparent`.
+#[derive(Clone, Debug)]
+pub struct CallInterceptor {
+    identity: ServiceIdentity,
+    audience: &'static str,
+}
 
-impl tonic::service::Interceptor for TraceContextInterceptor {
+impl CallInterceptor {
+    pub fn new(identity: ServiceIdentity, audience: &'static str) -> Self {
+        Self { identity, audience }
+    }
+}
+
+impl tonic::service::Interceptor for CallInterceptor {
     fn call(
         &mut self,
         mut request: tonic::Request<()>,
     ) -> Result<tonic::Request<()>, tonic::Status> {
+        let on_behalf_of = request
+            .extensions()
+            .get::<OnBehalfOf>()
+            .map(|OnBehalfOf(principal)| principal);
+        let token = self.identity.token_for(self.audience, on_behalf_of);
+        request
+            .metadata_mut()
+            .insert(crate::service_identity::IDENTITY_HEADER, token);
         inject_trace_context(request.metadata_mut());
         Ok(request)
     }
@@ -362,6 +510,89 @@ mod tests {
         );
     }
 
+    /// The server layer refuses calls without a verified identity (but not health
+    /// checks) and hands the verified caller to the handler; the client interceptor signs
+    /// whom a request built with `for_caller` is for.
+    #[tokio::test]
+    async fn identity_is_signed_by_the_client_and_checked_by_the_server() {
+        use crate::identity::{PrincipalKind, Role};
+        use crate::service_identity::{IdentitySettings, VerifiedCaller, generate_key_pair};
+        use tonic::service::Interceptor;
+        let (private, public) = generate_key_pair();
+        let gateway = ServiceIdentity::from_settings(
+            "gateway",
+            &IdentitySettings {
+                signing_key: Some(private),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let verifier = IdentityVerifier::from_settings(
+            "auth",
+            &IdentitySettings {
+                trusted: [("gateway".to_string(), public)].into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let handler = tower::service_fn(|request: http::Request<()>| async move {
+            let caller = request.extensions().get::<std::sync::Arc<VerifiedCaller>>();
+            let subject = caller
+                .and_then(|c| c.principal.as_ref())
+                .map_or("-".to_string(), |p| p.subject.clone());
+            let mut response = http::Response::new(tonic::body::Body::empty());
+            response
+                .headers_mut()
+                .insert("x-subject", subject.parse().unwrap());
+            Ok::<_, std::convert::Infallible>(response)
+        });
+        let mut service = IdentityLayer { verifier }.layer(handler);
+        let send = |metadata: MetadataMap, path: &str| {
+            let mut request = http::Request::builder().uri(path).body(()).unwrap();
+            *request.headers_mut() = metadata.into_headers();
+            request
+        };
+
+        let caller = Principal {
+            kind: PrincipalKind::User,
+            subject: "u1".into(),
+            tenant_id: "t1".into(),
+            roles: vec![Role::Admin],
+            scopes: vec![],
+        };
+        let outgoing = for_caller(&caller, ());
+        let signed = CallInterceptor::new(gateway, "auth")
+            .call(outgoing)
+            .unwrap();
+        let answer = service.ready().await.unwrap();
+        let answer = answer
+            .call(send(signed.metadata().clone(), "/auth/GetMe"))
+            .await
+            .unwrap();
+        assert_eq!(answer.headers()["x-subject"], "u1");
+
+        let mut forged = MetadataMap::new();
+        forged.insert("x-marquee-subject", "u1".parse().unwrap());
+        forged.insert("x-marquee-roles", "admin".parse().unwrap());
+        let refused = service.ready().await.unwrap();
+        let refused = refused
+            .call(send(forged.clone(), "/auth/GetMe"))
+            .await
+            .unwrap();
+        assert_eq!(refused.headers()["grpc-status"], "16", "UNAUTHENTICATED");
+        assert!(
+            refused.headers().get("x-subject").is_none(),
+            "the handler never ran"
+        );
+
+        let health = service.ready().await.unwrap();
+        let health = health
+            .call(send(forged, "/grpc.health.v1.Health/Check"))
+            .await
+            .unwrap();
+        assert_eq!(health.headers()["x-subject"], "-");
+    }
+
     #[test]
     fn extracts_parent_from_traceparent_header() {
         opentelemetry::global::set_text_map_propagator(
@@ -409,14 +640,19 @@ mod tests {
         let recorder = seen.clone();
         let (health, health_service) = crate::health::Health::new("test");
         health.set_ready(true).await;
-        let router = server(SERVER_DEADLINE, &[])
-            .trace_fn(move |request| {
-                let span = server_span(request);
-                let trace_id = span.context().span().span_context().trace_id().to_string();
-                *recorder.lock().unwrap() = Some(trace_id);
-                span
-            })
-            .add_service(health_service);
+        let caller = ServiceIdentity::generate("test");
+        let router = server(
+            SERVER_DEADLINE,
+            &[],
+            IdentityVerifier::trusting("test", &[&caller]),
+        )
+        .trace_fn(move |request| {
+            let span = server_span(request);
+            let trace_id = span.context().span().span_context().trace_id().to_string();
+            *recorder.lock().unwrap() = Some(trace_id);
+            span
+        })
+        .add_service(health_service);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = CancellationToken::new();
@@ -436,7 +672,7 @@ mod tests {
         let _ = span.set_parent(parent);
         let mut client = HealthClient::with_interceptor(
             channel(&format!("http://{addr}")).unwrap(),
-            TraceContextInterceptor,
+            CallInterceptor::new(caller, "test"),
         );
         let response = async {
             client

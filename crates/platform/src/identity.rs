@@ -5,24 +5,43 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A user's role in the platform. Admins moderate too: [`Role::grants`] is the one place
-/// that says so, for the gateway's route policy and the services alike.
+/// A user's role. Admins moderate too, owners manage billing too: [`Role::grants`] is the
+/// one place that says what a role is enough for, for the gateway's route policy and the
+/// services alike.
+///
+/// `creator`, `moderator`, `owner` and `billing_admin` are roles *in the user's tenant*
+/// (every check pairs them with the caller's own tenant); `admin` is the platform's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Uploads, comments, runs campaigns.
     Creator,
+    /// Reviews assets and reported comments.
     Moderator,
+    /// The platform's operator: everything, in every tenant.
     Admin,
+    /// Runs a tenant: invites members (any tenant role) and manages its billing.
+    Owner,
+    /// Manages a tenant's billing (checkout, portal, plan changes), nothing else.
+    BillingAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Self::Creator, Self::Moderator, Self::Admin];
+    pub const ALL: [Role; 5] = [
+        Self::Creator,
+        Self::Moderator,
+        Self::Admin,
+        Self::Owner,
+        Self::BillingAdmin,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Creator => "creator",
             Self::Moderator => "moderator",
             Self::Admin => "admin",
+            Self::Owner => "owner",
+            Self::BillingAdmin => "billing_admin",
         }
     }
 
@@ -30,14 +49,29 @@ impl Role {
         Self::ALL.into_iter().find(|role| role.as_str() == value)
     }
 
-    /// Whether holding `self` is enough where `required` is asked for.
+    /// Whether holding `self` is enough where `required` is asked for: an admin is
+    /// enough for anything, a moderator for creator routes, an owner for billing-admin
+    /// routes; otherwise only the role itself.
     pub const fn grants(self, required: Role) -> bool {
         matches!(
             (self, required),
             (Self::Admin, _)
                 | (Self::Moderator, Self::Moderator | Self::Creator)
                 | (Self::Creator, Self::Creator)
+                | (Self::Owner, Self::Owner | Self::BillingAdmin)
+                | (Self::BillingAdmin, Self::BillingAdmin)
         )
+    }
+
+    /// The roles that are enough where `required` is asked for, `required` first.
+    pub fn granting(required: Role) -> Vec<Role> {
+        let mut roles = vec![required];
+        roles.extend(
+            Self::ALL
+                .into_iter()
+                .filter(|role| *role != required && role.grants(required)),
+        );
+        roles
     }
 }
 
@@ -161,6 +195,14 @@ pub struct AccessClaims {
     /// Partner clients only: rate-limit tier (`basic`, `standard`, `premium`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_tier: Option<String>,
+    /// Users only: the session (refresh-token family) the token belongs to; revoking
+    /// the session revokes the token at the gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// When the token was issued, in milliseconds: `iat` is whole seconds (RFC 7519),
+    /// too coarse to tell a token issued just before a revocation from one just after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<i64>,
 }
 
 impl AccessClaims {
@@ -200,6 +242,35 @@ mod tests {
         assert!(!Role::Creator.grants(Role::Moderator));
         assert!(!Role::Moderator.grants(Role::Admin));
         assert_eq!(Role::parse("root"), None);
+        assert_eq!(Role::parse("billing_admin"), Some(Role::BillingAdmin));
+        assert_eq!(
+            serde_json::to_string(&Role::BillingAdmin).unwrap(),
+            "\"billing_admin\""
+        );
+    }
+
+    #[test]
+    fn owners_and_billing_admins_manage_billing_and_only_owners_membership() {
+        for role in Role::ALL {
+            assert!(role.grants(role), "{role} grants itself");
+            assert!(Role::Admin.grants(role), "admin grants {role}");
+        }
+        assert!(Role::Owner.grants(Role::BillingAdmin));
+        assert!(!Role::BillingAdmin.grants(Role::Owner));
+        for tenant_role in [Role::Owner, Role::BillingAdmin] {
+            assert!(!tenant_role.grants(Role::Admin));
+            assert!(!tenant_role.grants(Role::Moderator));
+            assert!(!tenant_role.grants(Role::Creator), "{tenant_role}");
+        }
+        for member in [Role::Creator, Role::Moderator] {
+            assert!(!member.grants(Role::BillingAdmin), "{member}");
+            assert!(!member.grants(Role::Owner), "{member}");
+        }
+        assert_eq!(
+            Role::granting(Role::BillingAdmin),
+            [Role::BillingAdmin, Role::Admin, Role::Owner]
+        );
+        assert_eq!(Role::granting(Role::Admin), [Role::Admin]);
         assert_eq!(
             Scope::join(&[Scope::AssetsRead, Scope::TenantRead]),
             "assets:read tenant:read"

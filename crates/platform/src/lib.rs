@@ -11,8 +11,10 @@ pub mod input;
 pub mod metrics;
 pub mod principal;
 pub mod service;
+pub mod service_identity;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
 
 pub use error::{Error, ErrorKind, Problem, Result};
 pub use identity::{AccessClaims, Role, Scope};

@@ -1,20 +1,16 @@
-//! Who is calling. The gateway verifies the access token and forwards the principal to
-//! internal services in gRPC metadata; services trust it because only the gateway can
-//! reach them (NetworkPolicy in the Helm chart) and it strips these headers from
-//! outside requests (they are never read from HTTP).
+//! Who is calling. The gateway verifies the access token; between services the
+//! principal travels inside the caller's signed identity token
+//! ([`crate::service_identity`]), which the callee's server verifies before any handler
+//! runs. Handlers read it with [`Principal::from_request`]; nothing else (no plain
+//! metadata) is believed.
 
 use crate::error::Error;
 pub use crate::identity::PrincipalKind;
 use crate::identity::{Role, Scope};
-use tonic::metadata::MetadataMap;
+use crate::service_identity::VerifiedCaller;
+use std::sync::Arc;
 
-const SUBJECT: &str = "x-marquee-subject";
-const TENANT: &str = "x-marquee-tenant";
-const ROLES: &str = "x-marquee-roles";
-const SCOPES: &str = "x-marquee-scopes";
-const KIND: &str = "x-marquee-principal-kind";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Principal {
     pub kind: PrincipalKind,
     /// User id or client id.
@@ -35,98 +31,69 @@ impl Principal {
         self.scopes.contains(&scope)
     }
 
-    pub fn write_to(&self, metadata: &mut MetadataMap) {
-        let kind = self.kind.as_str();
-        let pairs = [
-            (SUBJECT, self.subject.clone()),
-            (TENANT, self.tenant_id.clone()),
-            (ROLES, join(&self.roles, Role::as_str)),
-            (SCOPES, Scope::join(&self.scopes)),
-            (KIND, kind.to_string()),
-        ];
-        for (key, value) in pairs {
-            if let Ok(value) = value.parse() {
-                metadata.insert(key, value);
-            }
-        }
-    }
-
-    /// The caller of an incoming gRPC request, as the `Status` a handler returns with `?`.
+    /// The caller of an incoming gRPC request, as the `Status` a handler returns with `?`:
+    /// the principal of its verified service identity, `Unauthenticated` when the call
+    /// was made on nobody's behalf.
     pub fn from_request<T>(request: &tonic::Request<T>) -> Result<Self, tonic::Status> {
-        Self::from_metadata(request.metadata()).map_err(|error| error.to_status())
+        request
+            .extensions()
+            .get::<Arc<VerifiedCaller>>()
+            .and_then(|caller| caller.principal.clone())
+            .ok_or_else(|| {
+                Error::unauthenticated("unauthenticated", "no caller identity").to_status()
+            })
     }
-
-    /// The principal of an incoming gRPC request; `unauthenticated` when absent.
-    pub fn from_metadata(metadata: &MetadataMap) -> Result<Self, Error> {
-        let get = |key| metadata.get(key).and_then(|v| v.to_str().ok());
-        let subject = get(SUBJECT).filter(|s| !s.is_empty());
-        let tenant_id = get(TENANT).filter(|s| !s.is_empty());
-        let (Some(subject), Some(tenant_id)) = (subject, tenant_id) else {
-            return Err(Error::unauthenticated(
-                "unauthenticated",
-                "no caller identity",
-            ));
-        };
-        // Unknown names (from a newer peer) grant nothing.
-        let words = |key| get(key).unwrap_or("").split_whitespace();
-        Ok(Self {
-            kind: match get(KIND) {
-                Some("client") => PrincipalKind::Client,
-                _ => PrincipalKind::User,
-            },
-            subject: subject.to_string(),
-            tenant_id: tenant_id.to_string(),
-            roles: words(ROLES).filter_map(Role::parse).collect(),
-            scopes: words(SCOPES).filter_map(Scope::parse).collect(),
-        })
-    }
-}
-
-fn join<T: Copy>(items: &[T], name: fn(T) -> &'static str) -> String {
-    items
-        .iter()
-        .map(|item| name(*item))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trips_through_metadata() {
-        let principal = Principal {
+    fn principal() -> Principal {
+        Principal {
             kind: PrincipalKind::Client,
             subject: "c1".into(),
             tenant_id: "t1".into(),
             roles: vec![Role::Admin],
             scopes: vec![Scope::AssetsRead, Scope::BillingRead],
-        };
+        }
+    }
+
+    #[test]
+    fn roles_and_scopes_grant() {
+        let principal = principal();
         assert!(principal.acts_as(Role::Moderator));
         assert!(principal.has_scope(Scope::BillingRead));
         assert!(!principal.has_scope(Scope::TenantRead));
-        let mut metadata = MetadataMap::new();
-        principal.write_to(&mut metadata);
-        assert_eq!(Principal::from_metadata(&metadata).unwrap(), principal);
     }
 
     #[test]
-    fn unknown_roles_and_scopes_grant_nothing() {
-        let mut metadata = MetadataMap::new();
-        metadata.insert(SUBJECT, "u1".parse().unwrap());
-        metadata.insert(TENANT, "t1".parse().unwrap());
-        metadata.insert(ROLES, "root creator".parse().unwrap());
-        metadata.insert(SCOPES, "everything assets:read".parse().unwrap());
-        let principal = Principal::from_metadata(&metadata).unwrap();
-        assert_eq!(principal.roles, [Role::Creator]);
-        assert_eq!(principal.scopes, [Scope::AssetsRead]);
-        assert_eq!(principal.kind, PrincipalKind::User);
-    }
+    fn the_principal_comes_from_the_verified_caller_only() {
+        // The metadata the fleet used to believe is ignored.
+        let mut forged = tonic::Request::new(());
+        for (key, value) in [
+            ("x-marquee-subject", "u1"),
+            ("x-marquee-tenant", "t1"),
+            ("x-marquee-roles", "admin"),
+        ] {
+            forged.metadata_mut().insert(key, value.parse().unwrap());
+        }
+        let status = Principal::from_request(&forged).unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
 
-    #[test]
-    fn missing_principal_is_unauthenticated() {
-        let error = Principal::from_metadata(&MetadataMap::new()).unwrap_err();
-        assert_eq!(error.kind, crate::ErrorKind::Unauthenticated);
+        let mut verified = tonic::Request::new(());
+        verified
+            .extensions_mut()
+            .insert(Arc::new(VerifiedCaller::assumed(
+                "gateway",
+                Some(principal()),
+            )));
+        assert_eq!(Principal::from_request(&verified).unwrap(), principal());
+
+        let mut on_nobodys_behalf = tonic::Request::new(());
+        on_nobodys_behalf
+            .extensions_mut()
+            .insert(Arc::new(VerifiedCaller::assumed("gateway", None)));
+        assert!(Principal::from_request(&on_nobodys_behalf).is_err());
     }
 }

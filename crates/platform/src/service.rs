@@ -22,6 +22,7 @@
 use crate::config::CommonSettings;
 use crate::grpc::{self, GrpcRouter};
 use crate::health::{self, Health, HealthGrpc};
+use crate::service_identity::{IdentityVerifier, ServiceIdentity};
 use crate::shutdown::{self, CancellationToken};
 use std::future::Future;
 use std::time::Duration;
@@ -83,6 +84,10 @@ where
 /// One running service: its health, its shutdown signal and its background tasks.
 pub struct Service {
     name: &'static str,
+    identity: ServiceIdentity,
+    verifier: IdentityVerifier,
+    /// Mutual TLS for the gRPC server (and, process-wide, for the clients), when on.
+    tls: Option<std::sync::Arc<crate::tls::ReloadingTls>>,
     deadline: Duration,
     health: Health,
     health_grpc: HealthGrpc,
@@ -91,27 +96,46 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts the shared parts: the health state (not ready until [`Service::serve`])
-    /// and the admin endpoint when `common.admin_addr` names a port.
+    /// Starts the shared parts: the service's signed identity and the check of its
+    /// callers' (named by the gRPC package: `marquee.auth.v1.AuthService` is `auth`), the
+    /// health state (not ready until [`Service::serve`]) and the admin endpoint when
+    /// `common.admin_addr` names a port.
     pub fn start(
         grpc_service_name: &'static str,
         common: &CommonSettings,
         shutdown: CancellationToken,
-    ) -> std::io::Result<Self> {
+    ) -> anyhow::Result<Self> {
+        let identity_name = identity_name(grpc_service_name);
+        let identity = ServiceIdentity::from_settings(identity_name, &common.identity)?;
+        let verifier = IdentityVerifier::from_settings(identity_name, &common.identity)?;
+        // Mutual TLS: the server's certificate, and the clients' for the whole process.
+        let tls = crate::tls::init(&common.tls)?;
         let (health, health_grpc) = Health::new(grpc_service_name);
         health::spawn_admin_if_configured(&common.admin_addr, health.clone(), shutdown.clone())?;
+        let mut tasks = JoinSet::new();
+        if let Some(tls) = &tls {
+            tasks.spawn(tls.clone().watch(shutdown.clone()));
+        }
         Ok(Self {
             name: grpc_service_name,
+            identity,
+            verifier,
+            tls,
             deadline: Duration::from_secs(common.grpc_deadline_secs.max(1)),
             health,
             health_grpc,
             shutdown,
-            tasks: JoinSet::new(),
+            tasks,
         })
     }
 
     pub fn health(&self) -> &Health {
         &self.health
+    }
+
+    /// This service's identity, for the clients it calls other services with.
+    pub fn identity(&self) -> ServiceIdentity {
+        self.identity.clone()
     }
 
     /// Cancelled when the service is asked to stop; background tasks watch it.
@@ -189,13 +213,19 @@ impl Service {
         mount: impl FnOnce(GrpcRouter) -> GrpcRouter,
     ) -> anyhow::Result<()> {
         let router = mount(
-            grpc::server(self.deadline, client_streams)
+            grpc::server(self.deadline, client_streams, self.verifier.clone())
                 .trace_fn(grpc::server_span)
                 .add_service(self.health_grpc),
         );
         self.health.set_ready(true).await;
-        tracing::info!(service = self.name, addr = %listener.local_addr()?, "listening");
-        let served = grpc::serve(router, listener, self.shutdown.clone()).await;
+        tracing::info!(
+            service = self.name,
+            addr = %listener.local_addr()?,
+            mutual_tls = self.tls.is_some(),
+            "listening"
+        );
+        let served =
+            grpc::serve_with_tls(router, listener, self.tls.clone(), self.shutdown.clone()).await;
         self.health.set_ready(false).await;
         // Tasks watch the same signal; a serve error stops them too.
         self.shutdown.cancel();
@@ -206,9 +236,27 @@ impl Service {
     }
 }
 
+/// The name a service signs and is called by: the second part of its gRPC package
+/// (`marquee.content.v1.ContentService` → `content`).
+pub fn identity_name(grpc_service_name: &str) -> &str {
+    grpc_service_name
+        .split('.')
+        .nth(1)
+        .unwrap_or(grpc_service_name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services_are_named_by_their_package() {
+        assert_eq!(
+            identity_name("marquee.content.v1.ContentService"),
+            "content"
+        );
+        assert_eq!(identity_name("plain"), "plain");
+    }
 
     #[tokio::test]
     async fn a_failed_task_takes_readiness_down_and_a_recovered_dependency_brings_it_back() {

@@ -18,12 +18,18 @@
 //!   receiver, for the campaign service's publishing connectors.
 //! - [`oidc`]: a local OpenID Connect provider (discovery, JWKS, authorize, token) for
 //!   sign-in with Google, with knobs that spoil the next ID token.
+//! - [`smtp`]: a local SMTP server (EHLO, AUTH, MAIL, RCPT, DATA) that keeps what it
+//!   receives, for auth's mail and the end-to-end account flows.
+//! - [`gcp_kms`]: a local server speaking Cloud KMS's encrypt/decrypt and the metadata
+//!   server's token endpoint, for envelope encryption's `gcp-kms` provider.
 
 pub mod amqp;
 mod backends;
 mod fake_server;
+pub mod gcp_kms;
 pub mod gemini;
 pub mod oidc;
+pub mod smtp;
 pub mod social;
 pub mod stripe;
 mod wait;

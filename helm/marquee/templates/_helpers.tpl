@@ -121,6 +121,45 @@ checkov.io/skip1: CKV_K8S_38=serviceAccount.automountToken is true only for serv
 {{- end }}
 {{- end -}}
 
+{{/*
+Does the service take part in mutual TLS (tls.enabled, and it is enabled and serves gRPC
+or calls an enabled service)? (dict root, name, svc)
+*/}}
+{{- define "marquee.usesTls" -}}
+{{- if and .root.Values.tls.enabled .svc.enabled -}}
+{{- if eq .svc.protocol "grpc" -}}true
+{{- else -}}
+{{- $all := dict -}}
+{{- include "marquee.resolveServices" (dict "root" .root "out" $all) -}}
+{{- $calls := false -}}
+{{- range $target := .svc.calls -}}
+{{- $callee := get $all $target -}}
+{{- if and $callee $callee.enabled -}}{{- $calls = true -}}{{- end -}}
+{{- end -}}
+{{- if $calls -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret (and Certificate) holding a service's TLS files (dict root, name). */}}
+{{- define "marquee.tlsSecretName" -}}
+{{- printf "%s-tls" (include "marquee.serviceName" . | trunc 59 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* Where the TLS files are mounted in the pods. */}}
+{{- define "marquee.tlsMountPath" -}}/etc/marquee/tls{{- end -}}
+
+{{/* The issuer of the services' certificates: tls.issuerRef, else the chart's CA Issuer. */}}
+{{- define "marquee.tlsIssuerRef" -}}
+{{- if .Values.tls.issuerRef.name -}}
+{{- toYaml .Values.tls.issuerRef -}}
+{{- else -}}
+name: {{ include "marquee.fullname" . }}-ca
+kind: Issuer
+group: cert-manager.io
+{{- end -}}
+{{- end -}}
+
 {{/* Does the service run as an Argo Rollout with the blue/green strategy? (dict root, svc) */}}
 {{- define "marquee.isBlueGreen" -}}
 {{- if and .root.Values.rollouts.enabled (eq .svc.rollout.strategy "blueGreen") -}}true{{- end -}}
@@ -208,10 +247,22 @@ spec:
       volumeMounts:
         - name: tmp
           mountPath: /tmp
+        {{- if include "marquee.usesTls" . }}
+        {{- /* The directory, never subPath: kubelet then swaps renewed files in. */}}
+        - name: tls
+          mountPath: {{ include "marquee.tlsMountPath" . }}
+          readOnly: true
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- if include "marquee.usesTls" . }}
+    - name: tls
+      secret:
+        secretName: {{ include "marquee.tlsSecretName" . }}
+        defaultMode: 288  # 0440: owner and the pod's group (fsGroup) read
+    {{- end }}
   {{- if $svc.topologySpread.enabled }}
   topologySpreadConstraints:
     - maxSkew: 1
@@ -274,8 +325,29 @@ spec:
 {{- $callee := get $all $target -}}
 {{- if and $callee $callee.enabled -}}
 {{- $key := printf "MARQUEE_%s_%s_URL" (include "marquee.envName" $svc.name) (include "marquee.envName" $target) -}}
-{{- $_ := set $data $key (printf "http://%s:%v" (include "marquee.serviceName" (dict "root" $root "name" $target)) $callee.port) -}}
+{{- $scheme := ternary "https" "http" $root.Values.tls.enabled -}}
+{{- $_ := set $data $key (printf "%s://%s:%v" $scheme (include "marquee.serviceName" (dict "root" $root "name" $target)) $callee.port) -}}
 {{- end -}}
+{{- end -}}
+{{- /* Signed service identity: trust the public key of every enabled service that calls this one. */ -}}
+{{- range $caller := keys $all | sortAlpha -}}
+{{- $other := get $all $caller -}}
+{{- if and $other.enabled (has $svc.name $other.calls) -}}
+{{- $key := get $root.Values.identity.publicKeys $caller -}}
+{{- if $key -}}
+{{- $_ := set $data (printf "MARQUEE_IDENTITY__TRUSTED__%s" (include "marquee.envName" $caller)) $key -}}
+{{- else if $root.Values.identity.requireKeys -}}
+{{- fail (printf "identity.publicKeys.%s is not set, and %s calls %s: run `marquee identity-keys DIR`" $caller $caller $svc.name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- /* Mutual TLS: the files of the mounted cert-manager Secret. */ -}}
+{{- if include "marquee.usesTls" . -}}
+{{- $dir := include "marquee.tlsMountPath" . -}}
+{{- $_ := set $data "MARQUEE_TLS__ENABLED" "true" -}}
+{{- $_ := set $data "MARQUEE_TLS__CERT_FILE" (printf "%s/tls.crt" $dir) -}}
+{{- $_ := set $data "MARQUEE_TLS__KEY_FILE" (printf "%s/tls.key" $dir) -}}
+{{- $_ := set $data "MARQUEE_TLS__CA_FILE" (printf "%s/ca.crt" $dir) -}}
 {{- end -}}
 {{- range $k, $v := $root.Values.global.env -}}
 {{- $_ := set $data $k (toString $v) -}}

@@ -17,6 +17,9 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("too many failed sign-in attempts, try again later")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// A verification or reset mail was sent moments ago.
+    #[error("a message was sent moments ago; check your mail or try again later")]
+    MailRecentlySent { retry_after_secs: u64 },
     #[error("the refresh token is invalid, expired or revoked")]
     RefreshTokenInvalid,
     #[error("the refresh token was already used; the session has been revoked")]
@@ -31,6 +34,13 @@ pub enum AuthError {
     NotFound(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Refused with a code of its own (`invitation_required`, `invitation_invalid`):
+    /// 403.
+    #[error("{message}")]
+    Refused {
+        code: &'static str,
+        message: &'static str,
+    },
     #[error(transparent)]
     Unauthenticated(Error),
     #[error("sign-in with {0} is not configured")]
@@ -87,6 +97,10 @@ impl From<AuthError> for Error {
                 Error::new(ErrorKind::RateLimited, "too_many_attempts", message)
                     .with_retry_after(retry_after_secs)
             }
+            AuthError::MailRecentlySent { retry_after_secs } => {
+                Error::new(ErrorKind::RateLimited, "mail_recently_sent", message)
+                    .with_retry_after(retry_after_secs)
+            }
             AuthError::RefreshTokenInvalid => {
                 Error::unauthenticated("refresh_token_invalid", message)
             }
@@ -98,6 +112,7 @@ impl From<AuthError> for Error {
             AuthError::UnauthorizedClient(_) => Error::forbidden("unauthorized_client", message),
             AuthError::NotFound(_) => Error::not_found(message),
             AuthError::Forbidden(_) => Error::forbidden("forbidden", message),
+            AuthError::Refused { code, .. } => Error::forbidden(code, message),
             AuthError::Unauthenticated(error) => error,
             AuthError::ProviderNotConfigured(_) => Error::new(
                 ErrorKind::FailedPrecondition,

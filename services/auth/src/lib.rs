@@ -2,6 +2,7 @@
 //! tenants and feature flags, and the audit log — over gRPC.
 
 pub mod api;
+pub mod clients;
 pub mod domain;
 pub mod error;
 pub mod settings;

@@ -21,6 +21,9 @@ pub struct AuthSettings {
     pub refresh_token_ttl_secs: i64,
     pub client_token_ttl_secs: i64,
     pub password_min_length: usize,
+    /// How long an invitation to join a tenant can be accepted (7 days).
+    /// Env: `MARQUEE_AUTH_INVITATION_TTL_SECS`.
+    pub invitation_ttl_secs: i64,
     pub throttle: ThrottleSettings,
     /// Creates this admin in the default tenant at start-up when absent.
     pub bootstrap_admin_email: Option<String>,
@@ -42,8 +45,56 @@ pub struct AuthSettings {
     /// An ID token signed by a key the cached JWKS lacks refetches the JWKS (the
     /// provider may have rotated), at most once per this many seconds.
     pub oidc_jwks_min_refetch_secs: u64,
+    /// The key-encryption key that seals signing keys at rest (`MARQUEE_AUTH_KEK__…`:
+    /// `PROVIDER` `local` or `gcp-kms`, `KEY` (32 bytes, base64), `KEY_FILE`,
+    /// `PREVIOUS_KEYS`, `GCP_KMS_KEY_NAME`). Unset on the embedded default: a key file
+    /// made once in the data directory (`auth-kek.key`); with PostgreSQL it must be
+    /// configured. See docs/security.md.
+    pub kek: marquee_envelope::KekSettings,
+    /// Where people reach the web studio; links in mail point there
+    /// (`{public_url}/verify-email?token=…`). Env: `MARQUEE_AUTH_PUBLIC_URL`.
+    pub public_url: String,
+    /// How a verification link stays valid.
+    pub email_verification_ttl_secs: i64,
+    /// How long a password-reset link stays valid.
+    pub password_reset_ttl_secs: i64,
+    /// Outgoing mail (`MARQUEE_AUTH_MAIL__…`).
+    pub mail: MailSettings,
     #[serde(flatten)]
     pub common: CommonSettings,
+}
+
+/// Outgoing mail: SMTP when `smtp_url` is set, else each message is written as an `.eml`
+/// file to `mailbox_dir` (the embedded default: `<data_dir>/mailbox`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailSettings {
+    /// `smtp://user:pass@host:587` (STARTTLS required), `smtps://…:465` (TLS from the
+    /// start), or `smtp://host:25?tls=none` for a relay on a trusted network. Env:
+    /// `MARQUEE_AUTH_MAIL__SMTP_URL`.
+    pub smtp_url: Option<SecretString>,
+    /// The `From:` of every message.
+    pub from: String,
+    /// How long one message may take to hand over (connect, greet, send), in seconds;
+    /// mail is sent off the request path, so this bounds a task, not a request.
+    pub timeout_secs: u64,
+    /// Where messages go without SMTP; unset means `<data_dir>/mailbox`.
+    pub mailbox_dir: Option<PathBuf>,
+    /// One verification or reset mail per account per this many seconds; further
+    /// requests are refused (resend) or silently dropped (forgot password).
+    pub resend_secs: i64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Marquee <no-reply@marquee.localhost>".into(),
+            timeout_secs: 10,
+            mailbox_dir: None,
+            resend_secs: 60,
+        }
+    }
 }
 
 /// An OpenID Connect provider as configured (see [`AuthSettings::google`]).
@@ -56,6 +107,9 @@ pub struct OidcProviderSettings {
     pub redirect_uris: Vec<String>,
     pub jwks_min_refetch_secs: u64,
 }
+
+/// The gateway's default address: the studio `make run` serves.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 pub const DEFAULT_GOOGLE_ISSUER: &str = "https://accounts.google.com";
 pub const DEFAULT_GOOGLE_REDIRECT_URIS: [&str; 2] = [
@@ -115,6 +169,7 @@ impl Default for AuthSettings {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             client_token_ttl_secs: 3600,
             password_min_length: 10,
+            invitation_ttl_secs: 7 * 24 * 3600,
             throttle: ThrottleSettings::default(),
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
@@ -124,6 +179,11 @@ impl Default for AuthSettings {
             oidc_google_issuer: DEFAULT_GOOGLE_ISSUER.into(),
             oidc_google_redirect_uris: DEFAULT_GOOGLE_REDIRECT_URIS.map(String::from).to_vec(),
             oidc_jwks_min_refetch_secs: 10,
+            kek: marquee_envelope::KekSettings::default(),
+            public_url: DEFAULT_PUBLIC_URL.into(),
+            email_verification_ttl_secs: 24 * 3600,
+            password_reset_ttl_secs: 3600,
+            mail: MailSettings::default(),
             common: CommonSettings::default(),
         }
     }
@@ -160,6 +220,31 @@ impl AuthSettings {
                 .collect(),
             jwks_min_refetch_secs: self.oidc_jwks_min_refetch_secs,
         })
+    }
+
+    /// Where mail goes without SMTP: `mail.mailbox_dir`, else `<data_dir>/mailbox`.
+    pub fn mailbox_dir(&self) -> PathBuf {
+        self.mail
+            .mailbox_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mailbox"))
+    }
+
+    /// `public_url` without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.public_url.trim().trim_end_matches('/')
+    }
+
+    /// Where the local key-encryption key comes from when none is configured: the
+    /// embedded default (SQLite) makes `<data_dir>/auth-kek.key` once; replicas sharing
+    /// PostgreSQL must be given the key.
+    pub fn kek_source(&self) -> marquee_envelope::KeySource {
+        use marquee_platform::ExposeSecret;
+        marquee_envelope::KeySource {
+            env_prefix: "MARQUEE_AUTH_KEK".into(),
+            default_key_file: self.data_dir.join("auth-kek.key"),
+            embedded: !self.database_url().expose_secret().starts_with("postgres"),
+        }
     }
 
     /// The database URL to use: the configured one, else `<data_dir>/auth.db`.
@@ -243,5 +328,61 @@ mod tests {
         );
         assert!(!format!("{settings:?}").contains("hunter2"));
         assert!(!format!("{google:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn mail_goes_to_the_data_dirs_mailbox_unless_smtp_is_configured() {
+        let settings = load(&[("MARQUEE_AUTH_DATA_DIR", "/srv/marquee")]);
+        assert!(settings.mail.smtp_url.is_none());
+        assert_eq!(
+            settings.mailbox_dir(),
+            PathBuf::from("/srv/marquee/mailbox")
+        );
+        assert_eq!(settings.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(settings.password_reset_ttl_secs, 3600);
+        assert_eq!(settings.email_verification_ttl_secs, 24 * 3600);
+
+        let settings = load(&[
+            (
+                "MARQUEE_AUTH_MAIL__SMTP_URL",
+                "smtps://mailer:s3cret-pw@smtp.example.com:465",
+            ),
+            ("MARQUEE_AUTH_MAIL__FROM", "Studio <studio@example.com>"),
+            ("MARQUEE_AUTH_MAIL__TIMEOUT_SECS", "3"),
+            ("MARQUEE_AUTH_PUBLIC_URL", "https://studio.example.com/"),
+        ]);
+        let url = settings.mail.smtp_url.as_ref().expect("smtp");
+        assert!(url.expose_secret().starts_with("smtps://mailer:"));
+        assert_eq!(settings.mail.from, "Studio <studio@example.com>");
+        assert_eq!(settings.mail.timeout_secs, 3);
+        assert_eq!(settings.public_url(), "https://studio.example.com");
+        assert!(!format!("{settings:?}").contains("s3cret-pw"));
+    }
+
+    #[test]
+    fn the_key_encryption_key_comes_from_the_environment_and_does_not_print() {
+        let settings = load(&[]);
+        assert_eq!(settings.kek.provider, marquee_envelope::KekProvider::Local);
+        assert!(settings.kek.key.is_none());
+        assert!(settings.kek_source().embedded);
+        let settings = load(&[
+            ("MARQUEE_AUTH_KEK__PROVIDER", "gcp-kms"),
+            (
+                "MARQUEE_AUTH_KEK__GCP_KMS_KEY_NAME",
+                "projects/p/locations/europe-west1/keyRings/marquee/cryptoKeys/auth",
+            ),
+            (
+                "MARQUEE_AUTH_KEK__KEY",
+                "c2VjcmV0LWtleS1ieXRlcy10aGlydHktdHdvLWxvbmc=",
+            ),
+            ("MARQUEE_AUTH_DATABASE_URL", "postgres://db/auth"),
+        ]);
+        assert_eq!(settings.kek.provider, marquee_envelope::KekProvider::GcpKms);
+        assert_eq!(
+            settings.kek.gcp_kms_key_name.as_deref(),
+            Some("projects/p/locations/europe-west1/keyRings/marquee/cryptoKeys/auth")
+        );
+        assert!(!settings.kek_source().embedded);
+        assert!(!format!("{settings:?}").contains("c2VjcmV0LWtleS"));
     }
 }

@@ -101,25 +101,41 @@ fn gemini_client(settings: &CampaignSettings) -> anyhow::Result<Option<Arc<Gemin
     Ok(Some(Arc::new(GeminiClient::new(config)?)))
 }
 
-/// The key sealing connector credentials: configured, or (embedded default only) a key
-/// file made on first start. Replicas sharing a PostgreSQL database must share the key,
-/// so there it must be configured.
+/// The sealer of connector credentials: envelope encryption under the configured KEK
+/// (`kek`; `connector_key` stands in for `kek.key`, and on the embedded default the key
+/// file earlier versions made is the local KEK). The connector key of earlier versions,
+/// when there is one, opens what they sealed directly.
 fn sealer(settings: &CampaignSettings) -> anyhow::Result<Sealer> {
     use secrecy::ExposeSecret;
-    match &settings.connector_key {
-        Some(key) => Ok(Sealer::from_base64(key)?),
-        None if settings
-            .database_url()
-            .expose_secret()
-            .starts_with("postgres") =>
-        {
-            anyhow::bail!(
-                "MARQUEE_CAMPAIGN_CONNECTOR_KEY (32 bytes, base64) is required with PostgreSQL: \
-             every replica must open the connector credentials the others sealed"
-            )
-        }
-        None => Sealer::from_file(&settings.data_dir.join("campaign-connector.key")),
+    let mut kek = settings.kek.clone();
+    let connector_key = settings
+        .connector_key
+        .clone()
+        .filter(|key| !key.expose_secret().trim().is_empty());
+    if kek
+        .key
+        .as_ref()
+        .is_none_or(|key| key.expose_secret().trim().is_empty())
+    {
+        kek.key = connector_key.clone();
     }
+    let source = settings.kek_source();
+    let envelope = kek.sealer(&source)?;
+    let legacy = match connector_key {
+        Some(key) => Some(marquee_envelope::local::LocalKek::from_base64(&key)?),
+        None if kek.provider == marquee_envelope::KekProvider::Local => {
+            Some(kek.local_kek(&source)?)
+        }
+        // Moved to KMS: the old key file still opens what it sealed, if it is there.
+        None if source.default_key_file.exists() => Some(
+            marquee_envelope::local::LocalKek::from_file(&source.default_key_file, false)?,
+        ),
+        None => None,
+    };
+    Ok(Sealer::with_legacy(
+        envelope,
+        legacy.as_ref().map(|kek| &kek.expose_key()[..]),
+    )?)
 }
 
 /// Runs the service on `listener` until `shutdown` is cancelled: gRPC, the job runner,
@@ -161,12 +177,15 @@ pub async fn serve(
         assets: Arc::new(clients::content::ContentAssets::connect_lazy(
             &settings.content_url,
             &settings.tagging_url,
+            service.identity(),
         )?),
         taxonomy: Arc::new(clients::tagging::TaggingTaxonomy::connect_lazy(
             &settings.tagging_url,
+            service.identity(),
         )?),
         quota: Arc::new(clients::billing::BillingQuota::connect_lazy(
             &settings.billing_url,
+            service.identity(),
         )?),
         web: Arc::new(clients::web::SafeWeb::new(&settings)?),
         publishers: Arc::new(publish::Connectors::new(settings.webhook_allow_private)?),
@@ -178,6 +197,7 @@ pub async fn serve(
     let workers = settings.job_workers;
     let scheduler_interval = Duration::from_millis(settings.scheduler_interval_ms.max(50));
     let studio = Studio::new(db, parts).with_waker(relay.waker());
+    studio.reseal_connector_secrets().await?;
     service.spawn("outbox relay", relay.run_until_stopped(service.shutdown()));
     service.spawn("job runner", {
         let studio = studio.clone();

@@ -58,9 +58,11 @@ pub async fn serve(
     }
     let flags = clients::auth::AuthFlags::connect_lazy(
         &settings.auth_url,
+        service.identity(),
         Duration::from_secs(settings.flags_cache_ttl_secs),
     )?;
-    let quota = clients::billing::BillingQuota::connect_lazy(&settings.billing_url)?;
+    let quota =
+        clients::billing::BillingQuota::connect_lazy(&settings.billing_url, service.identity())?;
     let bus = marquee_bus::connect(&settings.bus)?;
     service.watch("broker", marquee_bus::probe(bus.clone()));
     let relay = OutboxRelay::new(events::SERVICE, db.clone(), bus.clone(), &settings.bus);

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod policy;
 pub mod rate_limit;
 pub mod request_id;
+pub mod revocation;
 pub mod settings;
 pub mod studio;
 pub mod token;
@@ -34,6 +35,7 @@ use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use marquee_platform::health::{self, Health};
+use marquee_platform::service_identity::ServiceIdentity;
 use marquee_platform::shutdown::CancellationToken;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,16 +64,20 @@ pub struct AppState {
 impl AppState {
     /// Builds the state; connects to nothing yet (gRPC and Redis connect lazily).
     pub fn new(settings: GatewaySettings) -> anyhow::Result<Self> {
-        let auth = clients::AuthClient::connect_lazy(&settings.auth_url)
+        let identity = ServiceIdentity::from_settings("gateway", &settings.common.identity)?;
+        // Mutual TLS for every gRPC client below (process-wide; off unless configured).
+        marquee_platform::tls::init(&settings.common.tls)?;
+        let auth = clients::AuthClient::connect_lazy(&settings.auth_url, identity.clone())
             .with_context(|| format!("auth_url {:?}", settings.auth_url))?;
-        let content = clients::ContentClient::connect_lazy(&settings.content_url)
+        let content = clients::ContentClient::connect_lazy(&settings.content_url, identity.clone())
             .with_context(|| format!("content_url {:?}", settings.content_url))?;
-        let billing = clients::BillingClient::connect_lazy(&settings.billing_url)
+        let billing = clients::BillingClient::connect_lazy(&settings.billing_url, identity.clone())
             .with_context(|| format!("billing_url {:?}", settings.billing_url))?;
-        let tagging = clients::TaggingClient::connect_lazy(&settings.tagging_url)
+        let tagging = clients::TaggingClient::connect_lazy(&settings.tagging_url, identity.clone())
             .with_context(|| format!("tagging_url {:?}", settings.tagging_url))?;
-        let campaign = marquee_clients::CampaignClient::connect_lazy(&settings.campaign_url)
-            .with_context(|| format!("campaign_url {:?}", settings.campaign_url))?;
+        let campaign =
+            marquee_clients::CampaignClient::connect_lazy(&settings.campaign_url, identity.clone())
+                .with_context(|| format!("campaign_url {:?}", settings.campaign_url))?;
         let verifier = Arc::new(token::TokenVerifier::new(
             Box::new(auth.clone()),
             &settings.jwt_issuer,
@@ -213,6 +219,7 @@ pub async fn serve(
     settings.validate()?;
     let workers = settings.workers;
     let jwks_refresh = Duration::from_secs(settings.jwks_refresh_secs);
+    let revocation_poll = Duration::from_secs(settings.revocation_poll_secs);
     let admin_addr = settings.common.admin_addr.clone();
     let state = web::Data::new(AppState::new(settings)?);
     let (health, _grpc_health) = Health::new("gateway");
@@ -224,6 +231,11 @@ pub async fn serve(
             let health = health.clone();
             async move { health.set_ready(true).await }
         },
+    ));
+    tokio::spawn(state.verifier.revocations().run_poll_until_stopped(
+        Arc::new(state.auth.clone()),
+        revocation_poll,
+        shutdown.clone(),
     ));
     tokio::spawn({
         let state = state.clone();

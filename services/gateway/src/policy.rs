@@ -105,6 +105,20 @@ const fn admin(method: &'static str, pattern: &'static str) -> RoutePolicy {
     }
 }
 
+/// Users holding `role` (or one that [grants](Role::grants) it).
+const fn with_role(method: &'static str, pattern: &'static str, role: Role) -> RoutePolicy {
+    RoutePolicy {
+        method,
+        pattern,
+        access: Access::Token {
+            kind: Some(PrincipalKind::User),
+            role: Some(role),
+            scopes: ALL_SCOPES,
+        },
+        rate: Rate::Caller,
+    }
+}
+
 const fn moderator(method: &'static str, pattern: &'static str) -> RoutePolicy {
     RoutePolicy {
         method,
@@ -151,6 +165,12 @@ pub const POLICIES: &[RoutePolicy] = &[
     anonymous("POST", "/api/v1/auth/refresh"),
     anonymous("POST", "/api/v1/auth/logout"),
     user("GET", "/api/v1/auth/me"),
+    // E-mail verification and password reset: links mailed by auth. The anonymous ones
+    // spend the per-IP budget; auth also mails an account at most once a minute.
+    anonymous("POST", "/api/v1/auth/email/verify"),
+    user("POST", "/api/v1/auth/email/verification"),
+    anonymous("POST", "/api/v1/auth/password/forgot"),
+    anonymous("POST", "/api/v1/auth/password/reset"),
     // Browser sessions (cookies; refresh and logout check the CSRF token themselves).
     anonymous("POST", "/api/v1/auth/browser/register"),
     anonymous("POST", "/api/v1/auth/browser/login"),
@@ -167,6 +187,9 @@ pub const POLICIES: &[RoutePolicy] = &[
     admin("GET", "/api/v1/admin/oauth-clients/{id}"),
     admin("DELETE", "/api/v1/admin/oauth-clients/{id}"),
     admin("POST", "/api/v1/admin/oauth-clients/{id}/rotate-secret"),
+    admin("POST", "/api/v1/admin/users/{id}/disable"),
+    admin("POST", "/api/v1/admin/users/{id}/enable"),
+    admin("POST", "/api/v1/admin/users/{id}/revoke-sessions"),
     admin("GET", "/api/v1/admin/tenants"),
     admin("POST", "/api/v1/admin/tenants"),
     admin("GET", "/api/v1/admin/tenants/{id}"),
@@ -176,6 +199,10 @@ pub const POLICIES: &[RoutePolicy] = &[
     admin("POST", "/api/v1/admin/keys/rotate"),
     // Tenant data for users and partner clients.
     scoped("GET", "/api/v1/tenant/flags", &[Scope::TenantRead]),
+    // Tenant membership: the tenant's owners (and admins, for any tenant) invite.
+    with_role("POST", "/api/v1/tenant/invitations", Role::Owner),
+    with_role("GET", "/api/v1/tenant/invitations", Role::Owner),
+    with_role("DELETE", "/api/v1/tenant/invitations/{id}", Role::Owner),
     // Assets (content service).
     scoped("POST", "/api/v1/assets", &[Scope::AssetsWrite]),
     scoped("GET", "/api/v1/assets", &[Scope::AssetsRead]),
@@ -295,13 +322,14 @@ pub const POLICIES: &[RoutePolicy] = &[
     scoped("POST", "/api/v1/connectors", CAMPAIGNS_WRITE),
     scoped("GET", "/api/v1/connectors", CAMPAIGNS_READ),
     scoped("DELETE", "/api/v1/connectors/{id}", CAMPAIGNS_WRITE),
-    // Billing: reads for users and partner clients, purchases for users.
+    // Billing: reads for users and partner clients; what the whole tenant pays is
+    // changed by its billing admins and owners (and admins) only.
     scoped("GET", "/api/v1/billing/plans", &[Scope::BillingRead]),
     scoped("GET", "/api/v1/billing/subscription", &[Scope::BillingRead]),
     scoped("GET", "/api/v1/billing/usage", &[Scope::BillingRead]),
     scoped("GET", "/api/v1/billing/invoices", &[Scope::BillingRead]),
-    user("POST", "/api/v1/billing/checkout"),
-    user("POST", "/api/v1/billing/portal"),
+    with_role("POST", "/api/v1/billing/checkout", Role::BillingAdmin),
+    with_role("POST", "/api/v1/billing/portal", Role::BillingAdmin),
     // Stripe webhooks: authenticated by their signature (in billing), not throttled.
     ops("POST", "/api/v1/webhooks/stripe"),
 ];
@@ -354,7 +382,20 @@ impl Denial {
                 Error::forbidden("forbidden", "this route is only for partner clients")
             }
             Self::MissingRole(role) => {
-                Error::forbidden("forbidden", format!("this route needs the {role} role"))
+                let others: Vec<&str> = Role::granting(*role)
+                    .into_iter()
+                    .skip(1)
+                    .map(Role::as_str)
+                    .collect();
+                let message = if others.is_empty() {
+                    format!("this route needs the {role} role")
+                } else {
+                    format!(
+                        "this route needs the {role} role (or {})",
+                        others.join(" or ")
+                    )
+                };
+                Error::forbidden("forbidden", message)
             }
             Self::MissingScopes(scopes) => Error::forbidden(
                 "insufficient_scope",
@@ -736,6 +777,57 @@ mod tests {
             authorize(&administration.access, &moderator),
             Err(Denial::MissingRole(Role::Admin))
         );
+    }
+
+    #[test]
+    fn billing_changes_need_a_billing_admin_owner_or_admin() {
+        let member = principal(PrincipalKind::User, &["creator", "moderator"], &[]);
+        let client = principal(
+            PrincipalKind::Client,
+            &["owner"],
+            &["billing:read", "tenant:read"],
+        );
+        for pattern in ["/api/v1/billing/checkout", "/api/v1/billing/portal"] {
+            let policy = find("POST", pattern).unwrap();
+            for roles in [&["creator", "owner"][..], &["billing_admin"], &["admin"]] {
+                let caller = principal(PrincipalKind::User, roles, &[]);
+                assert_eq!(authorize(&policy.access, &caller), Ok(()), "{roles:?}");
+            }
+            let denial = authorize(&policy.access, &member).unwrap_err();
+            assert_eq!(denial, Denial::MissingRole(Role::BillingAdmin));
+            assert_eq!(denial.error().code, "forbidden");
+            assert_eq!(
+                denial.error().message,
+                "this route needs the billing_admin role (or admin or owner)"
+            );
+            assert!(authorize(&policy.access, &client).is_err());
+        }
+        // Reads stay open to every member and to partner clients with the scope.
+        let read = find("GET", "/api/v1/billing/subscription").unwrap();
+        assert_eq!(authorize(&read.access, &client), Ok(()));
+    }
+
+    #[test]
+    fn invitations_are_for_owners_and_admins() {
+        for (method, pattern) in [
+            ("POST", "/api/v1/tenant/invitations"),
+            ("GET", "/api/v1/tenant/invitations"),
+            ("DELETE", "/api/v1/tenant/invitations/{id}"),
+        ] {
+            let policy = find(method, pattern).unwrap();
+            for roles in [&["creator", "owner"][..], &["admin"]] {
+                let caller = principal(PrincipalKind::User, roles, &[]);
+                assert_eq!(authorize(&policy.access, &caller), Ok(()), "{roles:?}");
+            }
+            for roles in [&["creator", "billing_admin"][..], &["moderator"], &[]] {
+                let caller = principal(PrincipalKind::User, roles, &[]);
+                assert_eq!(
+                    authorize(&policy.access, &caller),
+                    Err(Denial::MissingRole(Role::Owner)),
+                    "{roles:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub struct GatewaySettings {
     pub jwks_refresh_secs: u64,
     /// Verified access tokens kept in memory so a signature is checked once per token.
     pub token_cache_capacity: u64,
+    /// How often revoked sessions are polled from auth: the longest a revoked access
+    /// token keeps working on this replica.
+    pub revocation_poll_secs: u64,
     /// Cookies of the web studio's sessions.
     pub browser: BrowserSettings,
     /// The web studio's build (`index.html` and `assets/`), served at `/`. Absent: the
@@ -109,6 +112,7 @@ impl Default for GatewaySettings {
             flags_cache_ttl_secs: 30,
             jwks_refresh_secs: 60,
             token_cache_capacity: 100_000,
+            revocation_poll_secs: 2,
             browser: BrowserSettings::default(),
             studio_dir: PathBuf::from("services/studio/dist"),
             common: CommonSettings::default(),
@@ -131,6 +135,10 @@ impl GatewaySettings {
         anyhow::ensure!(
             self.jwks_refresh_secs > 0,
             "jwks_refresh_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.revocation_poll_secs > 0,
+            "revocation_poll_secs must be positive"
         );
         anyhow::ensure!(
             self.auth_url.starts_with("http://") || self.auth_url.starts_with("https://"),

@@ -4,8 +4,10 @@
 //! when a token names an unknown `kid`, at most once per [`MIN_REFRESH_INTERVAL`]).
 //! Only EdDSA (Ed25519) is accepted; `alg: none`, HMAC and every other algorithm fail
 //! before any key is looked at. A verified token is cached (keyed by its SHA-256, until
-//! its own `exp`) so the signature is checked once per token, not once per request.
+//! its own `exp`) so the signature is checked once per token, not once per request; the
+//! revoked sessions ([`crate::revocation`]) are checked on every request.
 
+use crate::revocation::Revocations;
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use marquee_platform::{AccessClaims, Error, ErrorKind, Principal};
@@ -37,6 +39,10 @@ pub struct Caller {
     pub rate_tier: RateTier,
     /// Expiry of the token (seconds since the epoch).
     pub expires_at: u64,
+    /// The session the token belongs to (users), for revocation.
+    pub session_id: Option<String>,
+    /// When the token was issued (milliseconds since the epoch), for revocation.
+    pub issued_at_ms: i64,
 }
 
 /// One public key as published in a JWKS (RFC 8037 OKP).
@@ -80,6 +86,7 @@ pub struct TokenVerifier {
     verified: moka::future::Cache<[u8; 32], Arc<Caller>>,
     last_refresh: Mutex<Option<Instant>>,
     refreshing: tokio::sync::Mutex<()>,
+    revocations: Arc<Revocations>,
 }
 
 struct UntilTokenExpiry;
@@ -133,6 +140,7 @@ impl TokenVerifier {
                 .build(),
             last_refresh: Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(()),
+            revocations: Arc::default(),
         }
     }
 
@@ -212,18 +220,33 @@ impl TokenVerifier {
     /// `token_invalid` or `token_expired` (`503 unavailable` before any key is known).
     pub async fn verify(&self, token: &str) -> Result<Arc<Caller>, Error> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(caller) = self.verified.get(&digest).await {
-            if caller.expires_at >= now_secs() {
-                return Ok(caller);
+        let caller = match self.verified.get(&digest).await {
+            Some(caller) if caller.expires_at >= now_secs() => caller,
+            Some(_) => {
+                return Err(Error::unauthenticated(
+                    "token_expired",
+                    "the access token has expired",
+                ));
             }
+            None => {
+                let caller = Arc::new(self.verify_signature(token).await?);
+                self.verified.insert(digest, caller.clone()).await;
+                caller
+            }
+        };
+        // Checked on every request, cached or not: a session ends within a poll.
+        if self.revocations.covers(&caller) {
             return Err(Error::unauthenticated(
-                "token_expired",
-                "the access token has expired",
+                "token_revoked",
+                "the session has ended; sign in again",
             ));
         }
-        let caller = Arc::new(self.verify_signature(token).await?);
-        self.verified.insert(digest, caller.clone()).await;
         Ok(caller)
+    }
+
+    /// The revocations this verifier refuses (polled from auth).
+    pub fn revocations(&self) -> Arc<Revocations> {
+        self.revocations.clone()
     }
 
     async fn verify_signature(&self, token: &str) -> Result<Caller, Error> {
@@ -296,6 +319,11 @@ impl TokenVerifier {
                 _ => RateTier::Basic,
             },
             expires_at: u64::try_from(claims.exp).unwrap_or(0),
+            session_id: claims.sid,
+            // Tokens from before `iat_ms` existed: the start of their second.
+            issued_at_ms: claims
+                .iat_ms
+                .unwrap_or_else(|| claims.iat.saturating_mul(1000)),
         })
     }
 

@@ -7,6 +7,7 @@ use marquee_billing::BillingSettings;
 use marquee_campaign::CampaignSettings;
 use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
+use marquee_platform::service_identity::{self, IdentitySettings};
 use marquee_platform::shutdown::CancellationToken;
 use marquee_tagging::TaggingSettings;
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use tokio::task::JoinSet;
 
 /// Settings of every service in the fleet. Each service's own settings load from its
 /// config file and `MARQUEE_*` / `MARQUEE_<SERVICE>_*` environment; the fleet then
-/// points them at each other on loopback.
+/// points them at each other on loopback and gives them keys to sign their calls with.
 #[derive(Debug, Clone, Default)]
 pub struct FleetSettings {
     pub auth: AuthSettings,
@@ -39,14 +40,92 @@ impl FleetSettings {
     }
 }
 
+/// Who calls whom: each service accepts calls from these services only (the same edges
+/// as the Helm chart's `calls`).
+pub const CALLERS: [(&str, &[&str]); 5] = [
+    ("auth", &["gateway", "content"]),
+    ("content", &["gateway", "tagging", "campaign"]),
+    ("billing", &["gateway", "content", "campaign"]),
+    ("tagging", &["gateway", "campaign"]),
+    ("campaign", &["gateway"]),
+];
+
+/// Every service that signs its calls, by identity name.
+pub const SERVICES: [&str; 6] = [
+    "gateway", "auth", "content", "billing", "tagging", "campaign",
+];
+
+/// A fresh key per service, as `marquee identity-keys DIR` makes them: each private key
+/// in `DIR/<service>.key` (owner-only), and the chart's `identity.publicKeys` returned as
+/// YAML. Each file becomes that service's `MARQUEE_IDENTITY__SIGNING_KEY`, e.g.
+/// `kubectl create secret generic marquee-auth --from-file=MARQUEE_IDENTITY__SIGNING_KEY=DIR/auth.key`.
+pub fn write_identity_keys(dir: &std::path::Path) -> anyhow::Result<String> {
+    use marquee_platform::ExposeSecret;
+    use std::io::Write;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut values = String::from("identity:\n  publicKeys:\n");
+    for name in SERVICES {
+        let (private, public) = service_identity::generate_key_pair();
+        let path = dir.join(format!("{name}.key"));
+        let mut file = owner_only_file(&path)?;
+        file.write_all(private.expose_secret().as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        values.push_str(&format!("    {name}: {public}\n"));
+    }
+    Ok(values)
+}
+
+fn owner_only_file(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).with_context(|| {
+        format!(
+            "creating {} (an existing key is never overwritten)",
+            path.display()
+        )
+    })
+}
+
+/// Gives every service a signing key (a fresh one unless configured) and makes each
+/// trust its callers' public keys (unless configured), so the fleet's calls verify.
+fn wire_identities<const N: usize>(
+    mut services: [(&str, &mut IdentitySettings); N],
+) -> anyhow::Result<()> {
+    let mut public_keys = std::collections::HashMap::new();
+    for (name, identity) in &mut services {
+        let key = identity
+            .signing_key
+            .get_or_insert_with(|| service_identity::generate_key_pair().0);
+        let public = service_identity::public_key_of(key)
+            .with_context(|| format!("{name}'s identity.signing_key"))?;
+        public_keys.insert(name.to_string(), public);
+    }
+    for (name, identity) in &mut services {
+        let callers = CALLERS
+            .iter()
+            .find(|(callee, _)| callee == name)
+            .map_or(&[][..], |(_, callers)| *callers);
+        for caller in callers {
+            identity
+                .trusted
+                .entry(caller.to_string())
+                .or_insert_with(|| public_keys[*caller].clone());
+        }
+    }
+    Ok(())
+}
+
 /// A running fleet. Drop does not stop it: call [`Fleet::stop`].
 pub struct Fleet {
     /// Base URL of the gateway, e.g. `http://127.0.0.1:8080`.
     pub gateway_url: String,
     /// Where the auth service's gRPC listens.
     pub auth_addr: SocketAddr,
-    /// Every internal service's gRPC address, for the start-up readiness wait.
-    internal: Vec<SocketAddr>,
+    /// Every internal service's name and gRPC address (the start-up readiness wait; the
+    /// tests that call services directly, as an intruder would).
+    pub internal: Vec<(&'static str, SocketAddr)>,
     shutdown: CancellationToken,
     tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
 }
@@ -63,6 +142,14 @@ impl Fleet {
             mut tagging,
             mut campaign,
         } = settings;
+        wire_identities([
+            ("gateway", &mut gateway.common.identity),
+            ("auth", &mut auth.common.identity),
+            ("content", &mut content.common.identity),
+            ("billing", &mut billing.common.identity),
+            ("tagging", &mut tagging.common.identity),
+            ("campaign", &mut campaign.common.identity),
+        ])?;
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
 
@@ -134,11 +221,11 @@ impl Fleet {
             gateway_url: format!("http://{gateway_local}"),
             auth_addr,
             internal: vec![
-                auth_addr,
-                content_addr,
-                billing_addr,
-                tagging_addr,
-                campaign_addr,
+                ("auth", auth_addr),
+                ("content", content_addr),
+                ("billing", billing_addr),
+                ("tagging", tagging_addr),
+                ("campaign", campaign_addr),
             ],
             shutdown,
             tasks,
@@ -201,7 +288,7 @@ impl Fleet {
     }
 
     async fn all_serving(&self) -> bool {
-        for addr in &self.internal {
+        for (_, addr) in &self.internal {
             if !marquee_platform::grpc::is_serving(&format!("http://{addr}")).await {
                 return false;
             }

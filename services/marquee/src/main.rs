@@ -26,6 +26,13 @@ enum Command {
     /// Print the gateway's OpenAPI document (what `/api/v1/openapi.json` serves); the
     /// web studio's TypeScript client is generated from it (`make studio-client`).
     Openapi,
+    /// Make a fresh signing key per service for the signed service identity: writes
+    /// `<service>.key` (private, mode 0600) into DIR and prints the Helm values with the
+    /// public keys.
+    IdentityKeys {
+        /// Where the private keys go (created if missing).
+        dir: std::path::PathBuf,
+    },
     /// Event-bus operations on RabbitMQ (MARQUEE_AMQP_URL).
     Bus {
         #[command(subcommand)]
@@ -67,6 +74,10 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", marquee_gateway::openapi::document().to_pretty_json()?);
         return Ok(());
     }
+    if let Command::IdentityKeys { dir } = &cli.command {
+        print!("{}", marquee::write_identity_keys(dir)?);
+        return Ok(());
+    }
     let settings = FleetSettings::load()?;
     let _telemetry = telemetry::init("marquee", &settings.auth.common.log);
     match cli.command {
@@ -84,7 +95,9 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("marquee stopped");
             Ok(())
         }
-        Command::Openapi => unreachable!("answered before the settings are loaded"),
+        Command::Openapi | Command::IdentityKeys { .. } => {
+            unreachable!("answered before the settings are loaded")
+        }
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {

@@ -114,7 +114,8 @@ pub async fn serve(
                 .set_degraded("ai_tagging", Some(why.clone()));
         }
     }
-    let images = clients::content::ContentImages::connect_lazy(&settings.content_url)?;
+    let images =
+        clients::content::ContentImages::connect_lazy(&settings.content_url, service.identity())?;
     let bus = marquee_bus::connect(&settings.bus)?;
     service.watch("broker", marquee_bus::probe(bus.clone()));
     let relay = OutboxRelay::new(events::SERVICE, db.clone(), bus.clone(), &settings.bus);

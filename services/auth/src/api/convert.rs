@@ -2,7 +2,9 @@
 
 use crate::domain::audit::AuditEntry;
 use crate::domain::clients::OAuthClient;
+use crate::domain::invitations::Invitation;
 use crate::domain::keys::PublicKey;
+use crate::domain::revocations::{RevocationPage, Revoked};
 use crate::domain::sessions::Session;
 use crate::domain::tenants::{Flags, Tenant};
 use crate::domain::users::User;
@@ -21,6 +23,8 @@ pub fn user(user: User) -> pb::User {
         email: user.email,
         display_name: user.display_name,
         created_at: Some(ts(user.created_at)),
+        email_verified: user.email_verified_at.is_some(),
+        disabled: user.disabled_at.is_some(),
     }
 }
 
@@ -73,6 +77,23 @@ pub fn tenant(tenant: Tenant) -> pb::Tenant {
     }
 }
 
+/// Its status as of now.
+pub fn invitation(invitation: Invitation) -> pb::Invitation {
+    pb::Invitation {
+        status: invitation.status(chrono::Utc::now()).as_str().into(),
+        role: invitation.role.as_str().into(),
+        id: invitation.id,
+        tenant_id: invitation.tenant_id,
+        email: invitation.email,
+        created_by: invitation.created_by,
+        created_at: Some(ts(invitation.created_at)),
+        expires_at: Some(ts(invitation.expires_at)),
+        accepted_at: invitation.accepted_at.map(ts),
+        accepted_by: invitation.accepted_by.unwrap_or_default(),
+        revoked_at: invitation.revoked_at.map(ts),
+    }
+}
+
 pub fn flags(tenant_id: String, flags: Flags) -> pb::TenantFlags {
     let flags = flags
         .into_iter()
@@ -113,5 +134,28 @@ pub fn audit_entry(entry: AuditEntry) -> pb::AuditEntry {
         user_agent: entry.user_agent,
         detail: entry.detail,
         occurred_at: Some(ts(entry.occurred_at)),
+    }
+}
+
+pub fn revocations(page: RevocationPage) -> pb::ListRevocationsResponse {
+    pb::ListRevocationsResponse {
+        revocations: page
+            .revocations
+            .into_iter()
+            .map(|revocation| {
+                let (session_id, subject) = match revocation.revoked {
+                    Revoked::Session(id) => (id, String::new()),
+                    Revoked::Subject(id) => (String::new(), id),
+                };
+                pb::Revocation {
+                    id: revocation.id,
+                    session_id,
+                    subject,
+                    not_before_ms: revocation.not_before.timestamp_millis(),
+                    expires_at: revocation.expires_at.timestamp(),
+                }
+            })
+            .collect(),
+        as_of: page.as_of.timestamp_millis(),
     }
 }

@@ -4,11 +4,13 @@
 mod convert;
 
 use crate::domain::clients::NewClient;
+use crate::domain::invitations::NewInvitation;
 use crate::domain::oidc::ExternalCallback;
 use crate::domain::tenants::NewTenant;
 use crate::domain::users::{Credentials, Registration};
 use crate::domain::{Auth, RequestContext, audit::AuditQuery};
 use crate::error::AuthError;
+use marquee_platform::service_identity::VerifiedCaller;
 use marquee_platform::{Error, Principal, PrincipalKind, Role};
 use marquee_proto::auth::v1 as pb;
 use marquee_proto::convert::non_empty;
@@ -76,6 +78,7 @@ impl AuthService for AuthGrpc {
                     password: r.password,
                     display_name: r.display_name,
                     tenant_id: non_empty(r.tenant_id),
+                    invitation: non_empty(r.invitation),
                 },
                 &context(r.client),
             )
@@ -135,6 +138,56 @@ impl AuthService for AuthGrpc {
         }
         let user = self.auth.user(&caller.tenant_id, &caller.subject).await?;
         Ok(Response::new(convert::user(user)))
+    }
+
+    async fn verify_email(
+        &self,
+        request: Request<pb::VerifyEmailRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let r = request.into_inner();
+        let user = self.auth.verify_email(&r.token, &context(r.client)).await?;
+        Ok(Response::new(convert::user(user)))
+    }
+
+    async fn resend_verification(
+        &self,
+        request: Request<pb::ResendVerificationRequest>,
+    ) -> Result<Response<pb::ResendVerificationResponse>, Status> {
+        let caller = Principal::from_request(&request)?;
+        if caller.kind != PrincipalKind::User {
+            return Err(Error::forbidden("forbidden", "only users have an address").into());
+        }
+        let r = request.into_inner();
+        self.auth
+            .resend_verification(&caller.tenant_id, &caller.subject, &context(r.client))
+            .await?;
+        Ok(Response::new(pb::ResendVerificationResponse {}))
+    }
+
+    async fn forgot_password(
+        &self,
+        request: Request<pb::ForgotPasswordRequest>,
+    ) -> Result<Response<pb::ForgotPasswordResponse>, Status> {
+        let r = request.into_inner();
+        self.auth
+            .forgot_password(
+                &r.email,
+                non_empty(r.tenant_id).as_deref(),
+                &context(r.client),
+            )
+            .await?;
+        Ok(Response::new(pb::ForgotPasswordResponse {}))
+    }
+
+    async fn reset_password(
+        &self,
+        request: Request<pb::ResetPasswordRequest>,
+    ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
+        let r = request.into_inner();
+        self.auth
+            .reset_password(&r.token, &r.new_password, &context(r.client))
+            .await?;
+        Ok(Response::new(pb::ResetPasswordResponse {}))
     }
 
     async fn list_sign_in_providers(
@@ -382,6 +435,59 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(convert::flags(r.tenant_id, flags)))
     }
 
+    /// Owners (their tenant) and admins (any tenant); the domain decides.
+    async fn create_invitation(
+        &self,
+        request: Request<pb::CreateInvitationRequest>,
+    ) -> Result<Response<pb::CreateInvitationResponse>, Status> {
+        let caller = Principal::from_request(&request)?;
+        let r = request.into_inner();
+        let (invitation, token) = self
+            .auth
+            .create_invitation(
+                &caller,
+                NewInvitation {
+                    email: r.email,
+                    role: r.role,
+                    tenant_id: non_empty(r.tenant_id),
+                },
+                &context(r.client),
+            )
+            .await?;
+        Ok(Response::new(pb::CreateInvitationResponse {
+            invitation: Some(convert::invitation(invitation)),
+            token,
+        }))
+    }
+
+    async fn list_invitations(
+        &self,
+        request: Request<pb::ListInvitationsRequest>,
+    ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
+        let caller = Principal::from_request(&request)?;
+        let tenant_id = non_empty(request.into_inner().tenant_id);
+        let invitations = self
+            .auth
+            .list_invitations(&caller, tenant_id.as_deref())
+            .await?;
+        Ok(Response::new(pb::ListInvitationsResponse {
+            invitations: invitations.into_iter().map(convert::invitation).collect(),
+        }))
+    }
+
+    async fn revoke_invitation(
+        &self,
+        request: Request<pb::RevokeInvitationRequest>,
+    ) -> Result<Response<pb::Invitation>, Status> {
+        let caller = Principal::from_request(&request)?;
+        let r = request.into_inner();
+        let invitation = self
+            .auth
+            .revoke_invitation(&caller, &r.id, &context(r.client))
+            .await?;
+        Ok(Response::new(convert::invitation(invitation)))
+    }
+
     async fn list_audit(
         &self,
         request: Request<pb::ListAuditRequest>,
@@ -407,6 +513,71 @@ impl AuthService for AuthGrpc {
             entries: entries.into_iter().map(convert::audit_entry).collect(),
             next_cursor: next_cursor.unwrap_or_default(),
         }))
+    }
+
+    async fn set_user_disabled(
+        &self,
+        request: Request<pb::SetUserDisabledRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let user = self
+            .auth
+            .set_user_disabled(
+                &caller.subject,
+                &caller.tenant_id,
+                &r.user_id,
+                r.disabled,
+                &RequestContext::default(),
+            )
+            .await?;
+        Ok(Response::new(convert::user(user)))
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        request: Request<pb::RevokeUserSessionsRequest>,
+    ) -> Result<Response<pb::RevokeUserSessionsResponse>, Status> {
+        let caller = admin(&request)?;
+        let r = request.into_inner();
+        let revoked = self
+            .auth
+            .revoke_user_sessions(
+                &caller.subject,
+                &caller.tenant_id,
+                &r.user_id,
+                &RequestContext::default(),
+            )
+            .await?;
+        Ok(Response::new(pb::RevokeUserSessionsResponse {
+            refresh_tokens_revoked: revoked,
+        }))
+    }
+
+    /// The gateway's poll: only the gateway enforces revocations, so only it may read
+    /// them (which sessions ended says who was active).
+    async fn list_revocations(
+        &self,
+        request: Request<pb::ListRevocationsRequest>,
+    ) -> Result<Response<pb::ListRevocationsResponse>, Status> {
+        let caller = VerifiedCaller::from_request(&request)?;
+        if &*caller.service != "gateway" {
+            return Err(Error::forbidden("forbidden", "only the gateway reads revocations").into());
+        }
+        let since = request
+            .into_inner()
+            .changed_since
+            .map(|ms| {
+                chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+                    Status::from(AuthError::invalid(
+                        "invalid_timestamp",
+                        "changed_since out of range",
+                    ))
+                })
+            })
+            .transpose()?;
+        let page = self.auth.revocations_since(since).await?;
+        Ok(Response::new(convert::revocations(page)))
     }
 
     /// Lets the gateway record what only it sees (access denied by route policy).

@@ -16,6 +16,11 @@ pub mod action {
     pub const REFRESH: &str = "refresh";
     pub const REFRESH_REUSE_DETECTED: &str = "refresh_reuse_detected";
     pub const LOGOUT: &str = "logout";
+    /// E-mail verification and password reset (`domain::accounts`).
+    pub const VERIFICATION_SENT: &str = "verification_sent";
+    pub const EMAIL_VERIFIED: &str = "email_verified";
+    pub const PASSWORD_RESET_REQUESTED: &str = "password_reset_requested";
+    pub const PASSWORD_RESET: &str = "password_reset";
     pub const ACCESS_DENIED: &str = "access_denied";
     pub const KEY_ROTATED: &str = "key_rotated";
     pub const CLIENT_CREATED: &str = "client_created";
@@ -25,6 +30,14 @@ pub mod action {
     pub const CLIENT_TOKEN_ISSUED: &str = "client_token_issued";
     pub const TENANT_CREATED: &str = "tenant_created";
     pub const FLAGS_UPDATED: &str = "flags_updated";
+    /// An invitation to join a tenant was created, revoked, or accepted (by registering).
+    pub const INVITATION_CREATED: &str = "invitation_created";
+    pub const INVITATION_REVOKED: &str = "invitation_revoked";
+    pub const INVITATION_ACCEPTED: &str = "invitation_accepted";
+    /// An admin disabled or enabled a user, or revoked all of a user's sessions.
+    pub const USER_DISABLED: &str = "user_disabled";
+    pub const USER_ENABLED: &str = "user_enabled";
+    pub const SESSIONS_REVOKED: &str = "sessions_revoked";
 }
 
 pub mod outcome {

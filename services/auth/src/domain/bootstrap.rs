@@ -40,6 +40,15 @@ impl Auth {
             .await
         {
             Ok(user) => {
+                // The operator vouches for the address; no link is mailed.
+                store::users::mark_email_verified(
+                    &self.db,
+                    &user.tenant_id,
+                    &user.id,
+                    &user.email,
+                    chrono::Utc::now(),
+                )
+                .await?;
                 tracing::info!(user.id = %user.id, email = %user.email, "bootstrap admin created");
                 Ok(())
             }

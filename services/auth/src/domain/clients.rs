@@ -173,7 +173,11 @@ impl Auth {
         if client.revoked_at.is_some() {
             return Ok(client);
         }
-        let client = store::clients::revoke(&self.db, client, Utc::now()).await?;
+        let txn = store::begin(&self.db).await?;
+        let client = store::clients::revoke(&txn, client, Utc::now()).await?;
+        // Its tokens already issued die with it (the gateway polls revocations).
+        self.revoke_subject(&txn, &client.id).await?;
+        txn.commit().await?;
         self.audit(AuditEvent {
             tenant_id: actor_tenant_id,
             actor_id,
@@ -292,7 +296,8 @@ impl Auth {
                 "this client's environment does not match its tenant".into(),
             ));
         }
-        let now = Utc::now().timestamp();
+        let issued = Utc::now();
+        let now = issued.timestamp();
         let ttl = self.settings.client_token_ttl_secs;
         let scope = Scope::join(&scopes);
         let access_token = self.keys.sign(&Claims {
@@ -308,6 +313,8 @@ impl Auth {
             principal: PrincipalKind::Client,
             env: Some(client.environment.clone()),
             rate_tier: Some(client.rate_tier.clone()),
+            sid: None,
+            iat_ms: Some(issued.timestamp_millis()),
         })?;
         self.audit(AuditEvent {
             tenant_id: &client.tenant_id,

@@ -1,13 +1,16 @@
 //! The auth rules, independent of transport: gRPC handlers in `api/` and the `marquee`
 //! CLI both call these.
 
+pub mod accounts;
 pub mod audit;
 pub mod bootstrap;
 pub mod clients;
 pub mod email;
+pub mod invitations;
 pub mod keys;
 pub mod oidc;
 pub mod password;
+pub mod revocations;
 pub mod sessions;
 pub mod tenants;
 pub mod throttle;
@@ -33,6 +36,7 @@ pub struct Auth {
     pub(crate) keys: keys::KeyRing,
     pub(crate) users: users::UserCache,
     pub(crate) oidc: oidc::Providers,
+    pub(crate) mailer: crate::clients::mail::Mailer,
 }
 
 impl Auth {
@@ -40,13 +44,17 @@ impl Auth {
     /// first admin if configured.
     pub async fn start(db: Db, settings: AuthSettings) -> crate::error::Result<Self> {
         let oidc = oidc::Providers::from_settings(&settings)?;
-        let keys = keys::KeyRing::load_or_create(&db).await?;
+        let mailer = crate::clients::mail::Mailer::from_settings(&settings)
+            .map_err(|error| crate::error::AuthError::Internal(error.to_string()))?;
+        tracing::info!(?mailer, "outgoing mail");
+        let keys = keys::KeyRing::load_or_create(&db, &settings).await?;
         let auth = Self {
             db,
             settings: Arc::new(settings),
             keys,
             users: users::UserCache::new(),
             oidc,
+            mailer,
         };
         auth.ensure_default_tenant().await?;
         auth.bootstrap_admin().await?;

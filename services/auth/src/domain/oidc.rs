@@ -916,6 +916,9 @@ impl Auth {
                         display_name: display_name(identity.name.as_deref(), &identity.email),
                         roles: vec![Role::Creator],
                         created_at: now,
+                        // The provider verified it.
+                        email_verified_at: Some(now),
+                        disabled_at: None,
                     },
                 )
                 .await?
@@ -934,6 +937,11 @@ impl Auth {
             },
         )
         .await?;
+        if !created {
+            // The provider verified the address.
+            store::users::mark_email_verified(&txn, &user.tenant_id, &user.id, &user.email, now)
+                .await?;
+        }
         txn.commit().await?;
         self.audit(AuditEvent {
             tenant_id: &user.tenant_id,

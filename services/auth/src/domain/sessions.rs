@@ -16,6 +16,13 @@ use sha2::{Digest, Sha256};
 
 const REFRESH_PREFIX: &str = "mqr_";
 
+fn account_disabled() -> AuthError {
+    AuthError::Refused {
+        code: "account_disabled",
+        message: "this account is disabled",
+    }
+}
+
 pub struct Session {
     pub user: User,
     pub access_token: String,
@@ -51,11 +58,15 @@ fn new_refresh_token() -> String {
 
 impl Auth {
     /// Starts a new session (and refresh-token family) for a signed-in user.
+    /// Refused for a disabled user, whatever the way in (password, provider, reset).
     pub(crate) async fn start_session(&self, user: User) -> Result<Session> {
+        if user.disabled_at.is_some() {
+            return Err(account_disabled());
+        }
         let family_id = uuid::Uuid::now_v7().to_string();
-        let (refresh_token, row) = self.refresh_token_for(&user, family_id);
+        let (refresh_token, row) = self.refresh_token_for(&user, family_id.clone());
         store::sessions::insert(&self.db, row).await?;
-        self.finish_session(user, refresh_token)
+        self.finish_session(user, &family_id, refresh_token)
     }
 
     /// A fresh refresh token in `family_id`, and the row that stores its hash.
@@ -77,18 +88,24 @@ impl Auth {
     }
 
     /// The session for `user` once its refresh token is stored.
-    fn finish_session(&self, user: User, refresh_token: String) -> Result<Session> {
-        let access_token = self.access_token_for(&user)?;
+    fn finish_session(
+        &self,
+        user: User,
+        session_id: &str,
+        refresh_token: String,
+    ) -> Result<Session> {
+        let access_token = self.access_token_for(&user, session_id)?;
         Ok(Session {
-            user,
+            user: user.without_password_hash(),
             access_token,
             refresh_token,
             expires_in: self.settings.access_token_ttl_secs,
         })
     }
 
-    fn access_token_for(&self, user: &User) -> Result<String> {
-        let now = Utc::now().timestamp();
+    fn access_token_for(&self, user: &User, session_id: &str) -> Result<String> {
+        let issued = Utc::now();
+        let now = issued.timestamp();
         self.keys.sign(&Claims {
             iss: self.settings.jwt_issuer.clone(),
             aud: self.settings.jwt_audience.clone(),
@@ -102,6 +119,8 @@ impl Auth {
             principal: PrincipalKind::User,
             env: None,
             rate_tier: None,
+            sid: Some(session_id.to_string()),
+            iat_ms: Some(issued.timestamp_millis()),
         })
     }
 
@@ -128,8 +147,10 @@ impl Auth {
         }
         let txn = store::begin(&self.db).await?;
         if !store::sessions::mark_used(&txn, &token.id, now).await? {
-            // Used before: a replay, maybe by a thief. Revoke the family.
+            // Used before: a replay, maybe by a thief. Revoke the family, and its access
+            // tokens at the gateway.
             store::sessions::revoke_family(&txn, &token.family_id, now).await?;
+            self.revoke_session(&txn, &token.family_id).await?;
             txn.commit().await?;
             self.audit_token(
                 &token,
@@ -145,13 +166,33 @@ impl Auth {
             txn.rollback().await?;
             return Err(AuthError::RefreshTokenInvalid);
         };
+        if user.disabled_at.is_some() {
+            txn.rollback().await?;
+            return Err(AuthError::RefreshTokenInvalid);
+        }
         let (refresh_token, row) = self.refresh_token_for(&user, token.family_id.clone());
         store::sessions::insert(&txn, row).await?;
-        let session = self.finish_session(user, refresh_token)?;
+        let session = self.finish_session(user, &token.family_id, refresh_token)?;
         txn.commit().await?;
         self.audit_token(&token, action::REFRESH, outcome::SUCCESS, context, "")
             .await;
         Ok(session)
+    }
+
+    /// Ends every session of a user (a password reset, disabling, an admin's revoke):
+    /// every refresh-token family is revoked and so is every access token issued so far
+    /// (the gateway refuses them), in `db` (pass the caller's transaction). Returns how
+    /// many live refresh tokens were revoked.
+    pub(crate) async fn revoke_all_for_user(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<u64> {
+        let now = Utc::now();
+        let revoked = store::sessions::revoke_all_for_user(db, tenant_id, user_id, now).await?;
+        self.revoke_subject(db, user_id).await?;
+        Ok(revoked)
     }
 
     async fn audit_token(
@@ -183,7 +224,10 @@ impl Auth {
         else {
             return Ok(());
         };
-        store::sessions::revoke_family(&self.db, &token.family_id, Utc::now()).await?;
+        let txn = store::begin(&self.db).await?;
+        store::sessions::revoke_family(&txn, &token.family_id, Utc::now()).await?;
+        self.revoke_session(&txn, &token.family_id).await?;
+        txn.commit().await?;
         self.audit_token(&token, action::LOGOUT, outcome::SUCCESS, context, "")
             .await;
         Ok(())

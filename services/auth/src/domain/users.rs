@@ -12,8 +12,10 @@ use marquee_platform::Role;
 use marquee_platform::input::fields;
 use std::time::Duration;
 
-/// An account in a tenant.
-#[derive(Debug, Clone, PartialEq)]
+/// An account in a tenant. Debug leaves the password hash out; the hash is read for
+/// sign-in only and is not kept in the user cache or in sessions
+/// ([`User::without_password_hash`]).
+#[derive(Clone, PartialEq)]
 pub struct User {
     pub id: String,
     pub tenant_id: String,
@@ -24,6 +26,32 @@ pub struct User {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub created_at: DateTime<Utc>,
+    /// When the address was verified; `None` until then (see `domain::accounts`).
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// When an admin disabled the user: no sign-in, no refresh, sessions revoked.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("email", &self.email)
+            .field("display_name", &self.display_name)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
+}
+
+impl User {
+    /// The user without its password hash: what caches and sessions hold.
+    pub fn without_password_hash(self) -> Self {
+        Self {
+            password_hash: String::new(),
+            ..self
+        }
+    }
 }
 
 /// Recently read users, so `GET /auth/me` does not hit the database every time. Entries
@@ -42,6 +70,13 @@ impl UserCache {
     }
 }
 
+impl UserCache {
+    /// Drops the cached copy of a user that changed.
+    pub(crate) async fn forget(&self, tenant_id: &str, user_id: &str) {
+        self.0.invalidate(&format!("{tenant_id}/{user_id}")).await;
+    }
+}
+
 impl Default for UserCache {
     fn default() -> Self {
         Self::new()
@@ -53,6 +88,9 @@ pub struct Registration {
     pub password: String,
     pub display_name: String,
     pub tenant_id: Option<String>,
+    /// An invitation token: needed to join any tenant but the default one
+    /// (`domain::invitations`).
+    pub invitation: Option<String>,
 }
 
 pub struct Credentials {
@@ -75,16 +113,20 @@ impl Auth {
         )?;
         fields::DISPLAY_NAME.check(&registration.display_name)?;
         let display_name = registration.display_name.trim().to_string();
-        let tenant = self
-            .resolve_tenant(registration.tenant_id.as_deref())
+        let admission = self
+            .admit(
+                registration.tenant_id.as_deref(),
+                &email,
+                registration.invitation.as_deref(),
+            )
             .await?;
         let user = self
-            .create_user(
-                &tenant.id,
+            .create_member(
+                admission,
                 &email,
                 &registration.password,
                 &display_name,
-                &[Role::Creator],
+                context,
             )
             .await?;
         self.audit(AuditEvent {
@@ -96,6 +138,8 @@ impl Auth {
             detail: String::new(),
         })
         .await;
+        // Sent in the background; a failure is logged, never the registration's.
+        self.send_verification(&user, context).await;
         self.start_session(user).await
     }
 
@@ -125,6 +169,8 @@ impl Auth {
             display_name,
             roles: roles.to_vec(),
             created_at: Utc::now(),
+            email_verified_at: None,
+            disabled_at: None,
         };
         store::users::insert(&self.db, user).await.map_err(|error| {
             if store::is_unique_violation(&error) {
@@ -226,7 +272,8 @@ impl Auth {
         }
         let user = store::users::find(&self.db, tenant_id, user_id)
             .await?
-            .ok_or(AuthError::NotFound("user"))?;
+            .ok_or(AuthError::NotFound("user"))?
+            .without_password_hash();
         self.users.0.insert(key, user.clone()).await;
         Ok(user)
     }
@@ -294,6 +341,7 @@ pub(crate) mod tests {
                         password: "correct horse battery".into(),
                         display_name: display_name.into(),
                         tenant_id: None,
+                        invitation: None,
                     },
                     &context(),
                 )
@@ -371,6 +419,7 @@ pub(crate) mod tests {
             password: password.into(),
             display_name: display_name.into(),
             tenant_id: None,
+            invitation: None,
         };
         for (registration, code) in [
             (
@@ -435,5 +484,43 @@ pub(crate) mod tests {
                 ..
             }
         ));
+    }
+
+    #[tokio::test]
+    async fn password_hashes_stay_out_of_sessions_the_cache_and_debug() {
+        let temp = start_with(|_| {}).await;
+        let auth = &temp.auth;
+        let session = auth
+            .register(
+                Registration {
+                    email: "hash@example.com".into(),
+                    password: "correct horse battery".into(),
+                    display_name: "Hash".into(),
+                    tenant_id: None,
+                    invitation: None,
+                },
+                &context(),
+            )
+            .await
+            .unwrap();
+        assert!(session.user.password_hash.is_empty(), "session");
+        let stored = store::users::find(auth.db(), &session.user.tenant_id, &session.user.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.password_hash.starts_with("$argon2id$"));
+        assert!(!format!("{stored:?}").contains("argon2"), "Debug");
+        let me = auth
+            .user(&session.user.tenant_id, &session.user.id)
+            .await
+            .unwrap();
+        assert!(me.password_hash.is_empty(), "returned");
+        let cached = auth
+            .users
+            .0
+            .get(&format!("{}/{}", me.tenant_id, me.id))
+            .await
+            .unwrap();
+        assert!(cached.password_hash.is_empty(), "cached");
     }
 }

@@ -12,6 +12,10 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Initial),
             Box::new(M0002ExternalSignIn),
             Box::new(M0003LoginSources),
+            Box::new(M0004Invitations),
+            Box::new(M0005AccountTokens),
+            Box::new(M0006SealedSigningKeys),
+            Box::new(M0007Revocations),
         ]
     }
 
@@ -314,6 +318,163 @@ impl MigrationTrait for M0003LoginSources {
     }
 }
 
+/// Invitations to join a tenant: bound to an e-mail, carrying a role, single use,
+/// expiring; the token only as its SHA-256 hash.
+struct M0004Invitations;
+
+/// Named by hand, as [`M0002ExternalSignIn`].
+impl MigrationName for M0004Invitations {
+    fn name(&self) -> &str {
+        "m0004_invitations"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004Invitations {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Invitations::Table)
+                    .col(string(Invitations::Id).primary_key())
+                    .col(string(Invitations::TenantId))
+                    .col(string(Invitations::Email))
+                    .col(string(Invitations::Role))
+                    .col(string_uniq(Invitations::TokenHash))
+                    .col(string(Invitations::CreatedBy))
+                    .col(timestamp_with_time_zone(Invitations::CreatedAt))
+                    .col(timestamp_with_time_zone(Invitations::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(Invitations::AcceptedAt))
+                    .col(string_null(Invitations::AcceptedBy))
+                    .col(timestamp_with_time_zone_null(Invitations::RevokedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("invitations_tenant_created_idx")
+                    .table(Invitations::Table)
+                    .col(Invitations::TenantId)
+                    .col(Invitations::CreatedAt)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Invitations::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum Invitations {
+    Table,
+    Id,
+    TenantId,
+    Email,
+    Role,
+    TokenHash,
+    CreatedBy,
+    CreatedAt,
+    ExpiresAt,
+    AcceptedAt,
+    AcceptedBy,
+    RevokedAt,
+}
+
+/// E-mail verification and password reset: single-use, expiring tokens (stored only as
+/// SHA-256 hashes) and when a user's address was verified.
+struct M0005AccountTokens;
+
+/// Named by hand, as [`M0002ExternalSignIn`].
+impl MigrationName for M0005AccountTokens {
+    fn name(&self) -> &str {
+        "m0005_account_tokens"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005AccountTokens {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(VerifiedUsers::Table)
+                    .add_column(timestamp_with_time_zone_null(
+                        VerifiedUsers::EmailVerifiedAt,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AccountTokens::Table)
+                    .col(string(AccountTokens::Id).primary_key())
+                    .col(string_uniq(AccountTokens::TokenHash))
+                    .col(string(AccountTokens::Purpose))
+                    .col(string(AccountTokens::TenantId))
+                    .col(string(AccountTokens::UserId))
+                    .col(string(AccountTokens::Email))
+                    .col(timestamp_with_time_zone(AccountTokens::CreatedAt))
+                    .col(timestamp_with_time_zone(AccountTokens::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(AccountTokens::UsedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("account_tokens_user_purpose_idx")
+                    .table(AccountTokens::Table)
+                    .col(AccountTokens::TenantId)
+                    .col(AccountTokens::UserId)
+                    .col(AccountTokens::Purpose)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(AccountTokens::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(VerifiedUsers::Table)
+                    .drop_column(VerifiedUsers::EmailVerifiedAt)
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum AccountTokens {
+    Table,
+    Id,
+    TokenHash,
+    Purpose,
+    TenantId,
+    UserId,
+    Email,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+}
+
+/// The `users` table's column that m0005 adds.
+#[derive(DeriveIden)]
+enum VerifiedUsers {
+    #[sea_orm(iden = "users")]
+    Table,
+    EmailVerifiedAt,
+}
+
 #[derive(DeriveIden)]
 enum LoginSources {
     Table,
@@ -431,4 +592,132 @@ enum LoginThrottle {
     Failures,
     WindowStartedAt,
     LockedUntil,
+}
+
+/// Signing keys stored sealed (envelope encryption, `marquee-envelope`): the column for
+/// the sealed private key. Existing keys are sealed at start-up, where the key-encryption
+/// key is at hand (`domain::keys`), and their plaintext column emptied.
+struct M0006SealedSigningKeys;
+
+/// Named by hand, as [`M0002ExternalSignIn`].
+impl MigrationName for M0006SealedSigningKeys {
+    fn name(&self) -> &str {
+        "m0006_sealed_signing_keys"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006SealedSigningKeys {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(SigningKeys::Table)
+                    .add_column(text_null(SealedSigningKeys::PrivateKeySealed))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(SigningKeys::Table)
+                    .drop_column(SealedSigningKeys::PrivateKeySealed)
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum SealedSigningKeys {
+    PrivateKeySealed,
+}
+
+/// Sessions that really end: the access-token revocations the gateway enforces, and
+/// users an admin disabled.
+struct M0007Revocations;
+
+/// Named by hand, as [`M0002ExternalSignIn`].
+impl MigrationName for M0007Revocations {
+    fn name(&self) -> &str {
+        "m0007_revocations"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007Revocations {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Revocations::Table)
+                    .col(string(Revocations::Id).primary_key())
+                    .col(string(Revocations::Kind))
+                    .col(string(Revocations::Value))
+                    .col(timestamp_with_time_zone(Revocations::NotBefore))
+                    .col(timestamp_with_time_zone(Revocations::CreatedAt))
+                    .col(timestamp_with_time_zone(Revocations::ExpiresAt))
+                    .to_owned(),
+            )
+            .await?;
+        // The gateway polls by creation time; expired rows are deleted by expiry.
+        for (name, column) in [
+            ("idx_revocations_created_at", Revocations::CreatedAt),
+            ("idx_revocations_expires_at", Revocations::ExpiresAt),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Revocations::Table)
+                        .col(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(DisabledUsers::Table)
+                    .add_column(timestamp_with_time_zone_null(DisabledUsers::DisabledAt))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(DisabledUsers::Table)
+                    .drop_column(DisabledUsers::DisabledAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Revocations::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum Revocations {
+    Table,
+    Id,
+    Kind,
+    Value,
+    NotBefore,
+    CreatedAt,
+    ExpiresAt,
+}
+
+/// The `users` table's column that m0007 adds.
+#[derive(DeriveIden)]
+enum DisabledUsers {
+    #[sea_orm(iden = "users")]
+    Table,
+    DisabledAt,
 }

@@ -2,12 +2,15 @@
 //! PostgreSQL when the URL says so, otherwise a SQLite file under the data directory.
 //! Queries take and return the domain's types; each resource's file converts its rows.
 
+pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod entities;
+pub mod invitations;
 pub mod keys;
 pub mod migration;
 pub mod oidc;
+pub mod revocations;
 pub mod sessions;
 pub mod tenants;
 pub mod throttle;

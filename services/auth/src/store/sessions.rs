@@ -86,6 +86,23 @@ pub async fn mark_used(
     Ok(result.rows_affected == 1)
 }
 
+/// Revokes every live refresh token of a user, whatever the family (every session).
+pub async fn revoke_all_for_user(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::TenantId.eq(tenant_id))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Revokes every live token of a family (reuse detected, or logout).
 pub async fn revoke_family(
     db: &impl ConnectionTrait,

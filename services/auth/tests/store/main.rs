@@ -1,8 +1,12 @@
 //! The auth domain and store against real databases: every scenario runs on SQLite and
 //! on PostgreSQL (a fresh database per test).
 
+mod accounts;
 mod clients;
+mod invitations;
+mod keys;
 mod oidc;
+mod revocations;
 mod sessions;
 mod tenants;
 mod throttle;
@@ -19,8 +23,13 @@ pub fn settings() -> AuthSettings {
     // Long enough that a wait never runs out in the middle of a scenario.
     settings.throttle.source_first_delay_secs = 60;
     settings.throttle.ip_max_failures = 100;
+    // Replicas sharing PostgreSQL need the key-encryption key configured.
+    settings.kek.key = Some(SecretString::from(TEST_KEK));
     settings
 }
+
+/// The key-encryption key of the tests (32 bytes, base64).
+pub const TEST_KEK: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 /// Auth on a fresh database of `backend`; the guard keeps the database alive.
 pub async fn start(backend: Backend, mut settings: AuthSettings) -> (Auth, TestDb) {
@@ -49,5 +58,6 @@ pub fn registration(email: &str) -> Registration {
         password: "correct horse battery".into(),
         display_name: "Ada".into(),
         tenant_id: None,
+        invitation: None,
     }
 }

@@ -9,7 +9,8 @@ use marquee_auth::domain::sessions::Session;
 use marquee_auth::domain::users::Credentials;
 use marquee_auth::error::AuthError;
 use marquee_auth::{Auth, AuthSettings};
-use marquee_platform::grpc::{anonymous, for_caller};
+use marquee_platform::grpc::anonymous;
+use marquee_platform::service_identity::VerifiedCaller;
 use marquee_platform::{ErrorKind, Principal};
 use marquee_proto::auth::v1 as pb;
 use marquee_testkit::oidc::{CLIENT_ID, CLIENT_SECRET, FakeIdentity, FakeOidcProvider, Tamper};
@@ -239,11 +240,15 @@ async fn google_sign_in_creates_a_user_whose_token_works_for_get_me(backend: Bac
     assert!((43..=128).contains(&requests[0]["code_verifier"].len()));
 
     let principal = principal_of(&f.auth, &session.access_token);
-    let me = grpc
-        .get_me(for_caller(&principal, pb::GetMeRequest {}))
-        .await
-        .unwrap()
-        .into_inner();
+    // As the gateway's call arrives once the server verified its identity.
+    let mut request = tonic::Request::new(pb::GetMeRequest {});
+    request
+        .extensions_mut()
+        .insert(std::sync::Arc::new(VerifiedCaller::assumed(
+            "gateway",
+            Some(principal),
+        )));
+    let me = grpc.get_me(request).await.unwrap().into_inner();
     assert_eq!(me.id, user.id);
     assert_eq!(me.email, user.email);
     // The refresh token belongs to the usual rotation machinery.

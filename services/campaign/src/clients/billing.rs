@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use marquee_clients::BillingClient;
 use marquee_platform::Principal;
 use marquee_platform::grpc;
+use marquee_platform::service_identity::ServiceIdentity;
 use marquee_proto::billing::v1 as pb;
 
 /// How long a hold lives if nobody settles it (a job's longest run, with room).
@@ -16,9 +17,9 @@ pub struct BillingQuota {
 }
 
 impl BillingQuota {
-    pub fn connect_lazy(url: &str) -> anyhow::Result<Self> {
+    pub fn connect_lazy(url: &str, identity: ServiceIdentity) -> anyhow::Result<Self> {
         Ok(Self {
-            billing: BillingClient::connect_lazy(url)?,
+            billing: BillingClient::connect_lazy(url, identity)?,
         })
     }
 }

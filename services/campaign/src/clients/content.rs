@@ -10,6 +10,7 @@ use futures::StreamExt;
 use marquee_clients::{ContentClient, TaggingClient};
 use marquee_platform::Principal;
 use marquee_platform::grpc;
+use marquee_platform::service_identity::ServiceIdentity;
 use marquee_proto::content::v1 as pb;
 use marquee_proto::tagging::v1 as tagging_pb;
 use std::time::Duration;
@@ -25,10 +26,14 @@ pub struct ContentAssets {
 }
 
 impl ContentAssets {
-    pub fn connect_lazy(content_url: &str, tagging_url: &str) -> anyhow::Result<Self> {
+    pub fn connect_lazy(
+        content_url: &str,
+        tagging_url: &str,
+        identity: ServiceIdentity,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
-            content: ContentClient::connect_lazy(content_url)?,
-            tagging: TaggingClient::connect_lazy(tagging_url)?,
+            content: ContentClient::connect_lazy(content_url, identity.clone())?,
+            tagging: TaggingClient::connect_lazy(tagging_url, identity)?,
         })
     }
 }

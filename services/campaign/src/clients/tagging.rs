@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use marquee_clients::TaggingClient;
 use marquee_platform::Principal;
 use marquee_platform::grpc;
+use marquee_platform::service_identity::ServiceIdentity;
 use marquee_proto::tagging::v1 as pb;
 
 pub struct TaggingTaxonomy {
@@ -13,9 +14,9 @@ pub struct TaggingTaxonomy {
 }
 
 impl TaggingTaxonomy {
-    pub fn connect_lazy(url: &str) -> anyhow::Result<Self> {
+    pub fn connect_lazy(url: &str, identity: ServiceIdentity) -> anyhow::Result<Self> {
         Ok(Self {
-            tagging: TaggingClient::connect_lazy(url)?,
+            tagging: TaggingClient::connect_lazy(url, identity)?,
         })
     }
 }

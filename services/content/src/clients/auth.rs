@@ -4,6 +4,7 @@
 use crate::domain::flags::FlagSource;
 use marquee_clients::{AuthClient, TenantFlagsCache};
 use marquee_platform::Principal;
+use marquee_platform::service_identity::ServiceIdentity;
 use std::time::Duration;
 
 /// Flags from auth over gRPC, cached per tenant for the TTL.
@@ -19,8 +20,12 @@ impl AuthFlags {
     }
 
     /// A client of auth at `url`, connected on first use.
-    pub fn connect_lazy(url: &str, ttl: Duration) -> Result<Self, tonic::transport::Error> {
-        Ok(Self::new(AuthClient::connect_lazy(url)?, ttl))
+    pub fn connect_lazy(
+        url: &str,
+        identity: ServiceIdentity,
+        ttl: Duration,
+    ) -> Result<Self, tonic::transport::Error> {
+        Ok(Self::new(AuthClient::connect_lazy(url, identity)?, ttl))
     }
 }
 

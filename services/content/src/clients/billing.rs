@@ -7,6 +7,7 @@ use crate::domain::quota::{Quota, QuotaLimit};
 use crate::error::{ContentError, Result};
 use marquee_clients::BillingClient;
 use marquee_platform::grpc::for_caller;
+use marquee_platform::service_identity::ServiceIdentity;
 use marquee_platform::{Error, Principal};
 use marquee_proto::billing::v1 as pb;
 
@@ -26,8 +27,11 @@ impl BillingQuota {
     }
 
     /// A client of billing at `url`, connected on first use.
-    pub fn connect_lazy(url: &str) -> Result<Self, tonic::transport::Error> {
-        Ok(Self::new(BillingClient::connect_lazy(url)?))
+    pub fn connect_lazy(
+        url: &str,
+        identity: ServiceIdentity,
+    ) -> Result<Self, tonic::transport::Error> {
+        Ok(Self::new(BillingClient::connect_lazy(url, identity)?))
     }
 }
 

@@ -12,6 +12,7 @@ use marquee_content::domain::assets::ListQuery;
 use marquee_content::domain::upload::{UploadMetadata, UploadPart};
 use marquee_content::error::ContentError;
 use marquee_content::{Content, ContentSettings};
+use marquee_platform::service_identity::{IdentityVerifier, ServiceIdentity};
 use marquee_platform::shutdown::CancellationToken;
 use marquee_platform::{Error, ErrorKind, Principal};
 use marquee_proto::billing::v1 as pb;
@@ -70,7 +71,7 @@ impl FakeBilling {
     }
 
     fn caller<T>(&self, request: &Request<T>, call: String) -> Result<(), Status> {
-        let principal = Principal::from_metadata(request.metadata())?;
+        let principal = Principal::from_request(request)?;
         let mut state = self.0.lock().unwrap();
         state.tenants.push(principal.tenant_id);
         state.calls.push(call);
@@ -257,6 +258,8 @@ impl BillingService for FakeBilling {
 
 struct Served {
     url: String,
+    /// Content's identity, which the fake billing accepts calls from.
+    content: ServiceIdentity,
     shutdown: CancellationToken,
 }
 
@@ -270,20 +273,29 @@ async fn serve(fake: FakeBilling) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let router = marquee_platform::grpc::server(marquee_platform::grpc::SERVER_DEADLINE, &[])
-        .add_service(BillingServiceServer::new(fake));
+    let content = ServiceIdentity::generate("content");
+    let verifier = IdentityVerifier::trusting("billing", &[&content]);
+    let router =
+        marquee_platform::grpc::server(marquee_platform::grpc::SERVER_DEADLINE, &[], verifier)
+            .add_service(BillingServiceServer::new(fake));
     tokio::spawn(marquee_platform::grpc::serve(
         router,
         listener,
         shutdown.clone(),
     ));
-    Served { url, shutdown }
+    Served {
+        url,
+        content,
+        shutdown,
+    }
 }
 
 async fn metered(fake: &FakeBilling) -> (Content, TestDb, Served) {
     let served = serve(fake.clone()).await;
     let (content, guard) = start(Backend::Sqlite, |_: &mut ContentSettings| {}).await;
-    let content = content.with_quota(Arc::new(BillingQuota::connect_lazy(&served.url).unwrap()));
+    let content = content.with_quota(Arc::new(
+        BillingQuota::connect_lazy(&served.url, served.content.clone()).unwrap(),
+    ));
     (content, guard, served)
 }
 
@@ -545,7 +557,9 @@ async fn billing_unreachable_refuses_uploads_but_not_deletes() {
         .upload(&ada, parts("Before", &text("kept ", 50), 64))
         .await
         .unwrap();
-    let content = unmetered.with_quota(Arc::new(BillingQuota::connect_lazy(&closed).unwrap()));
+    let content = unmetered.with_quota(Arc::new(
+        BillingQuota::connect_lazy(&closed, ServiceIdentity::generate("content")).unwrap(),
+    ));
 
     let error = problem(
         content

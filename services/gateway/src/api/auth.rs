@@ -36,10 +36,16 @@ pub struct RegisterBody {
         pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
     )]
     pub display_name: Option<String>,
-    /// Tenant to join; the default tenant when omitted or empty.
+    /// Tenant to join; the default tenant when omitted or empty (with an invitation:
+    /// its tenant). Any other tenant needs an invitation (`403 invitation_required`).
     #[serde(default)]
     #[schema(max_length = 128, pattern = "^[A-Za-z0-9_-]{0,128}$")]
     pub tenant_id: Option<String>,
+    /// An invitation token (`POST /api/v1/tenant/invitations`) made for this email:
+    /// joins its tenant with its role, once.
+    #[serde(default)]
+    #[schema(max_length = 512, pattern = "^[A-Za-z0-9_-]{0,512}$")]
+    pub invitation: Option<String>,
 }
 
 /// Sign-in details.
@@ -97,6 +103,7 @@ pub(super) async fn open_account(
     validate::text(&fields::PASSWORD, &body.password)?;
     validate::optional_text(&fields::DISPLAY_NAME, body.display_name.as_deref())?;
     validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
+    let invitation = body.invitation.map(invitation_token).transpose()?;
     let session = state
         .auth
         .grpc()
@@ -107,10 +114,28 @@ pub(super) async fn open_account(
             display_name: body.display_name.unwrap_or_default(),
             tenant_id: body.tenant_id.unwrap_or_default(),
             client: context.client_info(),
+            invitation: invitation.unwrap_or_default(),
         }))
         .await?
         .into_inner();
     Ok(session)
+}
+
+/// An invitation token of the shape auth issues (empty counts as none); anything else
+/// is refused like an unknown one (`403 invitation_invalid`), without asking auth.
+fn invitation_token(token: String) -> Result<String, Error> {
+    let shaped = token.len() <= fields::MAX_TOKEN_CHARS
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if shaped {
+        Ok(token)
+    } else {
+        Err(Error::forbidden(
+            "invitation_invalid",
+            "this invitation cannot be used: it is unknown, used, revoked or expired, or it was made for another e-mail address or tenant",
+        ))
+    }
 }
 
 /// Signs in with email and password; shared by the token and browser flows.
@@ -188,7 +213,7 @@ impl TryFrom<pb::Session> for SessionBody {
     responses(
         (status = 201, description = "Registered and signed in (Cache-Control: no-store)", body = SessionBody),
         (status = 400, description = "`invalid_email`, `weak_password`, `invalid_display_name`, `invalid_id` (tenant_id), or a malformed body (`invalid_request`, `malformed_json`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`invitation_required`: a tenant other than the default one without an invitation (whether or not it exists); `invitation_invalid`: an invitation unknown, used, revoked, expired, or made for another email or tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is already registered in this tenant", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -301,4 +326,188 @@ pub async fn me(state: web::Data<AppState>, caller: Authenticated) -> Result<Htt
         .await?
         .into_inner();
     Ok(HttpResponse::Ok().json(UserBody::from(user)))
+}
+
+/// A token from a mailed link (`mqv_…` or `mqp_…`).
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyEmailBody {
+    /// The `token` parameter of the link: `mqv_` and base64url, at most 512 characters.
+    #[schema(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]{1,512}$")]
+    pub token: String,
+}
+
+/// Who forgot their password.
+#[derive(Deserialize, ToSchema)]
+pub struct ForgotPasswordBody {
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
+    pub email: String,
+    /// Tenant of the account; the default tenant when omitted or empty.
+    #[serde(default)]
+    #[schema(max_length = 128, pattern = "^[A-Za-z0-9_-]{0,128}$")]
+    pub tenant_id: Option<String>,
+}
+
+/// A reset link's token and the new password.
+#[derive(Deserialize, ToSchema)]
+pub struct ResetPasswordBody {
+    /// The `token` parameter of the link: `mqp_` and base64url, at most 512 characters.
+    #[schema(min_length = 1, max_length = 512, pattern = "^[A-Za-z0-9_-]{1,512}$")]
+    pub token: String,
+    /// The registration policy: 10 to 256 characters, no control characters, not the
+    /// email.
+    #[schema(
+        example = "correct horse battery staple",
+        format = Password,
+        min_length = 10,
+        max_length = 256,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    pub password: String,
+}
+
+/// A link token of the shape auth issues; anything else is refused like an unknown one
+/// (`400 <code>`), without asking auth.
+fn link_token(token: String, code: &'static str) -> Result<String, Error> {
+    let shaped = !token.is_empty()
+        && token.len() <= fields::MAX_TOKEN_CHARS
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if shaped {
+        Ok(token)
+    } else {
+        Err(Error::invalid(
+            code,
+            "the link is invalid, expired or already used",
+        ))
+    }
+}
+
+/// Verify an e-mail address
+///
+/// Consumes the token of the link mailed at registration (or resent): single use,
+/// valid 24 hours. No session is needed (the link may be opened anywhere).
+#[utoipa::path(
+    tag = "auth",
+    request_body = VerifyEmailBody,
+    responses(
+        (status = 200, description = "Verified: the user as they are now", body = UserBody),
+        (status = 400, description = "An unknown, expired, used or malformed token (`verification_token_invalid`), or a malformed body", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/auth/email/verify")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    context: RequestContext,
+    body: JsonObject<VerifyEmailBody>,
+) -> Result<HttpResponse, Error> {
+    let token = link_token(body.into_inner().token, "verification_token_invalid")?;
+    let user = state
+        .auth
+        .grpc()
+        .verify_email(anonymous(pb::VerifyEmailRequest {
+            token,
+            client: context.client_info(),
+        }))
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(UserBody::from(user)))
+}
+
+/// Mail a new verification link
+///
+/// To the signed-in user's address, at most one per minute; nothing is sent when the
+/// address is verified already.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 202, description = "A link is on its way (or the address is verified already)"),
+        (status = 429, description = "A link was mailed moments ago (`mail_recently_sent`, with `Retry-After`), or the caller's rate limit (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/auth/email/verification")]
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    context: RequestContext,
+    caller: Authenticated,
+) -> Result<HttpResponse, Error> {
+    state
+        .auth
+        .grpc()
+        .resend_verification(for_caller(
+            caller.principal(),
+            pb::ResendVerificationRequest {
+                client: context.client_info(),
+            },
+        ))
+        .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Ask for a password-reset link
+///
+/// Mails a reset link (valid 1 hour) when the account exists. The answer is the same,
+/// and as quick, whether or not it does; an account gets at most one link per minute.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ForgotPasswordBody,
+    responses(
+        (status = 202, description = "If the account exists, a link is on its way"),
+        (status = 400, description = "`invalid_email`, `invalid_id` (tenant_id), or a malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The caller's rate limit (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/auth/password/forgot")]
+pub async fn forgot_password(
+    state: web::Data<AppState>,
+    context: RequestContext,
+    body: JsonObject<ForgotPasswordBody>,
+) -> Result<HttpResponse, Error> {
+    let body = body.into_inner();
+    let email = validate::email(&body.email)?;
+    validate::optional_id("tenant_id", body.tenant_id.as_deref())?;
+    state
+        .auth
+        .grpc()
+        .forgot_password(anonymous(pb::ForgotPasswordRequest {
+            email,
+            tenant_id: body.tenant_id.unwrap_or_default(),
+            client: context.client_info(),
+        }))
+        .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Reset the password
+///
+/// Sets a new password with the token of a reset link (single use, valid 1 hour). Every
+/// session of the user ends (refresh tokens, browser sessions); sign in again with the
+/// new password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetPasswordBody,
+    responses(
+        (status = 204, description = "The password is changed and every session ended"),
+        (status = 400, description = "An unknown, expired, used or malformed token (`reset_token_invalid`), `weak_password` (the link stays usable), or a malformed body", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/auth/password/reset")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    context: RequestContext,
+    body: JsonObject<ResetPasswordBody>,
+) -> Result<HttpResponse, Error> {
+    let body = body.into_inner();
+    let token = link_token(body.token, "reset_token_invalid")?;
+    validate::text(&fields::PASSWORD, &body.password)?;
+    state
+        .auth
+        .grpc()
+        .reset_password(anonymous(pb::ResetPasswordRequest {
+            token,
+            new_password: body.password,
+            client: context.client_info(),
+        }))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

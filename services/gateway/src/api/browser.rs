@@ -106,7 +106,7 @@ fn signed_out_error(state: &AppState, error: Error) -> HttpResponse {
     responses(
         (status = 201, description = "Registered and signed in; cookies `mq_access`, `mq_refresh` (HttpOnly) and `mq_csrf` set", body = BrowserSessionBody),
         (status = 400, description = "`invalid_email`, `weak_password`, `invalid_display_name`, `invalid_id` (tenant_id), or a malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`invitation_required` (another tenant than the default one without an invitation) or `invitation_invalid` (as for `POST /api/v1/auth/register`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is already registered in this tenant", body = Problem, content_type = "application/problem+json"),
     ),
 )]

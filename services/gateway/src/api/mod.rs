@@ -11,6 +11,7 @@ pub mod campaigns;
 pub mod comments;
 pub mod creators;
 pub mod docs;
+pub mod invitations;
 pub mod jwks;
 pub mod keys;
 pub mod moderation;
@@ -37,6 +38,10 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::me)
+        .service(auth::verify_email)
+        .service(auth::resend_verification)
+        .service(auth::forgot_password)
+        .service(auth::reset_password)
         .service(browser::register)
         .service(browser::login)
         .service(browser::refresh)
@@ -57,8 +62,14 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(admin::get_tenant_flags)
         .service(admin::set_tenant_flags)
         .service(admin::list_audit)
+        .service(admin::disable_user)
+        .service(admin::enable_user)
+        .service(admin::revoke_user_sessions)
         .service(keys::rotate_signing_key)
         .service(tenant::own_flags)
+        .service(invitations::create_invitation)
+        .service(invitations::list_invitations)
+        .service(invitations::revoke_invitation)
         .service(assets::upload)
         .service(assets::list_assets)
         .service(assets::get_asset)
@@ -144,10 +155,16 @@ pub struct UserBody {
     pub email: String,
     #[schema(example = "Ada")]
     pub display_name: String,
-    /// Any of `creator`, `moderator`, `admin`.
+    /// Any of `creator`, `moderator`, `admin`, `owner`, `billing_admin`.
     #[schema(example = json!(["creator"]))]
     pub roles: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// Whether the user proved they read mail at `email` (the link mailed at
+    /// registration, a password reset, or Google's verified address). Unverified
+    /// users may sign in and use everything so far.
+    pub email_verified: bool,
+    /// Disabled by an admin: cannot sign in; every session was ended.
+    pub disabled: bool,
 }
 
 impl From<marquee_proto::auth::v1::User> for UserBody {
@@ -159,6 +176,8 @@ impl From<marquee_proto::auth::v1::User> for UserBody {
             display_name: user.display_name,
             roles: user.roles,
             created_at: time(user.created_at),
+            email_verified: user.email_verified,
+            disabled: user.disabled,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! What only the gateway does with auth: auditing access denials without waiting, and
-//! serving as the token verifier's JWKS source.
+//! serving as the token verifier's JWKS source and revocation source.
 
 use crate::clients::{AuthClient, anonymous, for_caller};
 use crate::request_id::RequestContext;
+use crate::revocation::{RevocationPage, RevocationSource, Revoked};
 use crate::token::{JwkSet, JwksSource, PublicJwk};
 use futures::future::BoxFuture;
 use marquee_platform::{Error, Principal};
-use marquee_proto::auth::v1::{GetJwksRequest, RecordAuditRequest};
+use marquee_proto::auth::v1::{GetJwksRequest, ListRevocationsRequest, RecordAuditRequest};
 
 /// Records an access denial in auth's audit log without waiting for it.
 pub fn record_denied(
@@ -57,6 +58,42 @@ impl JwksSource for AuthClient {
                         use_: key.r#use,
                     })
                     .collect(),
+            })
+        })
+    }
+}
+
+impl RevocationSource for AuthClient {
+    fn changed_since(&self, cursor: Option<i64>) -> BoxFuture<'_, Result<RevocationPage, Error>> {
+        let mut client = self.grpc();
+        Box::pin(async move {
+            let page = client
+                .list_revocations(anonymous(ListRevocationsRequest {
+                    changed_since: cursor,
+                }))
+                .await?
+                .into_inner();
+            let revoked = page
+                .revocations
+                .into_iter()
+                .map(|revocation| {
+                    if revocation.session_id.is_empty() {
+                        Revoked::Subject {
+                            id: revocation.subject,
+                            not_before_ms: revocation.not_before_ms,
+                            expires_at: revocation.expires_at,
+                        }
+                    } else {
+                        Revoked::Session {
+                            id: revocation.session_id,
+                            expires_at: revocation.expires_at,
+                        }
+                    }
+                })
+                .collect();
+            Ok(RevocationPage {
+                revoked,
+                as_of: page.as_of,
             })
         })
     }

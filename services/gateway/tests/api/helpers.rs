@@ -1,11 +1,15 @@
 //! A gateway on 127.0.0.1:0 in front of in-process fake auth and tagging services
-//! (canned answers over real gRPC, on one server), plus token minting with the fake's
-//! signing key.
+//! (canned answers over real gRPC, checking the gateway's signed identity like the real
+//! services), plus token minting with the fake's signing key.
 
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use marquee_gateway::GatewaySettings;
+use marquee_platform::grpc::{self, SERVER_DEADLINE};
+use marquee_platform::service_identity::{
+    IdentitySettings, IdentityVerifier, ServiceIdentity, generate_key_pair,
+};
 use marquee_platform::shutdown::CancellationToken;
 use marquee_platform::{Error, ErrorKind, Principal};
 use marquee_proto::auth::v1 as pb;
@@ -108,6 +112,8 @@ impl FakeAuth {
                 display_name: "Ada".into(),
                 roles: vec!["creator".into()],
                 created_at: timestamp(),
+                email_verified: false,
+                disabled: false,
             }),
             access_token: self.signer.sign(KID, &user_claims(sub, &["creator"], 900)),
             refresh_token: "refresh-1".into(),
@@ -124,7 +130,7 @@ impl FakeAuth {
 }
 
 fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
-    Principal::from_metadata(request.metadata()).map_err(Status::from)
+    Principal::from_request(request)
 }
 
 #[tonic::async_trait]
@@ -204,6 +210,8 @@ impl AuthService for FakeAuth {
                 .map(|role| role.to_string())
                 .collect(),
             created_at: timestamp(),
+            email_verified: true,
+            disabled: false,
         }))
     }
 
@@ -424,6 +432,31 @@ impl AuthService for FakeAuth {
         }))
     }
 
+    async fn set_user_disabled(
+        &self,
+        _: Request<pb::SetUserDisabledRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        Err(Status::unimplemented("not faked"))
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        _: Request<pb::RevokeUserSessionsRequest>,
+    ) -> Result<Response<pb::RevokeUserSessionsResponse>, Status> {
+        Err(Status::unimplemented("not faked"))
+    }
+
+    /// Nothing revoked: the gateway's poll gets an empty page.
+    async fn list_revocations(
+        &self,
+        _: Request<pb::ListRevocationsRequest>,
+    ) -> Result<Response<pb::ListRevocationsResponse>, Status> {
+        Ok(Response::new(pb::ListRevocationsResponse {
+            revocations: vec![],
+            as_of: 0,
+        }))
+    }
+
     async fn record_audit(
         &self,
         request: Request<pb::RecordAuditRequest>,
@@ -456,6 +489,56 @@ impl AuthService for FakeAuth {
         &self,
         _: Request<pb::CompleteExternalSignInRequest>,
     ) -> Result<Response<pb::Session>, Status> {
+        Err(Status::unimplemented("not in the fake"))
+    }
+
+    // Invitations are tested end to end (services/marquee/tests/e2e/membership.rs).
+    async fn create_invitation(
+        &self,
+        _: Request<pb::CreateInvitationRequest>,
+    ) -> Result<Response<pb::CreateInvitationResponse>, Status> {
+        Err(Status::unimplemented("not in the fake"))
+    }
+
+    async fn list_invitations(
+        &self,
+        _: Request<pb::ListInvitationsRequest>,
+    ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
+        Err(Status::unimplemented("not in the fake"))
+    }
+
+    async fn revoke_invitation(
+        &self,
+        _: Request<pb::RevokeInvitationRequest>,
+    ) -> Result<Response<pb::Invitation>, Status> {
+        Err(Status::unimplemented("not in the fake"))
+    }
+
+    async fn verify_email(
+        &self,
+        _: Request<pb::VerifyEmailRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        Err(Status::unimplemented("not in the fake"))
+    }
+
+    async fn resend_verification(
+        &self,
+        _: Request<pb::ResendVerificationRequest>,
+    ) -> Result<Response<pb::ResendVerificationResponse>, Status> {
+        Err(Status::unimplemented("not in the fake"))
+    }
+
+    async fn forgot_password(
+        &self,
+        _: Request<pb::ForgotPasswordRequest>,
+    ) -> Result<Response<pb::ForgotPasswordResponse>, Status> {
+        Err(Status::unimplemented("not in the fake"))
+    }
+
+    async fn reset_password(
+        &self,
+        _: Request<pb::ResetPasswordRequest>,
+    ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
         Err(Status::unimplemented("not in the fake"))
     }
 }
@@ -624,8 +707,10 @@ impl TaggingService for FakeTagging {
 
 pub struct TestApp {
     pub address: String,
-    /// The fake services' gRPC address (`http://…`).
-    pub grpc_url: String,
+    /// The fake tagging service's gRPC address (`http://…`).
+    pub tagging_url: String,
+    /// The gateway's service identity (the fakes accept calls signed with it).
+    pub gateway: ServiceIdentity,
     pub http: reqwest::Client,
     pub signer: Arc<Signer>,
     pub seen: Arc<Seen>,
@@ -682,38 +767,57 @@ impl TestApp {
 }
 
 /// Spawns a fake auth and a gateway in front of it; `adjust` tweaks the settings.
+async fn bind_grpc() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind grpc");
+    let url = format!("http://{}", listener.local_addr().expect("grpc addr"));
+    (listener, url)
+}
+
 pub async fn spawn_app(adjust: impl FnOnce(&mut GatewaySettings)) -> TestApp {
     marquee_platform::telemetry::init_for_tests();
     let signer = Arc::new(Signer::new(7));
     let seen = Arc::new(Seen::default());
     let shutdown = CancellationToken::new();
 
-    let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind grpc");
-    let grpc_addr = grpc_listener.local_addr().expect("grpc addr");
-    let router = tonic::transport::Server::builder()
-        .add_service(AuthServiceServer::new(FakeAuth {
-            signer: signer.clone(),
-            seen: seen.clone(),
-        }))
-        .add_service(TaggingServiceServer::new(FakeTagging {
-            seen: seen.clone(),
-        }));
-    tokio::spawn(marquee_platform::grpc::serve(
-        router,
-        grpc_listener,
-        shutdown.clone(),
-    ));
+    // The fakes check the gateway's signed identity like the real services.
+    let (gateway_key, _) = generate_key_pair();
+    let gateway = ServiceIdentity::from_settings(
+        "gateway",
+        &IdentitySettings {
+            signing_key: Some(gateway_key.clone()),
+            ..Default::default()
+        },
+    )
+    .expect("gateway identity");
+    let fake_server = |audience| {
+        grpc::server(
+            SERVER_DEADLINE,
+            &[],
+            IdentityVerifier::trusting(audience, &[&gateway]),
+        )
+    };
+    let (auth_listener, auth_url) = bind_grpc().await;
+    let router = fake_server("auth").add_service(AuthServiceServer::new(FakeAuth {
+        signer: signer.clone(),
+        seen: seen.clone(),
+    }));
+    tokio::spawn(grpc::serve(router, auth_listener, shutdown.clone()));
+    let (tagging_listener, tagging_url) = bind_grpc().await;
+    let router = fake_server("tagging").add_service(TaggingServiceServer::new(FakeTagging {
+        seen: seen.clone(),
+    }));
+    tokio::spawn(grpc::serve(router, tagging_listener, shutdown.clone()));
 
-    let grpc_url = format!("http://{grpc_addr}");
     let mut settings = GatewaySettings {
-        auth_url: grpc_url.clone(),
-        tagging_url: grpc_url.clone(),
+        auth_url,
+        tagging_url: tagging_url.clone(),
         workers: 1,
         access_log: false,
         ..Default::default()
     };
+    settings.common.identity.signing_key = Some(gateway_key);
     adjust(&mut settings);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind http");
     let address = format!("http://{}", listener.local_addr().expect("http addr"));
@@ -721,7 +825,8 @@ pub async fn spawn_app(adjust: impl FnOnce(&mut GatewaySettings)) -> TestApp {
 
     let app = TestApp {
         address,
-        grpc_url,
+        tagging_url,
+        gateway,
         http: reqwest::Client::new(),
         signer,
         seen,

@@ -276,7 +276,7 @@ async fn the_taxonomy_is_read_by_the_tenant_and_replaced_by_admins() {
 #[tokio::test]
 async fn views_are_recorded_for_users_in_the_background() {
     let app = spawn_app(|_| {}).await;
-    let tagging = TaggingClient::connect_lazy(&app.grpc_url).unwrap();
+    let tagging = TaggingClient::connect_lazy(&app.tagging_url, app.gateway.clone()).unwrap();
     let principal = |kind, subject: &str| Principal {
         kind,
         subject: subject.into(),
@@ -305,7 +305,7 @@ async fn views_are_recorded_for_users_in_the_background() {
     assert!(views[0].1.contains("asset_id: \"a-1\""));
 
     // Tagging down: nothing waits, nothing fails.
-    let down = TaggingClient::connect_lazy("http://127.0.0.1:1").unwrap();
+    let down = TaggingClient::connect_lazy("http://127.0.0.1:1", app.gateway.clone()).unwrap();
     let started = std::time::Instant::now();
     marquee_gateway::clients::tagging::record_view(
         &down,

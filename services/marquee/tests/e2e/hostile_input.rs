@@ -105,6 +105,8 @@ struct Ids {
     creator: String,
     other: String,
     other_id: String,
+    /// A user nobody else acts as, whom the admin disables and signs out.
+    bystander_id: String,
     /// The creator's ready (approved) image.
     asset: String,
     /// The creator's image that the moderation routes decide on.
@@ -113,6 +115,8 @@ struct Ids {
     comment: String,
     tenant: String,
     client: String,
+    /// A pending invitation into the admin's tenant.
+    invitation: String,
     /// The creator's campaign, with posts written.
     campaign: String,
     /// One of its posts.
@@ -138,6 +142,7 @@ fn register_case(pattern: &'static str, email: String) -> Case<'static> {
                 Field::Free(fields::DISPLAY_NAME),
             ),
             (Slot::Json("/tenant_id"), Field::Strict),
+            (Slot::Json("/invitation"), Field::Strict),
         ],
         Box::new(move |n| Request {
             token: None,
@@ -148,6 +153,7 @@ fn register_case(pattern: &'static str, email: String) -> Case<'static> {
                 "password": PASSWORD,
                 "display_name": "Hostile",
                 "tenant_id": "",
+                "invitation": "",
             })),
         }),
     )
@@ -214,6 +220,46 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
             "/api/v1/auth/logout",
             vec![(Slot::Json("/refresh_token"), Field::Strict)],
             Box::new(move |_| anonymous(Body::Json(json!({"refresh_token": "mqr_unknown"})))),
+        ),
+        // Mailed links: unknown tokens (a real one is single use), so the new password
+        // is refused with the token; its rule is registration's, tested there.
+        (
+            "POST",
+            "/api/v1/auth/email/verify",
+            vec![(Slot::Json("/token"), Field::Strict)],
+            Box::new(move |_| anonymous(Body::Json(json!({"token": "mqv_unknown"})))),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/email/verification",
+            vec![],
+            Box::new(move |_| user(&ids.creator, None, Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/password/forgot",
+            vec![
+                (Slot::Json("/email"), Field::Strict),
+                (Slot::Json("/tenant_id"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                anonymous(Body::Json(
+                    json!({"email": "nobody@hostile.test", "tenant_id": ""}),
+                ))
+            }),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/password/reset",
+            vec![
+                (Slot::Json("/token"), Field::Strict),
+                (Slot::Json("/password"), Field::Strict),
+            ],
+            Box::new(move |_| {
+                anonymous(Body::Json(
+                    json!({"token": "mqp_unknown", "password": PASSWORD}),
+                ))
+            }),
         ),
         register_case(
             "/api/v1/auth/browser/register",
@@ -286,6 +332,24 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
         ),
         (
             "POST",
+            "/api/v1/admin/users/{id}/disable",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.admin, Some(&ids.bystander_id), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/users/{id}/enable",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.admin, Some(&ids.bystander_id), Body::None)),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/users/{id}/revoke-sessions",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.admin, Some(&ids.bystander_id), Body::None)),
+        ),
+        (
+            "POST",
             "/api/v1/admin/tenants",
             vec![
                 (Slot::Json("/name"), Field::Free(fields::TENANT_NAME)),
@@ -314,6 +378,33 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
                     Body::Json(json!({"flags": {"theme": "dark"}})),
                 )
             }),
+        ),
+        // Tenant membership (revoking a revoked invitation is a 204 again).
+        (
+            "POST",
+            "/api/v1/tenant/invitations",
+            vec![
+                (Slot::Json("/email"), Field::Strict),
+                (Slot::Json("/role"), Field::Strict),
+                (Slot::Json("/tenant_id"), Field::Strict),
+            ],
+            Box::new(move |n| {
+                user(
+                    &ids.admin,
+                    None,
+                    Body::Json(json!({
+                        "email": format!("invitee-{n}@hostile.test"),
+                        "role": "billing_admin",
+                        "tenant_id": ""
+                    })),
+                )
+            }),
+        ),
+        (
+            "DELETE",
+            "/api/v1/tenant/invitations/{id}",
+            vec![(Slot::Path, Field::Strict)],
+            Box::new(move |_| user(&ids.admin, Some(&ids.invitation), Body::None)),
         ),
         (
             "POST",
@@ -550,7 +641,7 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
             ],
             Box::new(move |_| {
                 user(
-                    &ids.creator,
+                    &ids.admin,
                     None,
                     Body::Json(json!({
                         "plan": "pro",
@@ -566,7 +657,7 @@ fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
             vec![(Slot::Json("/return_url"), Field::Strict)],
             Box::new(move |_| {
                 user(
-                    &ids.creator,
+                    &ids.admin,
                     None,
                     Body::Json(json!({"return_url": "https://example.com/back"})),
                 )
@@ -1064,6 +1155,8 @@ async fn setup(fleet: &TestFleet) -> Ids {
     let other_session = fleet.register("other@hostile.test").await;
     let other = other_session["access_token"].as_str().unwrap().to_string();
     let other_id = other_session["user"]["id"].as_str().unwrap().to_string();
+    let bystander = fleet.register("bystander@hostile.test").await;
+    let bystander_id = bystander["user"]["id"].as_str().unwrap().to_string();
 
     let mut assets = Vec::new();
     for seed in [1, 2] {
@@ -1135,6 +1228,15 @@ async fn setup(fleet: &TestFleet) -> Ids {
         .await;
     assert_eq!(client.status(), StatusCode::CREATED);
     let client: Value = client.json().await.unwrap();
+    let invitation = fleet
+        .post_with(
+            "/api/v1/tenant/invitations",
+            &admin,
+            json!({"email": "invited@hostile.test", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(invitation.status(), StatusCode::CREATED);
+    let invitation: Value = invitation.json().await.unwrap();
 
     // The campaign studio: a campaign whose posts the rules composer writes, a template
     // of it, a connector.
@@ -1217,11 +1319,13 @@ async fn setup(fleet: &TestFleet) -> Ids {
         creator,
         other,
         other_id,
+        bystander_id,
         asset: assets[0].clone(),
         reviewed: assets[1].clone(),
         comment: comment["id"].as_str().unwrap().to_string(),
         tenant: tenant["id"].as_str().unwrap().to_string(),
         client: client["id"].as_str().unwrap().to_string(),
+        invitation: invitation["id"].as_str().unwrap().to_string(),
         campaign,
         post,
         job,

@@ -1,6 +1,7 @@
 //! End-to-end: start the embedded fleet (auth + gateway on loopback ports, real gRPC
 //! between them) and drive the REST API like a client would.
 
+mod accounts;
 mod admin;
 mod amqp;
 mod auth_flow;
@@ -13,10 +14,13 @@ mod edges;
 mod hostile_input;
 mod keys;
 mod lockout;
+mod membership;
 mod partner;
 mod problems;
 mod quota;
 mod rate_limit;
+mod service_identity;
+mod sessions;
 mod stripe;
 mod tagging;
 mod tokens;
@@ -121,6 +125,10 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
     let database = if options.postgres {
         let database = marquee_testkit::TestDatabase::create("e2e").await.unwrap();
         auth.database_url = Some(SecretString::from(database.url.clone()));
+        // Required with PostgreSQL (replicas share it): seals the signing keys.
+        auth.kek.key = Some(SecretString::from(
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_string(),
+        ));
         Some(database)
     } else {
         None
@@ -279,6 +287,76 @@ impl TestFleet {
         response.json().await.unwrap()
     }
 
+    /// An invitation into `tenant_id` for `email` with `role`, made by `token`'s user
+    /// (an admin or the tenant's owner); returns the created invitation's JSON.
+    pub async fn invite(&self, token: &str, tenant_id: &str, email: &str, role: &str) -> Value {
+        let response = self
+            .post_with(
+                "/api/v1/tenant/invitations",
+                token,
+                json!({"email": email, "role": role, "tenant_id": tenant_id}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "invite {email}");
+        response.json().await.unwrap()
+    }
+
+    /// Registers `email` into `tenant_id` with an invitation from the admin (a tenant
+    /// other than the default one needs one); the register response.
+    pub async fn register_in(&self, tenant_id: &str, email: &str) -> Response {
+        let admin = self.admin_token().await;
+        let invitation = self.invite(&admin, tenant_id, email, "creator").await;
+        self.post(
+            "/api/v1/auth/register",
+            json!({
+                "email": email, "password": PASSWORD, "display_name": "Member",
+                "tenant_id": tenant_id, "invitation": invitation["token"]
+            }),
+        )
+        .await
+    }
+
+    /// A new tenant (made by the admin) whose first owner, `email`, joined by
+    /// invitation; returns the tenant id and the owner's session JSON.
+    pub async fn tenant_with_owner(&self, slug: &str, email: &str) -> (String, Value) {
+        let admin = self.admin_token().await;
+        let tenant = self
+            .post_with(
+                "/api/v1/admin/tenants",
+                &admin,
+                json!({"name": slug, "slug": slug}),
+            )
+            .await;
+        assert_eq!(tenant.status(), StatusCode::CREATED, "tenant {slug}");
+        let tenant_id = tenant.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let invitation = self.invite(&admin, &tenant_id, email, "owner").await;
+        let response = self
+            .post(
+                "/api/v1/auth/register",
+                json!({"email": email, "password": PASSWORD, "invitation": invitation["token"]}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "owner {email}");
+        let session: Value = response.json().await.unwrap();
+        assert_eq!(session["user"]["tenant_id"], tenant_id.as_str());
+        (tenant_id, session)
+    }
+
+    /// Signs `email` (password [`PASSWORD`]) into `tenant_id`; the session JSON.
+    pub async fn login_in(&self, tenant_id: &str, email: &str) -> Value {
+        let response = self
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": email, "password": PASSWORD, "tenant_id": tenant_id}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "login as {email}");
+        response.json().await.unwrap()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Value {
         let response = self
             .post(
@@ -295,6 +373,11 @@ impl TestFleet {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// The running fleet (its services' addresses).
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
     }
 
     pub async fn stop(mut self) {

@@ -3,14 +3,15 @@
 
 use super::{Options, TestFleet, assert_problem, spawn_fleet};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use marquee_platform::ExposeSecret;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// The fleet's real signing key, read from its database (as an attacker never could).
+/// The fleet's real signing key, read from its database and opened with its
+/// key-encryption key (as an attacker never could: they would need both).
 async fn real_key(fleet: &TestFleet) -> (String, EncodingKey) {
     let db = marquee_auth::store::connect(fleet.auth_settings.database_url().expose_secret())
         .await
@@ -19,12 +20,10 @@ async fn real_key(fleet: &TestFleet) -> (String, EncodingKey) {
         .await
         .unwrap()
         .remove(0);
-    let der = STANDARD
-        .decode(marquee_platform::ExposeSecret::expose_secret(
-            &key.private_key,
-        ))
-        .unwrap();
-    (key.kid, EncodingKey::from_ed_der(&der))
+    let sealer = marquee_auth::domain::keys::sealer(&fleet.auth_settings).unwrap();
+    let aad = marquee_envelope::Aad::new("marquee.auth.signing_key").with("kid", &key.kid);
+    let der = sealer.open(&key.sealed, &aad).await.unwrap();
+    (key.kid, EncodingKey::from_ed_der(der.expose_secret()))
 }
 
 fn claims(user: &Value, exp_offset: i64, iss: &str, aud: &str) -> Value {

@@ -214,6 +214,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/users/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a user
+         * @description The user can no longer sign in or refresh, and every session they have ends at once
+         *     (access tokens are refused within seconds). An admin cannot disable themselves.
+         */
+        post: operations["disable_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a user again
+         * @description A disabled user may sign in again (their old sessions stay ended).
+         */
+        post: operations["enable_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/revoke-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End all of a user's sessions
+         * @description Every refresh token of the user is revoked and every access token issued so far is
+         *     refused within seconds; the user can sign in again.
+         */
+        post: operations["revoke_user_sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assets": {
         parameters: {
             query?: never;
@@ -515,6 +577,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a new verification link
+         * @description To the signed-in user's address, at most one per minute; nothing is sent when the
+         *     address is verified already.
+         */
+        post: operations["resend_verification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify an e-mail address
+         * @description Consumes the token of the link mailed at registration (or resent): single use,
+         *     valid 24 hours. No session is needed (the link may be opened anywhere).
+         */
+        post: operations["verify_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/google/callback": {
         parameters: {
             query?: never;
@@ -610,6 +714,49 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password-reset link
+         * @description Mails a reset link (valid 1 hour) when the account exists. The answer is the same,
+         *     and as quick, whether or not it does; an account gets at most one link per minute.
+         */
+        post: operations["forgot_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset the password
+         * @description Sets a new password with the token of a reset link (single use, valid 1 hour). Every
+         *     session of the user ends (refresh tokens, browser sessions); sign in again with the
+         *     new password.
+         */
+        post: operations["reset_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1674,6 +1821,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenant/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's invitations
+         * @description Needs the `owner` role (or `admin`). Newest first, at most 200, with their status
+         *     as of now; tokens are never shown again.
+         */
+        get: operations["list_invitations"];
+        put?: never;
+        /**
+         * Invite someone to the tenant
+         * @description Needs the `owner` role (or `admin`). The invitation is bound to `email`, carries
+         *     `role`, works once and expires after 7 days (`MARQUEE_AUTH_INVITATION_TTL_SECS`).
+         *     The answer carries the token, shown this once (`Cache-Control: no-store`): give it
+         *     to the invited person, who registers with it.
+         */
+        post: operations["create_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenant/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an invitation
+         * @description Needs the `owner` role (or `admin`). It stops working at once; revoking a revoked
+         *     or expired one changes nothing.
+         */
+        delete: operations["revoke_invitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -2389,6 +2585,22 @@ export interface components {
              */
             urls?: components["schemas"]["CampaignUrl"][] | null;
         };
+        /** @description A new invitation. */
+        CreateInvitationBody: {
+            /**
+             * Format: email
+             * @description Only this address may accept it (compared trimmed and lower-cased).
+             * @example grace@example.com
+             */
+            email: string;
+            /** @default creator */
+            role: components["schemas"]["InvitationRole"] | null;
+            /**
+             * @description Admins only: the tenant to invite into (e.g. a tenant's first owner); the
+             *     caller's tenant when omitted or empty. An owner naming another tenant gets 404.
+             */
+            tenant_id?: string | null;
+        };
         /** @description A new partner client. */
         CreateOAuthClientBody: {
             environment: components["schemas"]["Environment"];
@@ -2416,6 +2628,24 @@ export interface components {
              * @example acme
              */
             slug: string;
+        };
+        /**
+         * @description An invitation just created: as its list shows it, plus the token (shown this once;
+         *     only its hash is kept) and the web studio's sign-up page that accepts it.
+         */
+        CreatedInvitationBody: components["schemas"]["InvitationBody"] & {
+            /**
+             * @description The studio's sign-up page with the token filled in, relative to the studio's
+             *     origin.
+             * @example /signup?invitation=mqi_3q2-7wEjCk1V0Qm1hQ0pB8b1lQ2u2a3f5YvXn0Zt8xk
+             */
+            accept_path: string;
+            /**
+             * @description Send it to the invited person (e-mail is not sent by Marquee yet); they register
+             *     with it as `invitation`.
+             * @example mqi_3q2-7wEjCk1V0Qm1hQ0pB8b1lQ2u2a3f5YvXn0Zt8xk
+             */
+            token: string;
         };
         /**
          * @description A client just created: the client as `GET /api/v1/admin/oauth-clients/{id}`
@@ -2586,6 +2816,16 @@ export interface components {
             followers: number;
             following: boolean;
         };
+        /** @description Who forgot their password. */
+        ForgotPasswordBody: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+            /** @description Tenant of the account; the default tenant when omitted or empty. */
+            tenant_id?: string | null;
+        };
         /** @description What to make for a post. */
         GenerateMediaBody: {
             /**
@@ -2623,6 +2863,52 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        /** @description An invitation to join a tenant (its token is never shown again). */
+        InvitationBody: {
+            /** Format: date-time */
+            accepted_at: string | null;
+            /** @description The user it made; `null` until accepted. */
+            accepted_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The user who created it. */
+            created_by: string;
+            /** @example grace@example.com */
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /**
+             * @description `creator`, `moderator`, `billing_admin` or `owner`.
+             * @example billing_admin
+             */
+            role: string;
+            /**
+             * @description `pending`, `accepted`, `expired` or `revoked`.
+             * @example pending
+             */
+            status: string;
+            tenant_id: string;
+        };
+        /**
+         * @description A tenant's invitations, newest first, at most 200 (not paged: `next_cursor` is
+         *     `null`).
+         */
+        InvitationPageBody: {
+            items: components["schemas"]["InvitationBody"][];
+            /**
+             * @description Pass as `cursor` for the next page; `null` on the last page, and always
+             *     for lists that are not paged (they answer everything at once).
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @description The tenant role an invitation gives, beside `creator` (every member is a creator).
+         * @enum {string}
+         */
+        InvitationRole: "creator" | "moderator" | "billing_admin" | "owner";
         InvoiceBody: {
             /** Format: int64 */
             amount_due: number;
@@ -3070,12 +3356,20 @@ export interface components {
              */
             email: string;
             /**
+             * @description An invitation token (`POST /api/v1/tenant/invitations`) made for this email:
+             *     joins its tenant with its role, once.
+             */
+            invitation?: string | null;
+            /**
              * Format: password
              * @description 10 to 256 characters, no control characters, not the email.
              * @example correct horse battery staple
              */
             password: string;
-            /** @description Tenant to join; the default tenant when omitted or empty. */
+            /**
+             * @description Tenant to join; the default tenant when omitted or empty (with an invitation:
+             *     its tenant). Any other tenant needs an invitation (`403 invitation_required`).
+             */
             tenant_id?: string | null;
         };
         /** @description A rejection: the owner reads its reason. */
@@ -3096,11 +3390,31 @@ export interface components {
             /** @description Whether the comment is now hidden pending review. */
             hidden: boolean;
         };
+        /** @description A reset link's token and the new password. */
+        ResetPasswordBody: {
+            /**
+             * Format: password
+             * @description The registration policy: 10 to 256 characters, no control characters, not the
+             *     email.
+             * @example correct horse battery staple
+             */
+            password: string;
+            /** @description The `token` parameter of the link: `mqp_` and base64url, at most 512 characters. */
+            token: string;
+        };
         /**
          * @description An id: 1 to 128 of `A-Z a-z 0-9 _ -`.
          * @example 0192f5e8-6a1b-7c3d-9e4f-0a1b2c3d4e5f
          */
         ResourceId: string;
+        /** @description What ending a user's sessions revoked. */
+        RevokedSessionsBody: {
+            /**
+             * Format: int64
+             * @description Live refresh tokens revoked (their access tokens are refused too).
+             */
+            refresh_tokens_revoked: number;
+        };
         /** @description The outcome of a rotation. */
         RotatedKeysBody: {
             /** @description The key that signs from now on. */
@@ -3610,14 +3924,22 @@ export interface components {
         UserBody: {
             /** Format: date-time */
             created_at: string;
+            /** @description Disabled by an admin: cannot sign in; every session was ended. */
+            disabled: boolean;
             /** @example Ada */
             display_name: string;
             /** @example ada@example.com */
             email: string;
+            /**
+             * @description Whether the user proved they read mail at `email` (the link mailed at
+             *     registration, a password reset, or Google's verified address). Unverified
+             *     users may sign in and use everything so far.
+             */
+            email_verified: boolean;
             /** @example 0192f5e8-6a1b-7c3d-9e4f-0a1b2c3d4e5f */
             id: string;
             /**
-             * @description Any of `creator`, `moderator`, `admin`.
+             * @description Any of `creator`, `moderator`, `admin`, `owner`, `billing_admin`.
              * @example [
              *       "creator"
              *     ]
@@ -3631,6 +3953,11 @@ export interface components {
          * @enum {string}
          */
         VariantName: "published" | "thumbnail" | "original";
+        /** @description A token from a mailed link (`mqv_…` or `mqp_…`). */
+        VerifyEmailBody: {
+            /** @description The `token` parameter of the link: `mqv_` and base64url, at most 512 characters. */
+            token: string;
+        };
         WebhookAck: {
             /** @description False when the event had been received before (a redelivery). */
             accepted: boolean;
@@ -4236,6 +4563,128 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    disable_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (of the admin's tenant) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, now disabled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserBody"];
+                };
+            };
+            /** @description Disabling oneself (`cannot_disable_self`) or a malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such user in the tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    enable_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (of the admin's tenant) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, enabled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserBody"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such user in the tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revoke_user_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (of the admin's tenant) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sessions ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedSessionsBody"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such user in the tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -5047,8 +5496,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such tenant */
-            404: {
+            /** @description `invitation_required` (another tenant than the default one without an invitation) or `invitation_invalid` (as for `POST /api/v1/auth/register`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5058,6 +5507,75 @@ export interface operations {
             };
             /** @description The email is already registered in this tenant */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resend_verification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A link is on its way (or the address is verified already) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A link was mailed moments ago (`mail_recently_sent`, with `Retry-After`), or the caller's rate limit (`rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    verify_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailBody"];
+            };
+        };
+        responses: {
+            /** @description Verified: the user as they are now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserBody"];
+                };
+            };
+            /** @description An unknown, expired, used or malformed token (`verification_token_invalid`), or a malformed body */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5260,6 +5778,86 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    forgot_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordBody"];
+            };
+        };
+        responses: {
+            /** @description If the account exists, a link is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_email`, `invalid_id` (tenant_id), or a malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The caller's rate limit (`rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    reset_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordBody"];
+            };
+        };
+        responses: {
+            /** @description The password is changed and every session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unknown, expired, used or malformed token (`reset_token_invalid`), `weak_password` (the link stays usable), or a malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     providers: {
         parameters: {
             query?: never;
@@ -5353,8 +5951,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such tenant */
-            404: {
+            /** @description `invitation_required`: a tenant other than the default one without an invitation (whether or not it exists); `invitation_invalid`: an invitation unknown, used, revoked, expired, or made for another email or tenant */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7474,6 +8072,138 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_invitations: {
+        parameters: {
+            query?: {
+                /** @description Admins only: another tenant's; the caller's tenant when omitted or empty. */
+                tenant_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitations, in one page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPageBody"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such tenant, or one the caller does not own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInvitationBody"];
+            };
+        };
+        responses: {
+            /** @description Invitation created (Cache-Control: no-store); no `Location`: invitations are read through their list */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedInvitationBody"];
+                };
+            };
+            /** @description `invalid_email`, `invalid_id` (tenant_id), or a malformed body (an unknown `role` is `invalid_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such tenant, or one the caller does not own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revoke_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Invitation id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such invitation in a tenant the caller owns */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invitation_accepted`: it was used (the member exists) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

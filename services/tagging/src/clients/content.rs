@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use marquee_clients::ContentClient;
 use marquee_platform::grpc;
+use marquee_platform::service_identity::{SERVICE_SUBJECT_PREFIX, ServiceIdentity};
 use marquee_platform::{Principal, PrincipalKind, Role, Scope};
 use marquee_proto::content::v1 as pb;
 use std::time::Duration;
@@ -19,19 +20,19 @@ pub struct ContentImages {
 }
 
 impl ContentImages {
-    pub fn connect_lazy(url: &str) -> anyhow::Result<Self> {
+    pub fn connect_lazy(url: &str, identity: ServiceIdentity) -> anyhow::Result<Self> {
         Ok(Self {
-            content: ContentClient::connect_lazy(url)?,
+            content: ContentClient::connect_lazy(url, identity)?,
         })
     }
 
     /// Who tagging reads as: a moderator of the asset's tenant (it reads assets before
-    /// they are approved). Internal callers are not yet authenticated between services;
-    /// signed service identity is the zero-trust issue's work.
+    /// they are approved). Content accepts a `service:tagging` principal only inside an
+    /// identity tagging signed (`marquee_platform::service_identity`).
     fn reader(tenant_id: &str) -> Principal {
         Principal {
             kind: PrincipalKind::Client,
-            subject: "service:tagging".into(),
+            subject: format!("{SERVICE_SUBJECT_PREFIX}tagging"),
             tenant_id: tenant_id.into(),
             roles: vec![Role::Moderator],
             scopes: vec![Scope::AssetsRead],

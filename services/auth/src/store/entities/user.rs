@@ -14,6 +14,11 @@ pub struct Model {
     /// Space-separated role names.
     pub roles: String,
     pub created_at: DateTimeUtc,
+    /// When the user proved they read mail at `email` (a verification link, a password
+    /// reset, or a provider's verified address); `None` until then.
+    pub email_verified_at: Option<DateTimeUtc>,
+    /// When an admin disabled the user; `None` while enabled.
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

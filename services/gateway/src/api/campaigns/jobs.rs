@@ -550,6 +550,8 @@ mod tests {
             },
             rate_tier: RateTier::default(),
             expires_at: u64::MAX,
+            session_id: None,
+            issued_at_ms: 0,
         });
         let app = test::init_service(
             App::new()
