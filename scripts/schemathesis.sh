@@ -21,8 +21,17 @@ TIMEOUT=${TIMEOUT:-1500}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
-if ! python3 -m pip show schemathesis 2>/dev/null | grep -q '^Version: 4\.32\.'; then
-  python3 -m pip install --quiet "schemathesis==4.32.*"
+# Python 3.13 where there is one: before 3.12.4 / 3.13, CPython's ast.parse can raise
+# "AST constructor recursion depth mismatch" when two threads parse at once (gh-106905),
+# which hypothesis does under two workers — a false error in the coverage phase.
+if [ -z "${PYTHON:-}" ]; then
+  PYTHON=python3
+  for candidate in python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3; do
+    if "$candidate" -c '' 2>/dev/null; then PYTHON=$candidate; break; fi
+  done
+fi
+if ! "$PYTHON" -m pip show schemathesis 2>/dev/null | grep -q '^Version: 4\.32\.'; then
+  "$PYTHON" -m pip install --quiet "schemathesis==4.32.*"
 fi
 
 if [ -z "${MARQUEE_BIN:-}" ]; then
@@ -81,7 +90,7 @@ CONFIG="$PWD/scripts/schemathesis.toml"
 # From the temp dir: schemathesis keeps its cache (.schemathesis/) in the working
 # directory, which must not be the repository.
 cd "$DATA"
-timeout --signal=INT "$TIMEOUT" python3 -m schemathesis.cli \
+timeout --signal=INT "$TIMEOUT" "$PYTHON" -m schemathesis.cli \
   --config-file "$CONFIG" \
   run "$URL/api/v1/openapi.json" \
   --checks all \
