@@ -14,10 +14,20 @@ Sections:
               unknown fields rejected; ServiceMonitor against schemas/
   references  rendered objects point at each other correctly (services, templates,
               selectors, service accounts, config maps, HPA targets, ingress backends)
+  contracts   the chart agrees with the code and the workflows: every edge of CALLERS
+              (services/marquee) is a `calls` entry, a headless-Service URL and an open
+              NetworkPolicy path; all services on by default, MARQUEE_PROFILE=cluster,
+              preStop drains; the edge routes only public paths; HTTP canaries use the
+              Gateway API plugin; analyses fail on no data; env vars against
+              settings-manifest.json; release.yml's image matrix generated from the chart,
+              signed, scanned, SBOM/provenance, digests in the chart; deploy.yml and
+              terraform.yml
   selftest    the validators reject the known-bad manifests in fixtures/
   checkov     rendered manifests (Deployments too: checkov skips Rollout), terraform/
               and deploy/Dockerfile
-  terraform   every .tf parses with python-hcl2; backends, pinned providers, variables
+  terraform   every .tf parses with python-hcl2; backends, pinned providers, variables;
+              terraform_contract.py: validations, what each environment creates, outputs
+              the docs name, chart_values against the chart, no CIDR in production values
   workflows   actionlint on .github/workflows
   observability  Grafana dashboards and Prometheus rule files
   docker      Dockerfile and .dockerignore essentials
@@ -241,6 +251,7 @@ CUSTOM_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("cert-manager.io/v1", "Certificate"),
     ("cert-manager.io/v1", "Issuer"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
 }
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
@@ -371,7 +382,7 @@ def crd_errors(obj: dict[str, Any]) -> list[str]:
 def check_crds(s: Section, renders: list[Render]) -> None:
     expected = {("argoproj.io/v1alpha1", "Rollout"), ("argoproj.io/v1alpha1", "AnalysisTemplate"),
                 ("monitoring.coreos.com/v1", "ServiceMonitor"), ("cert-manager.io/v1", "Certificate"),
-                ("cert-manager.io/v1", "Issuer")}
+                ("cert-manager.io/v1", "Issuer"), ("gateway.networking.k8s.io/v1", "HTTPRoute")}
     missing = expected - set(crd_validators())
     for api_version, kind in sorted(missing):
         s.error(f"no schema for {api_version} {kind} in deploy/crds/ or deploy/check/schemas/")
@@ -394,7 +405,7 @@ def check_crds(s: Section, renders: list[Render]) -> None:
                 weights = [st["setWeight"] for st in canary.get("steps", []) if "setWeight" in st]
                 if weights != sorted(weights) or any(not 0 <= w <= 100 for w in weights):
                     s.error(f"[{r.name}] {describe(obj)}: canary weights {weights} must rise within 0..100")
-    for kind in ("Rollout", "AnalysisTemplate", "ServiceMonitor", "Certificate", "Issuer"):
+    for kind in ("Rollout", "AnalysisTemplate", "ServiceMonitor", "Certificate", "Issuer", "HTTPRoute"):
         if kind not in kinds_seen:
             s.error(f"no value set renders a {kind}: its templates go unchecked")
 
@@ -591,6 +602,417 @@ def check_references(s: Section, renders: list[Render]) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Contracts: the chart, the release workflows and the code agree (docs/deploy.md,
+# "Contract checks")
+
+CALLERS_RS = ROOT / "services" / "marquee" / "src" / "lib.rs"
+SETTINGS_MANIFEST = HERE / "settings-manifest.json"
+WORKFLOWS = ROOT / ".github" / "workflows"
+# Never on the public edge: the admin endpoints (the gateway's HTTP port does not serve
+# them, but a route must not even try).
+PRIVATE_PATHS = ("/metrics", "/healthz", "/readyz", "/livez")
+# Read by the tracing / OpenTelemetry SDK, not by a service's settings.
+SDK_ENV = {"RUST_LOG", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"}
+
+
+def code_edges() -> tuple[set[tuple[str, str]], list[str]]:
+    """(caller, callee) pairs of services/marquee/src/lib.rs `CALLERS`, and `SERVICES`."""
+    text = CALLERS_RS.read_text()
+    m = re.search(r"pub const CALLERS\s*:[^=]*=\s*\[(.*?)\];", text, re.S)
+    if not m:
+        raise ValueError(f"{rel(CALLERS_RS)}: no `pub const CALLERS` found")
+    edges = set()
+    for callee, callers in re.findall(r'\(\s*"([a-z-]+)"\s*,\s*&\[([^\]]*)\]\s*,?\s*\)', m.group(1)):
+        for caller in re.findall(r'"([a-z-]+)"', callers):
+            edges.add((caller, callee))
+    if not edges:
+        raise ValueError(f"{rel(CALLERS_RS)}: CALLERS parsed to no edges")
+    m = re.search(r"pub const SERVICES\s*:[^=]*=\s*\[(.*?)\];", text, re.S)
+    services = re.findall(r'"([a-z-]+)"', m.group(1)) if m else []
+    return edges, services
+
+
+@functools.lru_cache(maxsize=None)
+def chart_defaults() -> dict[str, Any]:
+    return load_yaml(CHART / "values.yaml")
+
+
+def resolved_services(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """services.* merged over serviceDefaults, as marquee.resolveServices does."""
+    merged = deep_merge(chart_defaults(), values)
+    out = {}
+    for name, entry in (merged.get("services") or {}).items():
+        svc = deep_merge(merged.get("serviceDefaults") or {}, entry or {})
+        svc.setdefault("binary", f"marquee-{name}")
+        svc["binary"] = svc["binary"] or f"marquee-{name}"
+        out[name] = svc
+    return out
+
+
+def env_name(service: str) -> str:
+    return service.upper().replace("-", "_")
+
+
+def policy_allows(np: dict[str, Any], direction: str, component: str, port: int) -> bool:
+    """Does NetworkPolicy `np` allow `direction` (ingress/egress) to/from the pods of
+    `component` (a podSelector peer in the namespace) on TCP `port`?"""
+    peer_key = "from" if direction == "ingress" else "to"
+    for rule in np["spec"].get(direction) or []:
+        peers = rule.get(peer_key) or []
+        if not any((p.get("podSelector") or {}).get("matchLabels", {}).get("app.kubernetes.io/component") == component
+                   and "namespaceSelector" not in p and "ipBlock" not in p for p in peers):
+            continue
+        if any(pt.get("port") == port for pt in rule.get("ports") or []):
+            return True
+    return False
+
+
+@section("contracts")
+def check_contracts(s: Section, renders: list[Render]) -> None:
+    edges, code_services = code_edges()
+    s.note(f"CALLERS: {sorted(edges)}")
+    by_name = {r.name: r for r in renders}
+    defaults = by_name.get("defaults")
+    if defaults is None:
+        s.error("the default values did not render: the contracts cannot be checked")
+        return
+    # All services on by default, and the default edge is an HTTPRoute.
+    default_services = resolved_services(defaults.values)
+    for name in code_services:
+        s.checked += 1
+        if not (default_services.get(name) or {}).get("enabled"):
+            s.error(f"services.{name} is not enabled by default (the fleet has it: services/marquee SERVICES)")
+    if not defaults.kinds("HTTPRoute"):
+        s.error("the default values render no HTTPRoute: Gateway API is the default edge")
+    if defaults.kinds("Ingress"):
+        s.error("the default values render an Ingress: ingress-nginx is opt-in only")
+
+    for r in renders:
+        svcs = resolved_services(r.values)
+        enabled = {n: v for n, v in svcs.items() if v.get("enabled")}
+        prefix = (r.values.get("fullnameOverride") or RELEASE)[:40].rstrip("-")
+        configmaps = {o["metadata"]["name"]: o.get("data") or {} for o in r.kinds("ConfigMap")}
+        services = {o["metadata"]["name"]: o for o in r.kinds("Service")}
+        policies = {o["metadata"]["name"]: o for o in r.kinds("NetworkPolicy")}
+        policies_on = bool(policies)
+
+        def err(msg: str) -> None:
+            s.error(f"[{r.name}] {msg}")
+
+        # (a) Every edge the code has is a `calls` entry, a URL at the headless Service and
+        # an open NetworkPolicy path; every `calls` entry is an edge the code has.
+        for caller, callee in sorted(edges):
+            if caller not in enabled or callee not in enabled:
+                continue
+            s.checked += 1
+            if callee not in (enabled[caller].get("calls") or []):
+                err(f"{caller} calls {callee} (CALLERS in {rel(CALLERS_RS)}) but services.{caller}.calls lacks it")
+                continue
+            key = f"MARQUEE_{env_name(caller)}_{env_name(callee)}_URL"
+            url = configmaps.get(f"{prefix}-{caller}", {}).get(key)
+            headless = f"{prefix}-{callee}-headless"
+            m = re.match(r"^https?://([a-z0-9-]+):(\d+)$", url or "")
+            if not m:
+                err(f"{caller}: {key} is not set to a service URL (got {url!r})")
+            elif enabled[callee].get("protocol") == "grpc":
+                if m.group(1) != headless:
+                    err(f"{caller}: {key} points at {m.group(1)}, not the headless Service {headless}")
+                h = services.get(headless)
+                if h is None:
+                    err(f"{headless} (headless Service of {callee}) is not rendered")
+                elif h["spec"].get("clusterIP") != "None" or h["spec"].get("publishNotReadyAddresses", False):
+                    err(f"{headless}: want clusterIP: None and publishNotReadyAddresses: false")
+            if policies_on:
+                port = enabled[callee].get("port")
+                if not policy_allows(policies.get(f"{prefix}-{callee}", {"spec": {}}), "ingress", caller, port):
+                    err(f"NetworkPolicy {prefix}-{callee} does not admit {caller} on port {port}")
+                if not policy_allows(policies.get(f"{prefix}-{caller}", {"spec": {}}), "egress", callee, port):
+                    err(f"NetworkPolicy {prefix}-{caller} does not let {caller} reach {callee}:{port}")
+        for caller, svc in enabled.items():
+            for callee in svc.get("calls") or []:
+                s.checked += 1
+                if (caller, callee) not in edges:
+                    err(f"services.{caller}.calls names {callee}, an edge the code does not have (CALLERS): it opens a path nobody uses")
+
+        # Cluster profile and drain on every long-running pod.
+        for w in r.kinds("Deployment", "Rollout"):
+            s.checked += 1
+            name = w["metadata"]["name"]
+            service = name[len(prefix) + 1:]
+            if configmaps.get(name, {}).get("MARQUEE_PROFILE") != "cluster":
+                err(f"{describe(w)}: MARQUEE_PROFILE is not cluster in its ConfigMap")
+            spec = w["spec"]["template"]["spec"]
+            drain = (svcs.get(service) or {}).get("drain") or {}
+            for c in spec["containers"]:
+                sleep = (((c.get("lifecycle") or {}).get("preStop") or {}).get("sleep") or {}).get("seconds")
+                if not isinstance(sleep, int) or sleep <= 0:
+                    err(f"{describe(w)}: container {c['name']} has no lifecycle.preStop.sleep drain")
+                    continue
+                grace = spec.get("terminationGracePeriodSeconds", 30)
+                if grace <= sleep + int(drain.get("shutdownSeconds", 0)):
+                    err(f"{describe(w)}: terminationGracePeriodSeconds {grace} does not cover the drain "
+                        f"({sleep}s) plus shutdown ({drain.get('shutdownSeconds')}s)")
+
+        # The public edge: only public paths, only the gateway's HTTP port.
+        for route in r.kinds("HTTPRoute"):
+            s.checked += 1
+            for rule in route["spec"].get("rules") or []:
+                for match in rule.get("matches") or [{}]:
+                    path = match.get("path") or {"type": "PathPrefix", "value": "/"}
+                    value = path.get("value", "/")
+                    if path.get("type") == "RegularExpression":
+                        err(f"{describe(route)}: regular-expression paths are not allowed on the edge")
+                    if path.get("type") == "PathPrefix" and value.rstrip("/") == "":
+                        err(f"{describe(route)}: PathPrefix / routes everything, /metrics included")
+                    if any(value == p or value.startswith(p + "/") for p in PRIVATE_PATHS):
+                        err(f"{describe(route)}: routes {value}, an admin path")
+                for ref in rule.get("backendRefs") or []:
+                    svc = services.get(ref["name"])
+                    if svc is None:
+                        err(f"{describe(route)}: backend {ref['name']} is not rendered")
+                        continue
+                    port = next((p for p in svc["spec"]["ports"] if p["port"] == ref.get("port")), None)
+                    if port is None or port.get("name") != "http":
+                        err(f"{describe(route)}: backend {ref['name']}:{ref.get('port')} is not the gateway's http port")
+        for ing in r.kinds("Ingress"):
+            s.checked += 1
+            for rule in ing["spec"].get("rules", []):
+                for p in rule["http"]["paths"]:
+                    if p.get("pathType") in ("Prefix", "ImplementationSpecific") and p["path"].rstrip("/") == "":
+                        err(f"{describe(ing)}: Prefix / routes everything, /metrics included")
+                    if any(p["path"] == q or p["path"].startswith(q + "/") for q in PRIVATE_PATHS):
+                        err(f"{describe(ing)}: routes {p['path']}, an admin path")
+                    if p["backend"]["service"]["port"].get("name") != "http":
+                        err(f"{describe(ing)}: backend port {p['backend']['service']['port']} is not http")
+
+        # HTTP canaries get their traffic share from the Gateway API plugin.
+        routes = {o["metadata"]["name"]: o for o in r.kinds("HTTPRoute")}
+        for ro in r.kinds("Rollout"):
+            canary = ro["spec"]["strategy"].get("canary")
+            port_names = {p["name"] for c in ro["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+            if canary is None or "http" not in port_names or not routes:
+                continue
+            s.checked += 1
+            plugin = ((canary.get("trafficRouting") or {}).get("plugins") or {}).get("argoproj-labs/gatewayAPI")
+            if not plugin:
+                err(f"{describe(ro)}: an HTTP canary without Gateway API traffic routing gets traffic by pod count only")
+                continue
+            route = routes.get(plugin.get("httpRoute"))
+            if route is None:
+                err(f"{describe(ro)}: trafficRouting names HTTPRoute {plugin.get('httpRoute')}, which is not rendered")
+                continue
+            for rule in route["spec"]["rules"]:
+                names = {b["name"] for b in rule.get("backendRefs") or []}
+                for key in ("stableService", "canaryService"):
+                    if canary.get(key) not in names:
+                        err(f"{describe(route)}: a rule lacks the Rollout's {key} {canary.get(key)}")
+                    if canary.get(key) not in services:
+                        err(f"{describe(ro)}: {key} {canary.get(key)} is not rendered")
+
+        # Analyses fail on no data.
+        for t in r.kinds("AnalysisTemplate"):
+            for metric in t["spec"]["metrics"]:
+                query = ((metric.get("provider") or {}).get("prometheus") or {}).get("query", "")
+                if not query:
+                    continue
+                s.checked += 1
+                if re.search(r"or\s+on\s*\(\s*\)\s+vector\(\s*1\s*\)", query):
+                    err(f"{describe(t)} {metric['name']}: `or on() vector(1)` makes no data a pass")
+                if metric["name"] in ("success-rate", "latency-p99"):
+                    if not re.search(r"and on\(\) sum\(increase\([a-z_]+_total\{.*?\}\[[^\]]+\]\)\) >= \d+ or on\(\) vector\(-1\)$", query):
+                        err(f"{describe(t)} {metric['name']}: no minimum-request guard answering -1 on no data")
+                    if "isNaN" in metric.get("successCondition", ""):
+                        err(f"{describe(t)} {metric['name']}: isNaN in the success condition makes no data a pass")
+
+    check_settings_manifest(s, renders)
+    check_release_contract(s, renders)
+
+
+def check_settings_manifest(s: Section, renders: list[Render]) -> None:
+    """(c) every variable the chart sets is read by the service, and every variable the
+    cluster profile requires is set (deploy/check/settings-manifest.json, generated from
+    the services' settings)."""
+    if not SETTINGS_MANIFEST.exists():
+        s.note(f"{rel(SETTINGS_MANIFEST)} is absent: the env-var contract is not checked")
+        return
+    manifest = json.loads(SETTINGS_MANIFEST.read_text()).get("services") or {}
+    if not manifest:
+        s.error(f"{rel(SETTINGS_MANIFEST)}: no services")
+        return
+
+    def aliases(service: str, var: str) -> set[str]:
+        """MARQUEE_X and MARQUEE_<SERVICE>_X are the same setting for that service."""
+        own = f"MARQUEE_{env_name(service)}_"
+        if var.startswith(own):
+            return {var, "MARQUEE_" + var[len(own):]}
+        if var.startswith("MARQUEE_"):
+            return {var, own + var[len("MARQUEE_"):]}
+        return {var}
+
+    for r in renders:
+        prefix = (r.values.get("fullnameOverride") or RELEASE)[:40].rstrip("-")
+        configmaps = {o["metadata"]["name"]: o.get("data") or {} for o in r.kinds("ConfigMap")}
+        for w in r.kinds("Deployment", "Rollout"):
+            service = w["metadata"]["name"][len(prefix) + 1:]
+            spec = manifest.get(service)
+            if spec is None:
+                continue
+            s.checked += 1
+            read = set(spec.get("env") or [])
+            prefixes = tuple(spec.get("env_prefixes") or [])
+            c = w["spec"]["template"]["spec"]["containers"][0]
+            image = c["image"].split("@")[0].rsplit(":", 1)[0].rsplit("/", 1)[-1]
+            if spec.get("binary") and image != spec["binary"]:
+                s.error(f"[{r.name}] {describe(w)}: runs {image}, the manifest says {spec['binary']}")
+            set_vars = set(configmaps.get(w["metadata"]["name"], {}))
+            set_vars |= {e["name"] for e in c.get("env") or [] if "value" in e or "secretKeyRef" in (e.get("valueFrom") or {})}
+            for var in sorted(set_vars - SDK_ENV):
+                names = aliases(service, var)
+                if not (names & read) and not any(n.startswith(prefixes) for n in names if prefixes):
+                    s.error(f"[{r.name}] {service}: the chart sets {var}, which {service}'s settings never read")
+            for req in spec.get("required_in_cluster") or []:
+                # A list is alternatives: any one of them will do.
+                options = req if isinstance(req, list) else [req]
+                var = options[0]
+                if not any(aliases(service, v) & set_vars for v in options):
+                    s.error(f"[{r.name}] {service}: the cluster profile requires {var}, which the chart does not set "
+                            f"(a ConfigMap key or a secretKeyRef; envFrom Secrets are not counted)")
+
+
+def job_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [st for st in job.get("steps") or [] if isinstance(st, dict)]
+
+
+def check_release_contract(s: Section, renders: list[Render]) -> None:
+    """(b) release.yml builds, scans, signs and pushes every image the chart runs, from a
+    matrix generated from the chart; deploy.yml and terraform.yml deploy safely."""
+    sys.path.insert(0, str(HERE))
+    import release_matrix
+
+    release_path = WORKFLOWS / "release.yml"
+    release = load_yaml(release_path)
+    jobs = release.get("jobs") or {}
+    generated = release_matrix.matrix([CHART / "values.yaml", CHART / "values-production.yaml"])["include"]
+    built = {e["binary"] for e in generated}
+    s.checked += 1
+    # The generator agrees with the rendered chart: every image a workload or a
+    # migration hook runs is built.
+    for name in ("defaults", "production"):
+        r = next((x for x in renders if x.name == name), None)
+        if r is None:
+            continue
+        for w in r.kinds("Deployment", "Rollout", "Job"):
+            for c in w["spec"]["template"]["spec"]["containers"]:
+                binary = c["image"].split("@")[0].rsplit(":", 1)[0].rsplit("/", 1)[-1]
+                if binary not in built:
+                    s.error(f"[{name}] {describe(w)} runs {binary}, which release.yml's generated matrix does not build")
+    stages = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", (ROOT / "deploy" / "Dockerfile").read_text(), re.M | re.I))
+    for e in generated:
+        if e["target"] not in stages:
+            s.error(f"release matrix: {e['binary']} target {e['target']} is not a deploy/Dockerfile stage")
+    generator = [n for n, j in jobs.items()
+                 if any("release_matrix.py" in str(st.get("run", "")) for st in job_steps(j))]
+    if not generator:
+        s.error(f"{rel(release_path)}: no job runs deploy/check/release_matrix.py (the matrix must come from the chart)")
+    for n, j in jobs.items():
+        m = (j.get("strategy") or {}).get("matrix")
+        uses_matrix = re.search(r"\$\{\{\s*matrix\.", json.dumps(j)) is not None
+        if uses_matrix and not (isinstance(m, str) and re.search(r"fromJSON\(needs\.[a-z_-]+\.outputs\.matrix\)", m)):
+            s.error(f"{rel(release_path)}: job {n} has a hand-written matrix; use ${{{{ fromJSON(needs.<generator>.outputs.matrix) }}}}")
+    images = next((j for j in jobs.values() if any("docker/build-push-action" in str(st.get("uses", "")) for st in job_steps(j))), None)
+    if images is None:
+        s.error(f"{rel(release_path)}: no job builds images (docker/build-push-action)")
+        return
+    steps = job_steps(images)
+    build = next(st for st in steps if "docker/build-push-action" in str(st.get("uses", "")))
+    w = build.get("with") or {}
+    if str(w.get("sbom")).lower() != "true":
+        s.error(f"{rel(release_path)}: the image build must attach an SBOM (sbom: true)")
+    if "mode=max" not in str(w.get("provenance")):
+        s.error(f"{rel(release_path)}: the image build must attach provenance (provenance: mode=max)")
+    if (images.get("permissions") or {}).get("id-token") != "write":
+        s.error(f"{rel(release_path)}: the image job needs id-token: write (cosign keyless signing)")
+    if not any("sigstore/cosign-installer" in str(st.get("uses", "")) for st in steps) or \
+            not any(re.search(r"\bcosign sign\b", str(st.get("run", ""))) for st in steps):
+        s.error(f"{rel(release_path)}: images must be signed (sigstore/cosign-installer and cosign sign)")
+    trivy = [st for st in steps if "aquasecurity/trivy-action" in str(st.get("uses", ""))]
+    if not trivy or "CRITICAL" not in str((trivy[0].get("with") or {}).get("severity")) or \
+            str((trivy[0].get("with") or {}).get("exit-code")) != "1":
+        s.error(f"{rel(release_path)}: a Trivy scan must fail the release on CRITICAL findings (severity CRITICAL, exit-code 1)")
+    packaging = [(n, j) for n, j in jobs.items() if any("helm package" in str(st.get("run", "")) for st in job_steps(j))]
+    if not packaging:
+        s.error(f"{rel(release_path)}: no job packages the chart")
+    for n, j in packaging:
+        runs = [str(st.get("run", "")) for st in job_steps(j)]
+        pkg = next(i for i, run in enumerate(runs) if "helm package" in run)
+        if not any(".image.digest" in run for run in runs[:pkg]):
+            s.error(f"{rel(release_path)}: job {n} packages the chart without writing services.<name>.image.digest first")
+    for n, j in jobs.items():
+        for st in job_steps(j):
+            run = str(st.get("run", ""))
+            if "gh api --method DELETE" in run and "manifests[]" not in run:
+                s.error(f"{rel(release_path)}: job {n} deletes untagged versions without sparing the attestation "
+                        "manifests kept indexes reference")
+
+    # deploy.yml: staging on every release, production behind its environment; Helm atomic.
+    deploy_path = WORKFLOWS / "deploy.yml"
+    s.checked += 1
+    if not deploy_path.exists():
+        s.error(".github/workflows/deploy.yml is missing")
+    else:
+        deploy = load_yaml(deploy_path)
+        on = deploy.get(True, deploy.get("on")) or {}
+        if "release" not in json.dumps(on.get("workflow_run") or on.get("release") or {}):
+            s.error(f"{rel(deploy_path)}: must run on every release (workflow_run of release, or release)")
+        djobs = deploy.get("jobs") or {}
+        for env in ("staging", "production"):
+            job = next((j for j in djobs.values() if (j.get("environment") if isinstance(j.get("environment"), str)
+                        else (j.get("environment") or {}).get("name")) == env), None)
+            if job is None:
+                s.error(f"{rel(deploy_path)}: no job deploys to the {env} environment")
+                continue
+            runs = " ".join(str(st.get("run", "")) for st in job_steps(job))
+            for flag in ("helm upgrade --install", "--atomic", "--wait"):
+                if flag not in runs:
+                    s.error(f"{rel(deploy_path)}: the {env} deploy lacks `{flag}`")
+        prod = next((n for n, j in djobs.items() if j.get("environment") == "production"), None)
+        stag = next((n for n, j in djobs.items() if j.get("environment") == "staging"), None)
+        if prod and stag and stag not in (djobs[prod].get("needs") or []):
+            s.error(f"{rel(deploy_path)}: production must need the staging deploy")
+
+    # terraform.yml: plan on PRs, apply on main behind the environment, one concurrency
+    # group per environment.
+    tf_path = WORKFLOWS / "terraform.yml"
+    s.checked += 1
+    if not tf_path.exists():
+        s.error(".github/workflows/terraform.yml is missing")
+    else:
+        tf = load_yaml(tf_path)
+        on = tf.get(True, tf.get("on")) or {}
+        if "pull_request" not in on:
+            s.error(f"{rel(tf_path)}: must plan on pull requests")
+        tjobs = tf.get("jobs") or {}
+        for n, j in tjobs.items():
+            group = str((j.get("concurrency") or {}).get("group", "") if isinstance(j.get("concurrency"), dict) else j.get("concurrency", ""))
+            if "environment" not in group:
+                s.error(f"{rel(tf_path)}: job {n} needs a per-environment concurrency group")
+            if isinstance(j.get("concurrency"), dict) and j["concurrency"].get("cancel-in-progress"):
+                s.error(f"{rel(tf_path)}: job {n} must not cancel a running plan/apply")
+        applies = [j for j in tjobs.values() if any("terraform apply" in str(st.get("run", "")) for st in job_steps(j))]
+        if not applies:
+            s.error(f"{rel(tf_path)}: no job applies")
+        for j in applies:
+            if not j.get("environment") or "main" not in str(j.get("if", "")):
+                s.error(f"{rel(tf_path)}: apply must run on main only and behind an environment")
+
+    # Base images pinned by digest (a note until the digests are recorded: they cannot
+    # be looked up offline).
+    for line in re.findall(r"^FROM\s+(\S+)", (ROOT / "deploy" / "Dockerfile").read_text(), re.M | re.I):
+        if "@sha256:" not in line and line not in stages:
+            s.note(f"deploy/Dockerfile: base image {line} is not pinned by digest")
+
+
+# ---------------------------------------------------------------------------------------
 # Self-test: the validators must reject known-bad manifests
 
 
@@ -781,6 +1203,24 @@ def check_terraform(s: Section) -> None:
     for env in ("staging", "production"):
         if env not in envs:
             s.error(f"terraform/environments/{env} is missing")
+    check_terraform_contract(s, tf_root, parsed, [tf_root / "environments" / e for e in envs])
+
+
+def check_terraform_contract(s: Section, tf_root: Path, parsed: dict[Path, dict[str, Any]], envs: list[Path]) -> None:
+    """What the fleet needs from Terraform (deploy/check/terraform_contract.py)."""
+    import terraform_contract as tc
+
+    tree = tc.Tree(tf_root, parsed)
+    s.checked += tc.check_inputs(tree, rel, s.error)
+    s.checked += tc.check_providers(tree, rel, s.error)
+    for env in envs:
+        s.checked += tc.check_environment(tree, env, rel, s.error)
+    docs = [ROOT / "docs" / "deploy.md", *sorted((ROOT / "docs" / "ops").glob("*.md"))]
+    s.checked += tc.check_doc_outputs(tree, envs, docs, rel, s.error)
+    values = load_yaml(CHART / "values.yaml") or {}
+    s.checked += tc.check_chart_values(tree, envs, values, rel, s.error)
+    s.checked += tc.check_secret_keys(tf_root, values, s.error)
+    s.checked += tc.check_production_values(CHART / "values-production.yaml", envs, tree, load_yaml, rel, s.error)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1024,6 +1464,7 @@ def main() -> int:
         check_kubernetes(renders)
         check_crds(renders)
         check_references(renders)
+        check_contracts(renders)
         check_selftest()
         check_terraform()
         check_workflows()

@@ -85,6 +85,43 @@ each with its "name" set. Call: include "marquee.resolveServices" (dict "root" $
 {{- end -}}
 {{- end -}}
 
+{{/*
+The headless Service of a gRPC service (dict root, name): no cluster IP, so its DNS name
+resolves to every ready pod (stable and canary alike) and the callers balance over them.
+*/}}
+{{- define "marquee.headlessName" -}}
+{{- printf "%s-headless" (include "marquee.serviceName" . | trunc 54 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/*
+Paths of the public edge (HTTPRoute, and the opt-in Ingress): the REST API, its
+documentation, the JWKS, and the web studio's pages and files. Never /metrics, /healthz,
+/readyz or the admin port. One "type path" pair per line (Exact or PathPrefix).
+*/}}
+{{- define "marquee.publicPaths" -}}
+PathPrefix /api
+PathPrefix /docs
+PathPrefix /.well-known
+Exact /
+Exact /index.html
+Exact /favicon.svg
+PathPrefix /assets
+PathPrefix /signin
+PathPrefix /signup
+PathPrefix /verify-email
+PathPrefix /reset-password
+PathPrefix /dashboard
+PathPrefix /upload
+PathPrefix /search
+PathPrefix /creators
+PathPrefix /me
+PathPrefix /campaigns
+PathPrefix /billing
+PathPrefix /moderation
+PathPrefix /apps
+PathPrefix /admin
+{{- end -}}
+
 {{/* Environment-variable form of a service name: tenant-operator -> TENANT_OPERATOR. */}}
 {{- define "marquee.envName" -}}
 {{- . | upper | replace "-" "_" -}}
@@ -160,6 +197,14 @@ group: cert-manager.io
 {{- end -}}
 {{- end -}}
 
+{{/*
+Is the service an Argo Rollout canary whose HTTP traffic is split by the Gateway API
+plugin (the gateway with httpRoute on)? (dict root, name, svc)
+*/}}
+{{- define "marquee.canaryTrafficRouting" -}}
+{{- if and .root.Values.rollouts.enabled .root.Values.httpRoute.enabled (eq .name "gateway") (eq .svc.protocol "http") (ne .svc.rollout.strategy "blueGreen") -}}true{{- end -}}
+{{- end -}}
+
 {{/* Does the service run as an Argo Rollout with the blue/green strategy? (dict root, svc) */}}
 {{- define "marquee.isBlueGreen" -}}
 {{- if and .root.Values.rollouts.enabled (eq .svc.rollout.strategy "blueGreen") -}}true{{- end -}}
@@ -193,6 +238,9 @@ spec:
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- if le (int $svc.terminationGracePeriodSeconds) (add $svc.drain.preStopSleepSeconds $svc.drain.shutdownSeconds | int) }}
+  {{- fail (printf "services.%s.terminationGracePeriodSeconds (%v) must exceed drain.preStopSleepSeconds + drain.shutdownSeconds (%v)" .name $svc.terminationGracePeriodSeconds (add $svc.drain.preStopSleepSeconds $svc.drain.shutdownSeconds)) }}
+  {{- end }}
   terminationGracePeriodSeconds: {{ $svc.terminationGracePeriodSeconds }}
   {{- with $svc.priorityClassName }}
   priorityClassName: {{ . }}
@@ -217,6 +265,25 @@ spec:
         - secretRef:
             name: {{ . }}
         {{- end }}
+      {{- if $svc.secretEnv }}
+      {{- if not $svc.existingSecret }}
+      {{- fail (printf "services.%s.secretEnv needs services.%s.existingSecret" .name .name) }}
+      {{- end }}
+      env:
+        {{- range $var := keys $svc.secretEnv | sortAlpha }}
+        - name: {{ $var }}
+          valueFrom:
+            secretKeyRef:
+              name: {{ $svc.existingSecret }}
+              key: {{ get $svc.secretEnv $var }}
+        {{- end }}
+      {{- end }}
+      {{- if $svc.drain.preStopSleepSeconds }}
+      lifecycle:
+        preStop:
+          sleep:
+            seconds: {{ $svc.drain.preStopSleepSeconds }}
+      {{- end }}
       startupProbe:
         httpGet:
           path: /healthz
@@ -312,9 +379,17 @@ spec:
       "MARQUEE_LOG__FORMAT" $root.Values.global.logFormat
       "RUST_LOG" $root.Values.global.logFilter
       "MARQUEE_ADMIN_ADDR" (printf "0.0.0.0:%v" $svc.adminPort)
-      "MARQUEE_JWT_ISSUER" $root.Values.global.jwt.issuer
-      "MARQUEE_JWT_AUDIENCE" $root.Values.global.jwt.audience
-      "OTEL_SERVICE_NAME" $svc.binary -}}
+      "OTEL_SERVICE_NAME" $svc.binary
+      "MARQUEE_PROFILE" $root.Values.global.profile -}}
+{{- /* Tokens: auth signs them, the gateway checks them (the only readers). */ -}}
+{{- if has .name (list "auth" "gateway") -}}
+{{- $_ := set $data "MARQUEE_JWT_ISSUER" $root.Values.global.jwt.issuer -}}
+{{- $_ := set $data "MARQUEE_JWT_AUDIENCE" $root.Values.global.jwt.audience -}}
+{{- end -}}
+{{- if hasKey $svc.secretEnv "MARQUEE_DATABASE_URL" -}}
+{{- $_ := set $data "MARQUEE_DB_POOL__MAX_CONNECTIONS" (toString $svc.databasePool.maxConnections) -}}
+{{- $_ := set $data "MARQUEE_DB_POOL__MIN_CONNECTIONS" (toString $svc.databasePool.minConnections) -}}
+{{- end -}}
 {{- if $svc.addrEnv -}}
 {{- $_ := set $data $svc.addrEnv (printf "0.0.0.0:%v" $svc.port) -}}
 {{- end -}}
@@ -326,7 +401,12 @@ spec:
 {{- if and $callee $callee.enabled -}}
 {{- $key := printf "MARQUEE_%s_%s_URL" (include "marquee.envName" $svc.name) (include "marquee.envName" $target) -}}
 {{- $scheme := ternary "https" "http" $root.Values.tls.enabled -}}
-{{- $_ := set $data $key (printf "%s://%s:%v" $scheme (include "marquee.serviceName" (dict "root" $root "name" $target)) $callee.port) -}}
+{{- /* The headless Service: every ready pod's address, re-resolved by the client. */ -}}
+{{- $host := include "marquee.serviceName" (dict "root" $root "name" $target) -}}
+{{- if eq $callee.protocol "grpc" -}}
+{{- $host = include "marquee.headlessName" (dict "root" $root "name" $target) -}}
+{{- end -}}
+{{- $_ := set $data $key (printf "%s://%s:%v" $scheme $host $callee.port) -}}
 {{- end -}}
 {{- end -}}
 {{- /* Signed service identity: trust the public key of every enabled service that calls this one. */ -}}

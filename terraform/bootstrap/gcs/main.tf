@@ -16,17 +16,32 @@ terraform {
 variable "project_id" {
   description = "Google Cloud project that holds the state bucket."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a Google Cloud project ID (6-30 lowercase letters, digits or dashes)."
+  }
 }
 
 variable "region" {
   description = "Location of the state bucket."
   type        = string
   default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Google Cloud region such as europe-west1."
+  }
 }
 
 variable "bucket_name" {
   description = "Globally unique name of the state bucket."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9_-]{1,57}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be 3-59 lowercase letters, digits, dashes or underscores (the log bucket adds -logs)."
+  }
 }
 
 provider "google" {

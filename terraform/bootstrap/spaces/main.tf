@@ -8,7 +8,7 @@ terraform {
   required_providers {
     digitalocean = {
       source  = "digitalocean/digitalocean"
-      version = "~> 2.50"
+      version = "~> 2.79"
     }
   }
 }
@@ -17,11 +17,21 @@ variable "region" {
   description = "Spaces region of the state bucket."
   type        = string
   default     = "fra1"
+
+  validation {
+    condition     = can(regex("^[a-z]{3}[0-9]$", var.region))
+    error_message = "region must be a DigitalOcean region slug such as fra1."
+  }
 }
 
 variable "bucket_name" {
   description = "Globally unique name of the state bucket."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be 3-63 lowercase letters, digits or dashes."
+  }
 }
 
 # Credentials: DIGITALOCEAN_TOKEN, SPACES_ACCESS_KEY_ID, SPACES_SECRET_ACCESS_KEY.

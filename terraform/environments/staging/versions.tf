@@ -4,7 +4,27 @@ terraform {
   required_providers {
     digitalocean = {
       source  = "digitalocean/digitalocean"
-      version = "~> 2.50"
+      version = "~> 2.79"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
+    tls = {
+      source  = "hashicorp/tls"
+      version = "~> 4.1"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 3.0"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 2.38"
+    }
+    postgresql = {
+      source  = "cyrilgdn/postgresql"
+      version = "~> 1.26"
     }
   }
 
@@ -31,3 +51,29 @@ terraform {
 
 # Credentials: DIGITALOCEAN_TOKEN, SPACES_ACCESS_KEY_ID, SPACES_SECRET_ACCESS_KEY.
 provider "digitalocean" {}
+
+provider "kubernetes" {
+  host                   = module.cluster.cluster_endpoint
+  token                  = module.cluster.kube_token
+  cluster_ca_certificate = base64decode(module.cluster.cluster_ca_certificate)
+}
+
+provider "helm" {
+  kubernetes = {
+    host                   = module.cluster.cluster_endpoint
+    token                  = module.cluster.kube_token
+    cluster_ca_certificate = base64decode(module.cluster.cluster_ca_certificate)
+  }
+}
+
+# doadmin over the public host, which the database firewall opens to admin_cidrs only.
+provider "postgresql" {
+  host            = module.cluster.postgres_admin.host
+  port            = module.cluster.postgres_admin.port
+  database        = "defaultdb"
+  username        = module.cluster.postgres_admin.user
+  password        = module.cluster.postgres_admin.password
+  sslmode         = "require"
+  superuser       = false
+  connect_timeout = 15
+}

@@ -1,6 +1,7 @@
 # A DigitalOcean Kubernetes (DOKS) cluster for Marquee: VPC, cluster with an autoscaled
-# system pool plus service pools, managed PostgreSQL reachable only from the cluster,
-# and a private, versioned Spaces bucket for content assets.
+# system pool plus service pools, managed PostgreSQL and managed Valkey reachable only
+# from the cluster (and, for PostgreSQL, from Terraform), and a private, versioned
+# Spaces bucket for content assets with an access key scoped to it.
 
 locals {
   tags = distinct(concat(["marquee", var.name], var.tags))
@@ -89,7 +90,8 @@ resource "digitalocean_database_cluster" "postgres" {
   }
 }
 
-# Only the Kubernetes cluster may connect (trusted sources).
+# Trusted sources: the Kubernetes cluster, and the addresses Terraform applies from (its
+# postgresql provider creates the services' databases and roles as doadmin).
 resource "digitalocean_database_firewall" "postgres" {
   cluster_id = digitalocean_database_cluster.postgres.id
 
@@ -97,20 +99,14 @@ resource "digitalocean_database_firewall" "postgres" {
     type  = "k8s"
     value = digitalocean_kubernetes_cluster.this.id
   }
-}
 
-resource "digitalocean_database_db" "service" {
-  for_each = toset(var.databases)
-
-  cluster_id = digitalocean_database_cluster.postgres.id
-  name       = each.key
-}
-
-resource "digitalocean_database_user" "service" {
-  for_each = toset(var.databases)
-
-  cluster_id = digitalocean_database_cluster.postgres.id
-  name       = each.key
+  dynamic "rule" {
+    for_each = var.admin_cidrs
+    content {
+      type  = "ip_addr"
+      value = rule.value
+    }
+  }
 }
 
 resource "digitalocean_spaces_bucket" "assets" {
@@ -135,5 +131,43 @@ resource "digitalocean_spaces_bucket" "assets" {
 
   lifecycle {
     prevent_destroy = true
+  }
+}
+
+# The content service's key: read and write on the assets bucket only.
+resource "digitalocean_spaces_key" "content" {
+  name = "${var.name}-content"
+
+  grant {
+    bucket     = digitalocean_spaces_bucket.assets.name
+    permission = "readwrite"
+  }
+}
+
+# Managed Valkey (Redis-compatible) for the gateway's rate limits: TLS only (rediss://),
+# password auth, private network, trusted source: the cluster.
+resource "digitalocean_database_cluster" "valkey" {
+  name                 = "${var.name}-valkey"
+  engine               = "valkey"
+  version              = var.valkey.version
+  size                 = var.valkey.size
+  region               = var.region
+  node_count           = var.valkey.node_count
+  private_network_uuid = digitalocean_vpc.this.id
+  eviction_policy      = "volatile_lru"
+  tags                 = local.tags
+
+  maintenance_window {
+    day  = "sunday"
+    hour = "02:30:00"
+  }
+}
+
+resource "digitalocean_database_firewall" "valkey" {
+  cluster_id = digitalocean_database_cluster.valkey.id
+
+  rule {
+    type  = "k8s"
+    value = digitalocean_kubernetes_cluster.this.id
   }
 }

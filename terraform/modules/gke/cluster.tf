@@ -9,6 +9,8 @@ resource "google_service_account" "nodes" {
   project      = var.project_id
   account_id   = "${var.name}-nodes"
   display_name = "GKE nodes of ${var.name}"
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_project_iam_member" "nodes" {
@@ -28,6 +30,8 @@ resource "google_kms_key_ring" "this" {
   project  = var.project_id
   name     = "${var.name}-keys"
   location = var.region
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_kms_crypto_key" "secrets" {
@@ -63,8 +67,8 @@ resource "google_container_cluster" "this" {
   remove_default_node_pool = true
   initial_node_count       = 1
 
-  deletion_protection = true
-  datapath_provider   = "ADVANCED_DATAPATH"
+  deletion_protection         = true
+  datapath_provider           = "ADVANCED_DATAPATH"
   enable_shielded_nodes       = true
   enable_intranode_visibility = true
   enable_legacy_abac          = false

@@ -1,5 +1,6 @@
 # Cloud SQL for PostgreSQL on a private IP only, TLS required, point-in-time recovery,
-# and one database + user per service.
+# and the administrator user; the per-service databases and roles are made over SQL by
+# modules/databases.
 
 resource "google_sql_database_instance" "postgres" {
   #checkov:skip=CKV_GCP_6:ssl_mode ENCRYPTED_ONLY refuses every unencrypted connection; client certificates (the only mode this check accepts) would mean distributing per-service certs, and the instance has no public IP.
@@ -103,26 +104,17 @@ resource "google_sql_database_instance" "postgres" {
   depends_on = [google_service_networking_connection.private_services]
 }
 
-resource "google_sql_database" "service" {
-  for_each = toset(var.databases)
-
-  project  = var.project_id
-  name     = each.key
-  instance = google_sql_database_instance.postgres.name
-}
-
-resource "random_password" "database" {
-  for_each = toset(var.databases)
-
-  length  = 32
+# The administrator Terraform's postgresql provider connects as (modules/databases). Users
+# made through the Cloud SQL API all join cloudsqlsuperuser, so this is the only one: the
+# services' roles are created over SQL and hold no such membership.
+resource "random_password" "admin" {
+  length  = 40
   special = false
 }
 
-resource "google_sql_user" "service" {
-  for_each = toset(var.databases)
-
+resource "google_sql_user" "admin" {
   project  = var.project_id
-  name     = each.key
+  name     = "marquee_admin"
   instance = google_sql_database_instance.postgres.name
-  password = random_password.database[each.key].result
+  password = random_password.admin.result
 }

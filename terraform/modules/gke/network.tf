@@ -1,12 +1,14 @@
 # VPC with one regional subnet (VPC-native secondary ranges for pods and services),
 # Cloud NAT for the private nodes' egress (Stripe, Gemini, GHCR), and the private
-# services peering Cloud SQL's private IP lives on.
+# services peering Cloud SQL's and Memorystore's private addresses live on.
 
 resource "google_compute_network" "this" {
   project                 = var.project_id
   name                    = "${var.name}-vpc"
   auto_create_subnetworks = false
   routing_mode            = "REGIONAL"
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_compute_subnetwork" "nodes" {

@@ -69,6 +69,8 @@ resource "google_service_account" "content" {
   project      = var.project_id
   account_id   = "${var.name}-content"
   display_name = "Marquee content service (${var.name})"
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_storage_bucket_iam_member" "content" {
