@@ -2,6 +2,8 @@
 # Benchmark: GET /api/v1/auth/me through the gateway with wrk (64 connections), plus
 # the embedded fleet's idle memory. Writes docs/benchmarks.md.
 #   DURATION=30s CONNECTIONS=64 THREADS=2 bash scripts/bench.sh
+#   MARQUEE_BIN=/path/to/marquee OUT=/tmp/before.md SKIP_TAGGING=1 SKIP_CAMPAIGN=1 \
+#     SKIP_STUDIO=1 bash scripts/bench.sh     (another binary, the me figures only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh wrk
@@ -13,8 +15,14 @@ PORT=${PORT:-18080}
 OUT=${OUT:-docs/benchmarks.md}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
-cargo build --release --locked --bin marquee
-BIN="$TARGET_DIR/release/marquee"
+# MARQUEE_BIN: measure a binary built elsewhere (e.g. an earlier commit's, for a
+# before/after comparison on the same machine) instead of building this checkout.
+if [ -n "${MARQUEE_BIN:-}" ]; then
+  BIN="$MARQUEE_BIN"
+else
+  cargo build --release --locked --bin marquee
+  BIN="$TARGET_DIR/release/marquee"
+fi
 
 DATA=$(mktemp -d)
 cleanup() { [ -n "${FLEET_PID:-}" ] && kill "$FLEET_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$DATA"; }

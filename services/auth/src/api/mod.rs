@@ -33,12 +33,18 @@ impl AuthGrpc {
     }
 }
 
-fn context(client: Option<pb::ClientInfo>) -> RequestContext {
-    let client = client.unwrap_or_default();
+fn context(edge: bool, client: Option<pb::ClientInfo>) -> RequestContext {
+    // Only the gateway sees the client: another service's ClientInfo would be its guess.
+    let client = client.filter(|_| edge).unwrap_or_default();
     RequestContext {
         ip: client.ip,
         user_agent: client.user_agent,
     }
+}
+
+/// Whether the verified caller is the gateway, the one service that sees end users.
+fn from_edge<T>(request: &Request<T>) -> bool {
+    VerifiedCaller::from_request(request).is_ok_and(|caller| &*caller.service == "gateway")
 }
 
 /// Admin RPCs: the gateway enforces roles per route; this is the second line.
@@ -69,6 +75,7 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::RegisterRequest>,
     ) -> Result<Response<pb::Session>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let session = self
             .auth
@@ -80,7 +87,7 @@ impl AuthService for AuthGrpc {
                     tenant_id: non_empty(r.tenant_id),
                     invitation: non_empty(r.invitation),
                 },
-                &context(r.client),
+                &context(edge, r.client),
             )
             .await?;
         Ok(Response::new(convert::session(session)))
@@ -90,6 +97,7 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::LoginRequest>,
     ) -> Result<Response<pb::Session>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let session = self
             .auth
@@ -99,7 +107,7 @@ impl AuthService for AuthGrpc {
                     password: r.password,
                     tenant_id: non_empty(r.tenant_id),
                 },
-                &context(r.client),
+                &context(edge, r.client),
             )
             .await?;
         Ok(Response::new(convert::session(session)))
@@ -109,10 +117,11 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::RefreshRequest>,
     ) -> Result<Response<pb::Session>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let session = self
             .auth
-            .refresh(&r.refresh_token, &context(r.client))
+            .refresh(&r.refresh_token, &context(edge, r.client))
             .await?;
         Ok(Response::new(convert::session(session)))
     }
@@ -121,9 +130,10 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::LogoutRequest>,
     ) -> Result<Response<pb::LogoutResponse>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
         self.auth
-            .logout(&r.refresh_token, &context(r.client))
+            .logout(&r.refresh_token, &context(edge, r.client))
             .await?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
@@ -144,8 +154,12 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::VerifyEmailRequest>,
     ) -> Result<Response<pb::User>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
-        let user = self.auth.verify_email(&r.token, &context(r.client)).await?;
+        let user = self
+            .auth
+            .verify_email(&r.token, &context(edge, r.client))
+            .await?;
         Ok(Response::new(convert::user(user)))
     }
 
@@ -157,9 +171,10 @@ impl AuthService for AuthGrpc {
         if caller.kind != PrincipalKind::User {
             return Err(Error::forbidden("forbidden", "only users have an address").into());
         }
+        let edge = from_edge(&request);
         let r = request.into_inner();
         self.auth
-            .resend_verification(&caller.tenant_id, &caller.subject, &context(r.client))
+            .resend_verification(&caller.tenant_id, &caller.subject, &context(edge, r.client))
             .await?;
         Ok(Response::new(pb::ResendVerificationResponse {}))
     }
@@ -168,12 +183,13 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::ForgotPasswordRequest>,
     ) -> Result<Response<pb::ForgotPasswordResponse>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
         self.auth
             .forgot_password(
                 &r.email,
                 non_empty(r.tenant_id).as_deref(),
-                &context(r.client),
+                &context(edge, r.client),
             )
             .await?;
         Ok(Response::new(pb::ForgotPasswordResponse {}))
@@ -183,9 +199,10 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::ResetPasswordRequest>,
     ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
         self.auth
-            .reset_password(&r.token, &r.new_password, &context(r.client))
+            .reset_password(&r.token, &r.new_password, &context(edge, r.client))
             .await?;
         Ok(Response::new(pb::ResetPasswordResponse {}))
     }
@@ -219,11 +236,15 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::CompleteExternalSignInRequest>,
     ) -> Result<Response<pb::Session>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
-        let context = RequestContext {
-            ip: r.client_ip,
-            user_agent: r.user_agent,
-        };
+        let context = context(
+            edge,
+            Some(pb::ClientInfo {
+                ip: r.client_ip,
+                user_agent: r.user_agent,
+            }),
+        );
         let session = self
             .auth
             .complete_external_sign_in(
@@ -251,10 +272,11 @@ impl AuthService for AuthGrpc {
         request: Request<pb::RotateSigningKeyRequest>,
     ) -> Result<Response<pb::RotateSigningKeyResponse>, Status> {
         let caller = admin(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let (kid, published_kids) = self
             .auth
-            .rotate_signing_key(&caller.subject, &caller.tenant_id, &context(r.client))
+            .rotate_signing_key(&caller.subject, &caller.tenant_id, &context(edge, r.client))
             .await?;
         Ok(Response::new(pb::RotateSigningKeyResponse {
             kid,
@@ -267,6 +289,7 @@ impl AuthService for AuthGrpc {
         request: Request<pb::CreateOAuthClientRequest>,
     ) -> Result<Response<pb::CreateOAuthClientResponse>, Status> {
         let caller = admin(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let (client, secret) = self
             .auth
@@ -280,7 +303,7 @@ impl AuthService for AuthGrpc {
                     rate_tier: r.rate_tier,
                     tenant_id: non_empty(r.tenant_id),
                 },
-                &context(r.client),
+                &context(edge, r.client),
             )
             .await?;
         Ok(Response::new(pb::CreateOAuthClientResponse {
@@ -314,6 +337,7 @@ impl AuthService for AuthGrpc {
         request: Request<pb::RevokeOAuthClientRequest>,
     ) -> Result<Response<pb::OAuthClient>, Status> {
         let caller = admin(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let client = self
             .auth
@@ -321,7 +345,7 @@ impl AuthService for AuthGrpc {
                 &caller.subject,
                 &caller.tenant_id,
                 &r.id,
-                &context(r.client),
+                &context(edge, r.client),
             )
             .await?;
         Ok(Response::new(convert::client(client)))
@@ -332,6 +356,7 @@ impl AuthService for AuthGrpc {
         request: Request<pb::RotateOAuthClientSecretRequest>,
     ) -> Result<Response<pb::CreateOAuthClientResponse>, Status> {
         let caller = admin(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let (client, secret) = self
             .auth
@@ -339,7 +364,7 @@ impl AuthService for AuthGrpc {
                 &caller.subject,
                 &caller.tenant_id,
                 &r.id,
-                &context(r.client),
+                &context(edge, r.client),
             )
             .await?;
         Ok(Response::new(pb::CreateOAuthClientResponse {
@@ -352,10 +377,16 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::IssueClientTokenRequest>,
     ) -> Result<Response<pb::ClientToken>, Status> {
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let token = self
             .auth
-            .issue_client_token(&r.client_id, &r.client_secret, &r.scope, &context(r.client))
+            .issue_client_token(
+                &r.client_id,
+                &r.client_secret,
+                &r.scope,
+                &context(edge, r.client),
+            )
             .await?;
         Ok(Response::new(pb::ClientToken {
             access_token: token.access_token,
@@ -370,6 +401,7 @@ impl AuthService for AuthGrpc {
         request: Request<pb::CreateTenantRequest>,
     ) -> Result<Response<pb::Tenant>, Status> {
         let caller = admin(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let tenant = self
             .auth
@@ -380,7 +412,7 @@ impl AuthService for AuthGrpc {
                     slug: r.slug,
                     sandbox: r.sandbox,
                 },
-                &context(r.client),
+                &context(edge, r.client),
             )
             .await?;
         Ok(Response::new(convert::tenant(tenant)))
@@ -426,11 +458,17 @@ impl AuthService for AuthGrpc {
         request: Request<pb::SetTenantFlagsRequest>,
     ) -> Result<Response<pb::TenantFlags>, Status> {
         let caller = admin(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let flags = convert::flags_from_proto(r.flags);
         let flags = self
             .auth
-            .set_tenant_flags(&caller.subject, &r.tenant_id, flags, &context(r.client))
+            .set_tenant_flags(
+                &caller.subject,
+                &r.tenant_id,
+                flags,
+                &context(edge, r.client),
+            )
             .await?;
         Ok(Response::new(convert::flags(r.tenant_id, flags)))
     }
@@ -441,6 +479,7 @@ impl AuthService for AuthGrpc {
         request: Request<pb::CreateInvitationRequest>,
     ) -> Result<Response<pb::CreateInvitationResponse>, Status> {
         let caller = Principal::from_request(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let (invitation, token) = self
             .auth
@@ -451,7 +490,7 @@ impl AuthService for AuthGrpc {
                     role: r.role,
                     tenant_id: non_empty(r.tenant_id),
                 },
-                &context(r.client),
+                &context(edge, r.client),
             )
             .await?;
         Ok(Response::new(pb::CreateInvitationResponse {
@@ -480,10 +519,11 @@ impl AuthService for AuthGrpc {
         request: Request<pb::RevokeInvitationRequest>,
     ) -> Result<Response<pb::Invitation>, Status> {
         let caller = Principal::from_request(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         let invitation = self
             .auth
-            .revoke_invitation(&caller, &r.id, &context(r.client))
+            .revoke_invitation(&caller, &r.id, &context(edge, r.client))
             .await?;
         Ok(Response::new(convert::invitation(invitation)))
     }
@@ -586,6 +626,7 @@ impl AuthService for AuthGrpc {
         request: Request<pb::RecordAuditRequest>,
     ) -> Result<Response<pb::RecordAuditResponse>, Status> {
         let caller = Principal::from_request(&request)?;
+        let edge = from_edge(&request);
         let r = request.into_inner();
         if r.action != crate::domain::audit::action::ACCESS_DENIED {
             return Err(AuthError::invalid(
@@ -600,7 +641,7 @@ impl AuthService for AuthGrpc {
                 actor_id: &caller.subject,
                 action: &r.action,
                 outcome: crate::domain::audit::outcome::DENIED,
-                context: &context(r.client),
+                context: &context(edge, r.client),
                 detail: r.detail,
             })
             .await;

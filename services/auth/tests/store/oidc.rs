@@ -208,15 +208,22 @@ async fn google_sign_in_creates_a_user_whose_token_works_for_get_me(backend: Bac
         .into_inner();
     assert_eq!(begun.expires_in, 600);
     let (state, code) = follow(&begun.authorization_url, REDIRECT).await;
+    // The gateway's call: only the gateway's word on the client's address counts.
+    let mut complete = anonymous(pb::CompleteExternalSignInRequest {
+        provider: "google".into(),
+        state,
+        code,
+        redirect_uri: REDIRECT.into(),
+        client_ip: "198.51.100.9".into(),
+        user_agent: "browser-test".into(),
+    });
+    complete
+        .extensions_mut()
+        .insert(std::sync::Arc::new(VerifiedCaller::assumed(
+            "gateway", None,
+        )));
     let session = grpc
-        .complete_external_sign_in(anonymous(pb::CompleteExternalSignInRequest {
-            provider: "google".into(),
-            state,
-            code,
-            redirect_uri: REDIRECT.into(),
-            client_ip: "198.51.100.9".into(),
-            user_agent: "browser-test".into(),
-        }))
+        .complete_external_sign_in(complete)
         .await
         .unwrap()
         .into_inner();

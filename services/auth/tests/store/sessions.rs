@@ -1,7 +1,11 @@
 use super::{ctx, registration, settings, start};
+use marquee_auth::api::AuthGrpc;
 use marquee_auth::domain::users::Credentials;
 use marquee_auth::error::AuthError;
+use marquee_platform::service_identity::VerifiedCaller;
+use marquee_proto::auth::v1 as pb;
 use marquee_testkit::Backend;
+use pb::auth_service_server::AuthService;
 
 marquee_testkit::on_both_backends!(
     register_login_refresh_and_reuse_detection,
@@ -9,6 +13,7 @@ marquee_testkit::on_both_backends!(
     concurrent_refresh_with_one_token_succeeds_once,
     logout_revokes_the_session,
     wrong_password_and_unknown_email_fail_the_same_way,
+    only_the_gateway_names_the_client_address,
 );
 
 async fn register_login_refresh_and_reuse_detection(backend: Backend) {
@@ -163,4 +168,60 @@ async fn wrong_password_and_unknown_email_fail_the_same_way(backend: Backend) {
             ..
         })
     ));
+}
+
+/// The client address in the audit log is the gateway's word; another service that
+/// calls auth (content does) cannot put an address of its choosing there.
+async fn only_the_gateway_names_the_client_address(backend: Backend) {
+    let (auth, _db) = start(backend, settings()).await;
+    let grpc = AuthGrpc::new(auth.clone());
+    let register = |email: &str, caller: &str| {
+        let mut request = tonic::Request::new(pb::RegisterRequest {
+            email: email.into(),
+            password: "correct horse battery".into(),
+            display_name: "Ada".into(),
+            client: Some(pb::ClientInfo {
+                ip: "198.51.100.77".into(),
+                user_agent: "claimed-agent".into(),
+            }),
+            ..Default::default()
+        });
+        request
+            .extensions_mut()
+            .insert(std::sync::Arc::new(VerifiedCaller::assumed(caller, None)));
+        request
+    };
+    let from_gateway = grpc
+        .register(register("grace@example.com", "gateway"))
+        .await
+        .unwrap()
+        .into_inner();
+    let from_content = grpc
+        .register(register("alan@example.com", "content"))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let (entries, _) = auth
+        .list_audit(
+            &from_gateway.user.as_ref().unwrap().tenant_id,
+            marquee_auth::domain::audit::AuditQuery {
+                action: Some("register".into()),
+                actor_id: None,
+                outcome: None,
+                since: None,
+                until: None,
+                limit: 10,
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let by_actor = |id: &str| entries.iter().find(|e| e.actor_id == id).unwrap();
+    let gateway_entry = by_actor(&from_gateway.user.as_ref().unwrap().id);
+    assert_eq!(gateway_entry.ip, "198.51.100.77");
+    assert_eq!(gateway_entry.user_agent, "claimed-agent");
+    let content_entry = by_actor(&from_content.user.as_ref().unwrap().id);
+    assert_eq!(content_entry.ip, "");
+    assert_eq!(content_entry.user_agent, "");
 }
