@@ -24,6 +24,7 @@ export default function AdminPage() {
         <KeysSection />
       </div>
       <FlagsSection tenants={tenants.data?.items ?? []} tenantId={tenantId} onSelect={setSelected} />
+      <UserAccessSection />
       <AuditSection />
     </div>
   );
@@ -365,6 +366,117 @@ function KeysSection() {
   );
 }
 
+type UserAction = "disable" | "enable" | "revoke-sessions";
+
+const USER_ACTIONS: Record<UserAction, { label: string; title: string; explain: string; danger: boolean }> = {
+  disable: {
+    label: "Disable user",
+    title: "Disable this user?",
+    explain: "They cannot sign in, and every session they have ends within seconds.",
+    danger: true,
+  },
+  enable: {
+    label: "Enable user",
+    title: "Enable this user?",
+    explain: "They may sign in again; the sessions that ended stay ended.",
+    danger: false,
+  },
+  "revoke-sessions": {
+    label: "End all sessions",
+    title: "End every session of this user?",
+    explain: "Every device they are signed in on is signed out within seconds. They may sign in again.",
+    danger: true,
+  },
+};
+
+/** Disable, enable, or sign out everywhere a user of the admin's tenant, by id. */
+function UserAccessSection() {
+  const [userId, setUserId] = useState("");
+  const [pending, setPending] = useState<UserAction | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const id = userId.trim();
+
+  async function run() {
+    if (!pending) return;
+    const action = pending;
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    const params = { params: { path: { id } } };
+    try {
+      if (action === "revoke-sessions") {
+        const ended = await unwrap(api.POST("/api/v1/admin/users/{id}/revoke-sessions", params));
+        setResult(`Ended every session of ${id} (${ended.refresh_tokens_revoked} signed-in devices).`);
+      } else {
+        const user =
+          action === "disable"
+            ? await unwrap(api.POST("/api/v1/admin/users/{id}/disable", params))
+            : await unwrap(api.POST("/api/v1/admin/users/{id}/enable", params));
+        setResult(`${user.email} is now ${user.disabled ? "disabled" : "enabled"}.`);
+      }
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+      setPending(null);
+    }
+  }
+
+  function ask(action: UserAction) {
+    if (id) setPending(action);
+  }
+
+  const chosen = pending ? USER_ACTIONS[pending] : null;
+  return (
+    <section className="card" aria-labelledby="user-access-heading">
+      <h2 id="user-access-heading">User access</h2>
+      <p>
+        For a lost laptop, a leaked token or an account that must stop: find the user&apos;s id in the audit log below (the actor of
+        their sign-ins).
+      </p>
+      {/* No default action on Enter: each change is chosen by its button and confirmed. */}
+      <form className="stack" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          User id
+          <input value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="off" spellCheck={false} required />
+        </label>
+        <div className="row">
+          {(Object.keys(USER_ACTIONS) as UserAction[]).map((action) => (
+            <button
+              key={action}
+              type="button"
+              className={USER_ACTIONS[action].danger ? "button danger" : "button"}
+              disabled={!id}
+              onClick={() => ask(action)}
+            >
+              {USER_ACTIONS[action].label}
+            </button>
+          ))}
+        </div>
+      </form>
+      {result ? <Notice>{result}</Notice> : null}
+      {error ? (
+        <p role="alert" className="failure">
+          {error}
+        </p>
+      ) : null}
+      <ConfirmDialog
+        open={chosen !== null}
+        title={chosen?.title ?? ""}
+        confirmLabel={chosen?.label ?? ""}
+        danger={chosen?.danger ?? false}
+        busy={busy}
+        onConfirm={run}
+        onCancel={() => setPending(null)}
+      >
+        <p>{chosen?.explain}</p>
+      </ConfirmDialog>
+    </section>
+  );
+}
+
 const ACTIONS = [
   "",
   "register",
@@ -380,6 +492,9 @@ const ACTIONS = [
   "client_token_issued",
   "tenant_created",
   "flags_updated",
+  "user_disabled",
+  "user_enabled",
+  "sessions_revoked",
 ];
 const OUTCOMES = ["", "success", "failure", "denied"];
 
