@@ -20,7 +20,8 @@ Sections:
               preStop drains; the edge routes only public paths; HTTP canaries use the
               Gateway API plugin; analyses fail on no data; env vars against
               settings-manifest.json; release.yml's image matrix generated from the chart,
-              signed, scanned, SBOM/provenance, digests in the chart; deploy.yml and
+              signed, scanned, SBOM/provenance, digests in the chart, base images
+              resolved to digests and passed as build-args; deploy.yml and
               terraform.yml
   selftest    the validators reject the known-bad manifests in fixtures/
   checkov     rendered manifests (Deployments too: checkov skips Rollout), terraform/
@@ -28,9 +29,10 @@ Sections:
   terraform   every .tf parses with python-hcl2; backends, pinned providers, variables;
               terraform_contract.py: validations, what each environment creates, outputs
               the docs name, chart_values against the chart, no CIDR in production values
-  workflows   actionlint on .github/workflows
+  workflows   actionlint on .github/workflows; .github/dependabot.yml covers docker and actions
   observability  Grafana dashboards and Prometheus rule files
-  docker      Dockerfile and .dockerignore essentials
+  docker      Dockerfile and .dockerignore essentials; every FROM a *_IMAGE build arg
+              (base_images.py) or an earlier stage
 """
 
 from __future__ import annotations
@@ -1005,11 +1007,34 @@ def check_release_contract(s: Section, renders: list[Render]) -> None:
             if not j.get("environment") or "main" not in str(j.get("if", "")):
                 s.error(f"{rel(tf_path)}: apply must run on main only and behind an environment")
 
-    # Base images pinned by digest (a note until the digests are recorded: they cannot
-    # be looked up offline).
-    for line in re.findall(r"^FROM\s+(\S+)", (ROOT / "deploy" / "Dockerfile").read_text(), re.M | re.I):
-        if "@sha256:" not in line and line not in stages:
-            s.note(f"deploy/Dockerfile: base image {line} is not pinned by digest")
+    # Base images pinned by digest: a job lists deploy/Dockerfile's bases with
+    # base_images.py (every *_IMAGE build arg; the docker section checks that every FROM
+    # is one of them or an earlier stage), resolves each tag to its digest with
+    # `docker buildx imagetools inspect` or `crane digest`, and the image job passes its
+    # output as build-args — so every ARG is passed, by construction, and none by hand.
+    import base_images
+
+    bases = base_images.parse((ROOT / "deploy" / "Dockerfile").read_text())
+    s.checked += 1
+    resolvers = [n for n, j in jobs.items()
+                 if any("base_images.py" in str(st.get("run", ""))
+                        and re.search(r"imagetools inspect|crane digest", str(st.get("run", "")))
+                        and "pipefail" in str(st.get("run", "")) for st in job_steps(j))]
+    images_job = next(n for n, j in jobs.items() if j is images)
+    build_args = str(w.get("build-args", ""))
+    needs = images.get("needs") or []
+    needs = [needs] if isinstance(needs, str) else list(needs)
+    if not resolvers:
+        s.error(f"{rel(release_path)}: no job resolves deploy/Dockerfile's base images to digests (a `set -o pipefail` "
+                "step running deploy/check/base_images.py and `docker buildx imagetools inspect` or `crane digest`)")
+    elif not any(n in needs and any(re.search(rf"needs\.{re.escape(n)}\.outputs\.{re.escape(str(o))}\b", build_args)
+                                    for o in (jobs[n].get("outputs") or {}))
+                 for n in resolvers):
+        s.error(f"{rel(release_path)}: job {images_job} must need {resolvers[0]} and pass its resolved base digests "
+                f"as build-args (${{{{ needs.{resolvers[0]}.outputs.<output> }}}})")
+    for arg in bases.images:
+        if re.search(rf"^\s*{re.escape(arg)}=", build_args, re.M):
+            s.error(f"{rel(release_path)}: job {images_job} sets build-arg {arg} by hand; it must be the resolved digest")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1250,6 +1275,18 @@ def check_workflows(s: Section) -> None:
         wf = load_yaml(path)
         if "permissions" not in wf:
             s.error(f"{rel(path)}: set top-level permissions (least privilege for GITHUB_TOKEN)")
+    # Dependabot bumps the base image tags release.yml resolves, and the actions.
+    dependabot = ROOT / ".github" / "dependabot.yml"
+    s.checked += 1
+    if not dependabot.exists():
+        s.error(".github/dependabot.yml is missing (docker on /deploy, github-actions on /)")
+    else:
+        updates = (load_yaml(dependabot) or {}).get("updates") or []
+        for ecosystem, directory in (("docker", "/deploy"), ("github-actions", "/")):
+            if not any(u.get("package-ecosystem") == ecosystem
+                       and (str(u.get("directory", "")).rstrip("/") or "/") == directory
+                       and (u.get("schedule") or {}).get("interval") for u in updates if isinstance(u, dict)):
+                s.error(f"{rel(dependabot)}: no scheduled {ecosystem} update for {directory}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1432,6 +1469,19 @@ def check_docker(s: Section) -> None:
         s.error("Dockerfile: the runtime stage has no ENTRYPOINT")
     if any(re.search(r"\b(apt-get|apk)\b", ln) for ln in final if ln.upper().startswith("RUN")):
         s.note("Dockerfile: the runtime stage runs a package manager")
+    # Base images: every FROM is a global *_IMAGE ARG whose default is a bare, tagged
+    # `FROM image:tag AS base-x` stage, or an earlier stage — so release.yml can pin each
+    # base by digest (the contracts section checks it does). A literal `FROM debian:12`
+    # fails here.
+    sys.path.insert(0, str(HERE))
+    import base_images
+
+    bases = base_images.parse(text)
+    s.checked += 1
+    for problem in bases.problems:
+        s.error(f"Dockerfile: {problem}")
+    if not bases.problems and not bases.images:
+        s.error("Dockerfile: no base images (`ARG X_IMAGE=base-x` before the first FROM, `FROM image:tag AS base-x`)")
     if not ignore.exists():
         s.error(".dockerignore is missing")
     else:

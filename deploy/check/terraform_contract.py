@@ -316,7 +316,9 @@ def check_secret_keys(tf_root: Path, values: dict[str, Any], error: Callable[[st
         env = {**(defaults.get("secretEnv") or {}), **((svc or {}).get("secretEnv") or {})}
         for key in sorted(set(env.values())):
             checked += 1
-            if not re.search(rf"\b{re.escape(str(key))}\s*=", text):
+            # Made as a map key (`KEY = value`) or named as a string (the local KEKs'
+            # keys come from `kek_services`).
+            if not re.search(rf'\b{re.escape(str(key))}\s*=|"{re.escape(str(key))}"', text):
                 error(f"services.{name}.secretEnv reads Secret key {key}, which terraform/modules/service-secrets "
                       f"does not generate")
     return checked

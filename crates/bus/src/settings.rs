@@ -10,10 +10,11 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct BusSettings {
     /// `amqp://user:pass@host:5672/%2f` (or `amqps://…`). Unset: in-process bus.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub amqp_url: Option<SecretString>,
     /// The durable topic exchange every event is published to.
     pub exchange: String,
@@ -55,6 +56,14 @@ impl Default for BusSettings {
 impl BusSettings {
     pub fn load() -> Result<Self, config::ConfigError> {
         marquee_platform::config::load("bus")
+    }
+
+    /// [`BusSettings::load`] from the environment `env` (tests; a service loading all its
+    /// settings from one map).
+    pub fn load_from(
+        env: std::collections::HashMap<String, String>,
+    ) -> Result<Self, config::ConfigError> {
+        marquee_platform::config::load_from("bus", env)
     }
 
     /// Checks what start-up can check: names usable in AMQP, a sane retry policy, an
@@ -103,7 +112,7 @@ impl BusSettings {
 /// Attempt `n` (1-based) that fails transiently is retried after
 /// `min(initial_delay_ms × multiplier^(n-1), max_delay_ms)`; attempt `max_attempts` that
 /// fails parks the message in the consumer's dead-letter queue.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, serde::Serialize)]
 #[serde(default)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
@@ -155,7 +164,7 @@ impl RetryPolicy {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct OutboxSettings {
     /// How often the relay looks for new rows when idle (it also wakes on

@@ -1,8 +1,9 @@
 //! The fleet's gRPC clients, in one place: the gateway and every service that calls
 //! another build them here.
 //!
-//! Each client is a cheap-to-clone handle on one lazily connected, multiplexed HTTP/2
-//! channel (start-up never waits for the callee; readiness does) that signs the calling
+//! Each client is a cheap-to-clone handle on lazily connected, multiplexed HTTP/2
+//! channels — one, or one per address of the callee's host, balanced — (start-up never
+//! waits for the callee; readiness does) that signs the calling
 //! service's identity for the callee and sends the current W3C trace context on every
 //! call. Requests are built with [`marquee_platform::grpc::for_caller`] (on behalf of a
 //! verified caller, with a deadline) or [`marquee_platform::grpc::anonymous`]; failures
@@ -17,6 +18,7 @@ mod flags;
 
 pub use flags::TenantFlagsCache;
 
+use marquee_platform::balance::GrpcChannel;
 use marquee_platform::grpc::{self, CallInterceptor};
 use marquee_platform::service_identity::ServiceIdentity;
 use marquee_proto::auth::v1::auth_service_client::AuthServiceClient;
@@ -25,10 +27,11 @@ use marquee_proto::campaign::v1::campaign_service_client::CampaignServiceClient;
 use marquee_proto::content::v1::content_service_client::ContentServiceClient;
 use marquee_proto::tagging::v1::tagging_service_client::TaggingServiceClient;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 /// A channel that signs the caller's identity and sends the trace context on every call.
-pub type Traced = InterceptedService<Channel, CallInterceptor>;
+/// Balanced over the callee's addresses when its URL names a host (a headless Service):
+/// see `marquee_platform::balance`.
+pub type Traced = InterceptedService<GrpcChannel, CallInterceptor>;
 
 /// A handle on one service's generated client `C`.
 #[derive(Clone, Debug)]
@@ -156,6 +159,11 @@ mod tests {
         assert!(TaggingClient::connect_lazy(url, me.clone()).is_ok());
         assert!(CampaignClient::connect_lazy(url, me.clone()).is_ok());
         assert!(CampaignClient::connect_lazy("not a url\n", me.clone()).is_err());
-        assert!(AuthClient::connect_lazy("not a url\n", me).is_err());
+        assert!(AuthClient::connect_lazy("not a url\n", me.clone()).is_err());
+        // A host name (a headless Service) is balanced over its addresses, resolved in
+        // the background: connecting waits for nothing either.
+        let host = "http://marquee-auth.marquee.svc.cluster.local:50051";
+        assert!(AuthClient::connect_lazy(host, me.clone()).is_ok());
+        assert!(ContentClient::connect_lazy(host, me).is_ok());
     }
 }

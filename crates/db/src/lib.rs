@@ -35,11 +35,21 @@ pub async fn open<M: MigratorTrait>(
     url: &SecretString,
     data_dir: &Path,
 ) -> anyhow::Result<DatabaseConnection> {
+    open_with::<M>(url, data_dir, &PoolSettings::default()).await
+}
+
+/// [`open`] with the pool `pool` describes (the service's `db_pool`).
+pub async fn open_with<M: MigratorTrait>(
+    url: &SecretString,
+    data_dir: &Path,
+    pool: &PoolSettings,
+) -> anyhow::Result<DatabaseConnection> {
     let url = url.expose_secret();
+    pool.validate_for(url)?;
     if url.starts_with("sqlite") {
         std::fs::create_dir_all(data_dir)?;
     }
-    let db = connect(url).await?;
+    let db = connect_with(url, pool).await?;
     M::up(&db, None).await?;
     Ok(db)
 }
@@ -55,15 +65,76 @@ pub fn probe(
     }
 }
 
-/// Connects to `url` (`postgres://…` or `sqlite://…`).
+/// The connection pool of a service's database (`db_pool` in its settings, so
+/// `MARQUEE_DB_POOL__MAX_CONNECTIONS`, `MARQUEE_DB_POOL__MIN_CONNECTIONS` and
+/// `MARQUEE_DB_POOL__ACQUIRE_TIMEOUT_SECS`, or `MARQUEE_<SERVICE>_DB_POOL__…` for one
+/// service). Size it so that replicas × `max_connections` stays under the server's
+/// connection limit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct PoolSettings {
+    /// Most connections one replica holds. Unset: 16 on PostgreSQL, 8 on SQLite.
+    pub max_connections: Option<u32>,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// How long a query waits for a free connection before it fails.
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            min_connections: 1,
+            acquire_timeout_secs: 10,
+        }
+    }
+}
+
+impl PoolSettings {
+    /// The most connections on the backend `url` names.
+    pub fn max_for(&self, url: &str) -> u32 {
+        self.max_connections
+            .unwrap_or(if url.starts_with("sqlite") { 8 } else { 16 })
+    }
+
+    /// Refuses a pool that cannot work on the backend `url` names, naming the variable.
+    pub fn validate_for(&self, url: &str) -> anyhow::Result<()> {
+        if let Some(max) = self.max_connections {
+            anyhow::ensure!(
+                max >= 1,
+                "MARQUEE_DB_POOL__MAX_CONNECTIONS must be at least 1, got {max}"
+            );
+        }
+        let max = self.max_for(url);
+        anyhow::ensure!(
+            self.min_connections <= max,
+            "MARQUEE_DB_POOL__MIN_CONNECTIONS ({}) must not exceed \
+             MARQUEE_DB_POOL__MAX_CONNECTIONS ({max})",
+            self.min_connections
+        );
+        anyhow::ensure!(
+            self.acquire_timeout_secs >= 1,
+            "MARQUEE_DB_POOL__ACQUIRE_TIMEOUT_SECS must be at least 1"
+        );
+        Ok(())
+    }
+}
+
+/// Connects to `url` (`postgres://…` or `sqlite://…`) with the default pool.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, &PoolSettings::default()).await
+}
+
+/// [`connect`] with the pool `pool` describes.
+pub async fn connect_with(url: &str, pool: &PoolSettings) -> Result<DatabaseConnection, DbErr> {
     let sqlite = url.starts_with("sqlite");
     let mut options = ConnectOptions::new(url.to_string());
     options
-        .max_connections(if sqlite { 8 } else { 16 })
-        .min_connections(1)
+        .max_connections(pool.max_for(url))
+        .min_connections(pool.min_connections)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs.max(1)))
         .sqlx_logging(false);
     if sqlite {
         // On every pooled connection: WAL lets readers proceed while one writer commits;
@@ -247,6 +318,69 @@ mod tests {
             40,
             "no lost update"
         );
+    }
+
+    #[test]
+    fn pool_defaults_are_todays_and_nonsense_is_refused() {
+        let pool = PoolSettings::default();
+        assert_eq!(pool.max_for("postgres://db/x"), 16);
+        assert_eq!(pool.max_for("sqlite://x.db"), 8);
+        assert_eq!(pool.min_connections, 1);
+        assert_eq!(pool.acquire_timeout_secs, 10);
+        pool.validate_for("postgres://db/x").unwrap();
+        let sized = PoolSettings {
+            max_connections: Some(4),
+            min_connections: 2,
+            acquire_timeout_secs: 3,
+        };
+        assert_eq!(sized.max_for("postgres://db/x"), 4);
+        sized.validate_for("postgres://db/x").unwrap();
+        let none = PoolSettings {
+            max_connections: Some(0),
+            ..PoolSettings::default()
+        };
+        let error = none.validate_for("sqlite://x.db").unwrap_err().to_string();
+        assert!(
+            error.contains("MARQUEE_DB_POOL__MAX_CONNECTIONS"),
+            "{error}"
+        );
+        // 12 idle connections fit PostgreSQL's default of 16, not SQLite's 8.
+        let many_idle = PoolSettings {
+            min_connections: 12,
+            ..PoolSettings::default()
+        };
+        many_idle.validate_for("postgres://db/x").unwrap();
+        assert!(many_idle.validate_for("sqlite://x.db").is_err());
+        let inverted = PoolSettings {
+            max_connections: Some(2),
+            min_connections: 3,
+            ..PoolSettings::default()
+        };
+        let error = inverted
+            .validate_for("postgres://db/x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("MARQUEE_DB_POOL__MIN_CONNECTIONS"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_configured_pool_is_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = PoolSettings {
+            max_connections: Some(3),
+            min_connections: 2,
+            acquire_timeout_secs: 2,
+        };
+        let db = connect_with(&sqlite_url(dir.path(), "p.db"), &pool)
+            .await
+            .unwrap();
+        let sqlx = db.get_sqlite_connection_pool();
+        assert_eq!(sqlx.options().get_max_connections(), 3);
+        assert_eq!(sqlx.options().get_min_connections(), 2);
+        assert_eq!(sqlx.options().get_acquire_timeout(), Duration::from_secs(2));
     }
 
     #[tokio::test]

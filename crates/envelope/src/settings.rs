@@ -9,7 +9,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KekProvider {
     /// A 32-byte key from `key` (base64), `key_file`, or on the embedded default a key
@@ -20,17 +20,19 @@ pub enum KekProvider {
     GcpKms,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct KekSettings {
     /// `local` or `gcp-kms`.
     pub provider: KekProvider,
     /// `local`: the key, 32 bytes in base64 (from a Kubernetes Secret). Never printed.
+    #[serde(serialize_with = "redact::option")]
     pub key: Option<SecretString>,
     /// `local`: a file holding the key in base64 (a mounted Secret), instead of `key`.
     pub key_file: Option<PathBuf>,
     /// Local keys values may still be sealed under (comma-separated base64), kept after a
     /// rotation (or a move to KMS) until every value is re-wrapped; open only.
+    #[serde(serialize_with = "redact::option")]
     pub previous_keys: Option<SecretString>,
     /// `gcp-kms`: `projects/{p}/locations/{l}/keyRings/{r}/cryptoKeys/{k}`.
     pub gcp_kms_key_name: Option<String>,
@@ -55,6 +57,21 @@ impl Default for KekSettings {
             gcp_kms_endpoint: crate::gcp_kms::DEFAULT_ENDPOINT.into(),
             gcp_metadata_endpoint: crate::gcp_kms::DEFAULT_METADATA_ENDPOINT.into(),
             gcp_timeout_secs: 10,
+        }
+    }
+}
+
+/// Serialized settings show whether a secret is set, never the secret.
+mod redact {
+    use secrecy::SecretString;
+
+    pub fn option<S: serde::Serializer>(
+        secret: &Option<SecretString>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match secret {
+            Some(_) => serializer.serialize_some("[redacted]"),
+            None => serializer.serialize_none(),
         }
     }
 }

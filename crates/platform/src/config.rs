@@ -48,9 +48,13 @@ fn env_source(prefix: &str, env: &HashMap<String, String>) -> config::Environmen
 
 /// Settings every service has: where its admin HTTP endpoint (health, metrics) listens
 /// and how it logs.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct CommonSettings {
+    /// `dev` (the default: embedded stand-ins for what is not configured) or `cluster`
+    /// (a missing database, broker, object store or signing key is a start-up error).
+    /// Env: `MARQUEE_PROFILE`. See [`crate::profile`].
+    pub profile: crate::profile::Profile,
     /// Admin HTTP listener: `/healthz`, `/readyz`, `/metrics`. Port 0 (the embedded
     /// default) means no admin listener.
     pub admin_addr: String,
@@ -63,16 +67,22 @@ pub struct CommonSettings {
     /// Mutual TLS on gRPC (`MARQUEE_TLS__ENABLED`, `__CERT_FILE`, `__KEY_FILE`,
     /// `__CA_FILE`); off by default.
     pub tls: crate::tls::TlsSettings,
+    /// How often a gRPC client whose URL names a host (a headless Service) resolves it
+    /// again to balance over the addresses it has now. Env:
+    /// `MARQUEE_GRPC_RESOLVE_INTERVAL_SECS`. See [`crate::balance`].
+    pub grpc_resolve_interval_secs: u64,
 }
 
 impl Default for CommonSettings {
     fn default() -> Self {
         Self {
+            profile: Default::default(),
             admin_addr: "127.0.0.1:0".into(),
             log: Default::default(),
             grpc_deadline_secs: crate::grpc::SERVER_DEADLINE.as_secs(),
             identity: Default::default(),
             tls: Default::default(),
+            grpc_resolve_interval_secs: crate::balance::DEFAULT_RESOLVE_INTERVAL.as_secs(),
         }
     }
 }

@@ -178,7 +178,39 @@ where
     }
 }
 
-/// Counts calls and their latency per method and gRPC status code.
+/// The `code` label of a call the server's transport failed before any status (the
+/// connection broke): not a gRPC status.
+pub const TRANSPORT_FAILURE: &str = "transport";
+
+/// The `code` label of `grpc_server_requests_total`: the status code's name as tonic
+/// spells its variants (`Ok`, `InvalidArgument`, `DeadlineExceeded`, `Unavailable`…),
+/// which the alerts, dashboards and canary analyses filter on. An unknown number in
+/// `grpc-status` is `Unknown` (tonic's reading of it).
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Ok => "Ok",
+        Code::Cancelled => "Cancelled",
+        Code::Unknown => "Unknown",
+        Code::InvalidArgument => "InvalidArgument",
+        Code::DeadlineExceeded => "DeadlineExceeded",
+        Code::NotFound => "NotFound",
+        Code::AlreadyExists => "AlreadyExists",
+        Code::PermissionDenied => "PermissionDenied",
+        Code::ResourceExhausted => "ResourceExhausted",
+        Code::FailedPrecondition => "FailedPrecondition",
+        Code::Aborted => "Aborted",
+        Code::OutOfRange => "OutOfRange",
+        Code::Unimplemented => "Unimplemented",
+        Code::Internal => "Internal",
+        Code::Unavailable => "Unavailable",
+        Code::DataLoss => "DataLoss",
+        Code::Unauthenticated => "Unauthenticated",
+    }
+}
+
+/// Counts calls (`grpc_server_requests_total{method,code}`, `code` named by
+/// [`code_name`]) and their latency per method.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MetricsLayer;
 
@@ -219,15 +251,15 @@ where
         Box::pin(async move {
             let result = call.await;
             // Errors before the handler answers are in the headers (trailers-only);
-            // a successful unary answer carries its status in trailers: 0.
+            // a successful unary answer carries its status in trailers: Ok.
             let code = match &result {
-                Ok(response) => response
-                    .headers()
-                    .get("grpc-status")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("0")
-                    .to_string(),
-                Err(_) => "transport".to_string(),
+                Ok(response) => code_name(tonic::Code::from_bytes(
+                    response
+                        .headers()
+                        .get("grpc-status")
+                        .map_or(b"0".as_slice(), |v| v.as_bytes()),
+                )),
+                Err(_) => TRANSPORT_FAILURE,
             };
             metrics::counter!("grpc_server_requests_total", "method" => method.clone(), "code" => code).increment(1);
             metrics::histogram!("grpc_server_request_duration_seconds", "method" => method)
@@ -313,12 +345,14 @@ pub const UNARY_DEADLINE: Duration = Duration::from_secs(15);
 /// A lazily connecting channel to `url` (e.g. `http://127.0.0.1:50051`) whose calls all
 /// get [`UNARY_DEADLINE`] (a request's own `grpc-timeout`, if shorter, wins). Over
 /// mutual TLS when the process turned it on ([`crate::tls::init`]), whatever the URL's
-/// scheme; the server's certificate must name the URL's host.
-pub fn channel(url: &str) -> Result<Channel, tonic::transport::Error> {
-    channel_with_tls(url, crate::tls::client_tls())
+/// scheme; the server's certificate must name the URL's host. A URL naming a host (not
+/// an IP address) is balanced over the host's addresses ([`crate::balance`]).
+pub fn channel(url: &str) -> Result<crate::balance::GrpcChannel, tonic::transport::Error> {
+    crate::balance::channel(url, Some(UNARY_DEADLINE), crate::tls::client_tls())
 }
 
-/// [`channel`] with the client TLS given (`None`: plaintext) instead of the process's.
+/// [`channel`] with the client TLS given (`None`: plaintext) instead of the process's,
+/// always to the one endpoint the URL names (no balancing).
 pub fn channel_with_tls(
     url: &str,
     tls: Option<&std::sync::Arc<crate::tls::ReloadingTls>>,
@@ -329,11 +363,13 @@ pub fn channel_with_tls(
 /// A lazily connecting channel with no overall deadline, for services whose streams last
 /// as long as their bytes keep coming. Its unary calls must set one: build them with
 /// [`for_caller`] / [`anonymous`], which do. Over mutual TLS like [`channel`].
-pub fn streaming_channel(url: &str) -> Result<Channel, tonic::transport::Error> {
-    Ok(connect_lazy(endpoint(url)?, crate::tls::client_tls()))
+pub fn streaming_channel(
+    url: &str,
+) -> Result<crate::balance::GrpcChannel, tonic::transport::Error> {
+    crate::balance::channel(url, None, crate::tls::client_tls())
 }
 
-fn connect_lazy(
+pub(crate) fn connect_lazy(
     endpoint: Endpoint,
     tls: Option<&std::sync::Arc<crate::tls::ReloadingTls>>,
 ) -> Channel {
@@ -343,7 +379,7 @@ fn connect_lazy(
     }
 }
 
-fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
+pub(crate) fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
     Ok(Endpoint::from_shared(url.to_string())?
         .connect_timeout(Duration::from_secs(3))
         .tcp_nodelay(true)
@@ -591,6 +627,51 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(health.headers()["x-subject"], "-");
+    }
+
+    /// Every status code is labelled by its tonic name, the names the alerts and canary
+    /// analyses filter on.
+    #[test]
+    fn status_codes_are_labelled_by_name() {
+        for number in 0..=16 {
+            let code = tonic::Code::from(number);
+            assert_eq!(code_name(code), format!("{code:?}"), "code {number}");
+        }
+        assert_eq!(code_name(tonic::Code::from_bytes(b"13")), "Internal");
+        assert_eq!(code_name(tonic::Code::from_bytes(b"99")), "Unknown");
+    }
+
+    /// The metrics layer counts a plain answer as `Ok` and a trailers-only error by its
+    /// name, never by its number.
+    #[test]
+    fn the_metrics_layer_labels_codes_by_name() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            let answer = tower::service_fn(|request: http::Request<()>| async move {
+                let response = if request.uri().path() == "/svc/Fail" {
+                    tonic::Status::unavailable("down").into_http()
+                } else {
+                    http::Response::new(tonic::body::Body::empty())
+                };
+                Ok::<_, std::convert::Infallible>(response)
+            });
+            let mut service = MetricsLayer.layer(answer);
+            for path in ["/svc/Get", "/svc/Fail"] {
+                let request = http::Request::builder().uri(path).body(()).unwrap();
+                futures::executor::block_on(service.call(request)).unwrap();
+            }
+        });
+        let rendered = handle.render();
+        assert!(
+            rendered.contains(r#"grpc_server_requests_total{method="/svc/Get",code="Ok"} 1"#),
+            "{rendered}"
+        );
+        assert!(
+            rendered
+                .contains(r#"grpc_server_requests_total{method="/svc/Fail",code="Unavailable"} 1"#),
+            "{rendered}"
+        );
     }
 
     #[test]

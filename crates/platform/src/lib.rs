@@ -2,6 +2,7 @@
 //! health, graceful shutdown, the platform error with its gRPC and problem+json mappings,
 //! and gRPC helpers (trace context and principal propagation, serving with health).
 
+pub mod balance;
 pub mod config;
 pub mod error;
 pub mod grpc;
@@ -10,8 +11,10 @@ pub mod identity;
 pub mod input;
 pub mod metrics;
 pub mod principal;
+pub mod profile;
 pub mod service;
 pub mod service_identity;
+pub mod settings_keys;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;

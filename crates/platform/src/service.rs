@@ -110,6 +110,9 @@ impl Service {
         let verifier = IdentityVerifier::from_settings(identity_name, &common.identity)?;
         // Mutual TLS: the server's certificate, and the clients' for the whole process.
         let tls = crate::tls::init(&common.tls)?;
+        crate::balance::set_resolve_interval(Duration::from_secs(
+            common.grpc_resolve_interval_secs,
+        ));
         let (health, health_grpc) = Health::new(grpc_service_name);
         health::spawn_admin_if_configured(&common.admin_addr, health.clone(), shutdown.clone())?;
         let mut tasks = JoinSet::new();

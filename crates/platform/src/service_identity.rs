@@ -40,11 +40,12 @@ const CACHE_ENTRIES: u64 = 20_000;
 
 /// Where a service's identity comes from (`MARQUEE_IDENTITY__…`, or per service
 /// `MARQUEE_<SERVICE>_IDENTITY__…`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct IdentitySettings {
     /// This service's Ed25519 private key: base64 of the 32-byte seed. Without one the
     /// service makes an ephemeral key at start-up, which no other process trusts.
+    #[serde(serialize_with = "crate::settings_keys::redact::option")]
     pub signing_key: Option<SecretString>,
     /// The services this one accepts calls from: name → base64 of its 32-byte Ed25519
     /// public key (`MARQUEE_AUTH_IDENTITY__TRUSTED__GATEWAY=…`).

@@ -10,7 +10,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable, for a terminal.
@@ -20,7 +20,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct LogSettings {
     pub format: LogFormat,
@@ -67,10 +67,7 @@ pub fn init(service_name: &str, settings: &LogSettings) -> TelemetryGuard {
     );
     let exporting = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some();
     if exporting {
-        match opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .build()
-        {
+        match otlp_exporter(None) {
             Ok(exporter) => builder = builder.with_batch_exporter(exporter),
             Err(error) => eprintln!("OTLP exporter disabled: {error}"),
         }
@@ -101,6 +98,55 @@ pub fn init(service_name: &str, settings: &LogSettings) -> TelemetryGuard {
     TelemetryGuard {
         provider: installed.then_some(provider),
     }
+}
+
+/// The OTLP/gRPC span exporter: to `endpoint`, else where the `OTEL_EXPORTER_OTLP_*`
+/// variables say. Build it inside the Tokio runtime that is to carry the exports (its
+/// channel's connection runs there; the batch processor's thread only hands it batches).
+fn otlp_exporter(
+    endpoint: Option<&str>,
+) -> Result<opentelemetry_otlp::SpanExporter, opentelemetry_otlp::ExporterBuildError> {
+    use opentelemetry_otlp::WithExportConfig;
+    let builder = opentelemetry_otlp::SpanExporter::builder().with_tonic();
+    match endpoint {
+        Some(endpoint) => builder.with_endpoint(endpoint).build(),
+        None => builder.build(),
+    }
+}
+
+/// For tests: installs, for the whole process, a subscriber that only exports spans (the
+/// default filter, whatever `RUST_LOG` says; no log output) through [`init`]'s OTLP
+/// exporter to `endpoint`, in batches every 100 ms. Call it inside a Tokio runtime that
+/// outlives every span to export (see [`otlp_exporter`]). The provider comes back to
+/// flush; `None` when a subscriber was installed before (e.g. by [`init_for_tests`]
+/// with `TEST_LOG`) or the exporter could not be built.
+pub fn init_exporting_for_tests(service_name: &str, endpoint: &str) -> Option<SdkTracerProvider> {
+    use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor};
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let exporter = otlp_exporter(Some(endpoint)).ok()?;
+    let batches = BatchSpanProcessor::builder(exporter)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_scheduled_delay(std::time::Duration::from_millis(100))
+                .build(),
+        )
+        .build();
+    let provider = SdkTracerProvider::builder()
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name(service_name.to_string())
+                .build(),
+        )
+        .with_span_processor(batches)
+        .build();
+    let otel =
+        tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name.to_string()));
+    tracing_subscriber::registry()
+        .with(otel.with_filter(EnvFilter::new(LogSettings::default().filter)))
+        .try_init()
+        .ok()?;
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    Some(provider)
 }
 
 /// For tests: a subscriber that stays silent unless `TEST_LOG` is set.

@@ -50,7 +50,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const ALPN_H2: &[u8] = b"h2";
 
 /// `MARQUEE_TLS__*` (shared by every service; `MARQUEE_<SVC>_TLS__*` for one).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct TlsSettings {
     /// Mutual TLS on every gRPC connection, served and made. Off: plaintext (loopback,
@@ -500,6 +500,9 @@ async fn accept(
 #[derive(Clone)]
 pub struct Connector {
     config: ConfigSource,
+    /// The name the server's certificate must carry when it is not the URL's host (a
+    /// balanced channel dials an address of the host: [`crate::balance`]).
+    server_name: Option<String>,
 }
 
 #[derive(Clone)]
@@ -513,6 +516,15 @@ impl Connector {
     pub fn new(tls: Arc<ReloadingTls>) -> Self {
         Self {
             config: ConfigSource::Reloading(tls),
+            server_name: None,
+        }
+    }
+
+    /// Checks the server's certificate against `name` instead of the URL's host.
+    pub fn with_server_name(self, name: &str) -> Self {
+        Self {
+            server_name: Some(name.to_string()),
+            ..self
         }
     }
 
@@ -520,6 +532,7 @@ impl Connector {
     fn fixed(config: Arc<ClientConfig>) -> Self {
         Self {
             config: ConfigSource::Fixed(config),
+            server_name: None,
         }
     }
 
@@ -547,6 +560,7 @@ impl tower::Service<http::Uri> for Connector {
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         let config = self.client_config();
+        let server_name = self.server_name.clone();
         Box::pin(async move {
             let invalid =
                 |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
@@ -563,8 +577,9 @@ impl tower::Service<http::Uri> for Connector {
                 } else {
                     80
                 });
-            let name = ServerName::try_from(host.clone())
-                .map_err(|_| invalid(format!("{host:?} is not a DNS name or IP address")))?;
+            let checked = server_name.unwrap_or_else(|| host.clone());
+            let name = ServerName::try_from(checked.clone())
+                .map_err(|_| invalid(format!("{checked:?} is not a DNS name or IP address")))?;
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             tcp.set_nodelay(true)?;
             let tls = tokio_rustls::TlsConnector::from(config)

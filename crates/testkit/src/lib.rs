@@ -22,6 +22,8 @@
 //!   receives, for auth's mail and the end-to-end account flows.
 //! - [`gcp_kms`]: a local server speaking Cloud KMS's encrypt/decrypt and the metadata
 //!   server's token endpoint, for envelope encryption's `gcp-kms` provider.
+//! - [`otlp`]: an OTLP/gRPC trace receiver keeping the spans it is sent, for the
+//!   one-trace-per-request contract test.
 
 pub mod amqp;
 mod backends;
@@ -29,6 +31,7 @@ mod fake_server;
 pub mod gcp_kms;
 pub mod gemini;
 pub mod oidc;
+pub mod otlp;
 pub mod smtp;
 pub mod social;
 pub mod stripe;

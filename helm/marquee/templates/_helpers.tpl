@@ -183,6 +183,14 @@ or calls an enabled service)? (dict root, name, svc)
 {{- printf "%s-tls" (include "marquee.serviceName" . | trunc 59 | trimSuffix "-") -}}
 {{- end -}}
 
+{{/* Where secretFiles are mounted: <path>/<volume>/<key>. */}}
+{{- define "marquee.secretFilesPath" -}}/etc/marquee/files{{- end -}}
+
+{{/* The volume of one secretFiles entry, named after its variable. */}}
+{{- define "marquee.secretFileVolume" -}}
+{{- printf "file-%s" (. | lower | replace "_" "-") | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{/* Where the TLS files are mounted in the pods. */}}
 {{- define "marquee.tlsMountPath" -}}/etc/marquee/tls{{- end -}}
 
@@ -265,10 +273,10 @@ spec:
         - secretRef:
             name: {{ . }}
         {{- end }}
-      {{- if $svc.secretEnv }}
-      {{- if not $svc.existingSecret }}
+      {{- if and $svc.secretEnv (not $svc.existingSecret) }}
       {{- fail (printf "services.%s.secretEnv needs services.%s.existingSecret" .name .name) }}
       {{- end }}
+      {{- if or $svc.secretEnv $svc.secretFiles }}
       env:
         {{- range $var := keys $svc.secretEnv | sortAlpha }}
         - name: {{ $var }}
@@ -276,6 +284,10 @@ spec:
             secretKeyRef:
               name: {{ $svc.existingSecret }}
               key: {{ get $svc.secretEnv $var }}
+        {{- end }}
+        {{- range $var := keys $svc.secretFiles | sortAlpha }}
+        - name: {{ $var }}
+          value: {{ printf "%s/%s/%s" (include "marquee.secretFilesPath" $) (include "marquee.secretFileVolume" $var) (get $svc.secretFiles $var).key | quote }}
         {{- end }}
       {{- end }}
       {{- if $svc.drain.preStopSleepSeconds }}
@@ -320,6 +332,11 @@ spec:
           mountPath: {{ include "marquee.tlsMountPath" . }}
           readOnly: true
         {{- end }}
+        {{- range $var := keys $svc.secretFiles | sortAlpha }}
+        - name: {{ include "marquee.secretFileVolume" $var }}
+          mountPath: {{ printf "%s/%s" (include "marquee.secretFilesPath" $) (include "marquee.secretFileVolume" $var) }}
+          readOnly: true
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir:
@@ -329,6 +346,20 @@ spec:
       secret:
         secretName: {{ include "marquee.tlsSecretName" . }}
         defaultMode: 288  # 0440: owner and the pod's group (fsGroup) read
+    {{- end }}
+    {{- range $var := keys $svc.secretFiles | sortAlpha }}
+    {{- $file := get $svc.secretFiles $var }}
+    {{- $secret := $file.secret | default $svc.existingSecret }}
+    {{- if not $secret }}
+    {{- fail (printf "services.%s.secretFiles.%s needs a secret (or services.%s.existingSecret)" $.name $var $.name) }}
+    {{- end }}
+    - name: {{ include "marquee.secretFileVolume" $var }}
+      secret:
+        secretName: {{ $secret }}
+        items:
+          - key: {{ $file.key }}
+            path: {{ $file.key }}
+        defaultMode: 288
     {{- end }}
   {{- if $svc.topologySpread.enabled }}
   topologySpreadConstraints:

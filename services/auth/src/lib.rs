@@ -20,8 +20,12 @@ pub const SERVICE_NAME: &str = "marquee.auth.v1.AuthService";
 /// Opens the database (creating the SQLite file's directory if needed) and applies
 /// migrations.
 pub async fn open_database(settings: &AuthSettings) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    marquee_db::open::<store::migration::Migrator>(&settings.database_url(), &settings.data_dir)
-        .await
+    marquee_db::open_with::<store::migration::Migrator>(
+        &settings.database_url(),
+        &settings.data_dir,
+        &settings.db_pool,
+    )
+    .await
 }
 
 /// `marquee-auth migrate`.

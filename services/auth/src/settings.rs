@@ -2,18 +2,22 @@
 
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
+use marquee_platform::profile::Required;
 use marquee_platform::service::ServiceSettings;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct AuthSettings {
     /// gRPC listener.
     pub grpc_addr: String,
     /// `postgres://…` or `sqlite://…`; unset means a SQLite file in `data_dir`.
     /// Env: `MARQUEE_AUTH_DATABASE_URL`, else the shared `MARQUEE_DATABASE_URL`.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub database_url: Option<SecretString>,
+    /// The database's connection pool (`MARQUEE_DB_POOL__…`).
+    pub db_pool: marquee_db::PoolSettings,
     pub data_dir: PathBuf,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -27,6 +31,7 @@ pub struct AuthSettings {
     pub throttle: ThrottleSettings,
     /// Creates this admin in the default tenant at start-up when absent.
     pub bootstrap_admin_email: Option<String>,
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub bootstrap_admin_password: Option<SecretString>,
     /// How often each replica reloads signing keys (another replica or the CLI may have
     /// rotated them).
@@ -35,6 +40,7 @@ pub struct AuthSettings {
     /// Env: `MARQUEE_OIDC_GOOGLE_CLIENT_ID`.
     pub oidc_google_client_id: Option<String>,
     /// Env: `MARQUEE_OIDC_GOOGLE_CLIENT_SECRET`.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub oidc_google_client_secret: Option<SecretString>,
     /// Discovery is read from `<issuer>/.well-known/openid-configuration`; https, except
     /// loopback http (tests). Env: `MARQUEE_OIDC_GOOGLE_ISSUER`.
@@ -66,12 +72,13 @@ pub struct AuthSettings {
 
 /// Outgoing mail: SMTP when `smtp_url` is set, else each message is written as an `.eml`
 /// file to `mailbox_dir` (the embedded default: `<data_dir>/mailbox`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct MailSettings {
     /// `smtp://user:pass@host:587` (STARTTLS required), `smtps://…:465` (TLS from the
     /// start), or `smtp://host:25?tls=none` for a relay on a trusted network. Env:
     /// `MARQUEE_AUTH_MAIL__SMTP_URL`.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub smtp_url: Option<SecretString>,
     /// The `From:` of every message.
     pub from: String,
@@ -119,7 +126,7 @@ pub const DEFAULT_GOOGLE_REDIRECT_URIS: [&str; 2] = [
 
 /// Sign-in throttling (see `domain::throttle`). A source is the client IP the gateway
 /// determined (an IPv6 address counts by its /64).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct ThrottleSettings {
     /// Failed sign-ins to one account from one source before each further attempt from
@@ -162,6 +169,7 @@ impl Default for AuthSettings {
         Self {
             grpc_addr: "127.0.0.1:50051".into(),
             database_url: None,
+            db_pool: Default::default(),
             data_dir: PathBuf::from("./data"),
             jwt_issuer: "marquee-auth".into(),
             jwt_audience: "marquee-api".into(),
@@ -190,8 +198,51 @@ impl Default for AuthSettings {
 }
 
 impl AuthSettings {
-    pub fn load() -> Result<Self, config::ConfigError> {
-        marquee_platform::config::load("auth")
+    pub fn load() -> anyhow::Result<Self> {
+        Self::load_from(std::env::vars().collect())
+    }
+
+    /// [`AuthSettings::load`] from the environment `env`: the layered settings, checked
+    /// (the pool, and under `MARQUEE_PROFILE=cluster` [`AuthSettings::required_in_cluster`]).
+    pub fn load_from(env: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
+        let settings: Self = marquee_platform::config::load_from("auth", env)?;
+        use marquee_platform::ExposeSecret;
+        settings
+            .db_pool
+            .validate_for(settings.database_url().expose_secret())?;
+        settings
+            .common
+            .profile
+            .require("auth", &settings.required_in_cluster())?;
+        Ok(settings)
+    }
+
+    /// What auth will not run without in a cluster: its database and the
+    /// key-encryption key that seals the JWT signing keys (which every replica must
+    /// share: without it each would make its own key file). Auth calls no service, so
+    /// its identity key is not needed.
+    pub fn required_in_cluster(&self) -> Vec<Required> {
+        let kek = &self.kek;
+        vec![
+            Required::database("auth", self.database_url.as_ref()),
+            Required::new(
+                "key-encryption key of the JWT signing keys (or __PROVIDER=gcp-kms with \
+                 __GCP_KMS_KEY_NAME)",
+                [
+                    "MARQUEE_AUTH_KEK__KEY",
+                    "MARQUEE_AUTH_KEK__KEY_FILE",
+                    "MARQUEE_AUTH_KEK__GCP_KMS_KEY_NAME",
+                ],
+                "a key file made in the container's data directory",
+                marquee_platform::profile::is_set(kek.key.as_ref())
+                    || kek.key_file.is_some()
+                    || (kek.provider == marquee_envelope::KekProvider::GcpKms
+                        && kek
+                            .gcp_kms_key_name
+                            .as_deref()
+                            .is_some_and(|name| !name.trim().is_empty())),
+            ),
+        ]
     }
 
     /// Google's settings when a client id is set (blank counts as unset). Redirect URIs
@@ -255,7 +306,7 @@ impl AuthSettings {
 
 impl ServiceSettings for AuthSettings {
     fn load() -> anyhow::Result<Self> {
-        Ok(Self::load()?)
+        Self::load()
     }
 
     fn common(&self) -> &CommonSettings {
@@ -271,6 +322,7 @@ impl ServiceSettings for AuthSettings {
 mod tests {
     use super::*;
     use marquee_platform::ExposeSecret;
+    use marquee_platform::profile::testing;
     use std::collections::HashMap;
 
     fn load(env: &[(&str, &str)]) -> AuthSettings {
@@ -384,5 +436,58 @@ mod tests {
         );
         assert!(!settings.kek_source().embedded);
         assert!(!format!("{settings:?}").contains("c2VjcmV0LWtleS"));
+    }
+
+    #[test]
+    fn auth_requires_its_database_identity_and_key_encryption_key_in_a_cluster() {
+        assert_eq!(
+            testing::first_env(&AuthSettings::default().required_in_cluster()),
+            ["MARQUEE_AUTH_DATABASE_URL", "MARQUEE_AUTH_KEK__KEY"]
+        );
+        // dev: the embedded stand-ins.
+        AuthSettings::load_from(testing::env(&[])).unwrap();
+        // cluster without a database URL: refused, naming it.
+        let error = AuthSettings::load_from(testing::env(&[
+            ("MARQUEE_PROFILE", "cluster"),
+            ("MARQUEE_IDENTITY__SIGNING_KEY", "c2VlZA=="),
+            ("MARQUEE_AUTH_KEK__PROVIDER", "gcp-kms"),
+            (
+                "MARQUEE_AUTH_KEK__GCP_KMS_KEY_NAME",
+                "projects/p/locations/l/keyRings/r/cryptoKeys/auth",
+            ),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("MARQUEE_PROFILE=cluster"), "{error}");
+        assert!(
+            error.contains("MARQUEE_AUTH_DATABASE_URL (or MARQUEE_DATABASE_URL)"),
+            "{error}"
+        );
+        assert!(!error.contains("KEK"), "{error}");
+        let error = AuthSettings::load_from(testing::env(&[("MARQUEE_PROFILE", "cluster")]))
+            .unwrap_err()
+            .to_string();
+        for var in ["MARQUEE_AUTH_DATABASE_URL", "MARQUEE_AUTH_KEK__KEY"] {
+            assert!(error.contains(var), "{var}: {error}");
+        }
+        let settings = AuthSettings::load_from(testing::env(&[
+            ("MARQUEE_PROFILE", "cluster"),
+            ("MARQUEE_DATABASE_URL", "postgres://auth:pw@db/auth"),
+            ("MARQUEE_IDENTITY__SIGNING_KEY", "c2VlZA=="),
+            ("MARQUEE_AUTH_KEK__KEY", "a2V5"),
+            ("MARQUEE_DB_POOL__MAX_CONNECTIONS", "4"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.db_pool.max_connections, Some(4));
+        let error = AuthSettings::load_from(testing::env(&[
+            ("MARQUEE_DB_POOL__MAX_CONNECTIONS", "2"),
+            ("MARQUEE_DB_POOL__MIN_CONNECTIONS", "3"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("MARQUEE_DB_POOL__MIN_CONNECTIONS"),
+            "{error}"
+        );
     }
 }

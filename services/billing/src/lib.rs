@@ -23,8 +23,12 @@ pub const SERVICE_NAME: &str = "marquee.billing.v1.BillingService";
 pub async fn open_database(
     settings: &BillingSettings,
 ) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    marquee_db::open::<store::migration::Migrator>(&settings.database_url(), &settings.data_dir)
-        .await
+    marquee_db::open_with::<store::migration::Migrator>(
+        &settings.database_url(),
+        &settings.data_dir,
+        &settings.db_pool,
+    )
+    .await
 }
 
 /// `marquee-billing migrate`.

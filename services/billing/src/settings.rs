@@ -6,24 +6,32 @@
 use crate::domain::plans::PlanSettings;
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
+use marquee_platform::profile::Required;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Deserializer};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct BillingSettings {
     /// gRPC listener.
     pub grpc_addr: String,
     /// `postgres://…` or `sqlite://…`; unset means `billing.db` in `data_dir`.
     /// Env: `MARQUEE_BILLING_DATABASE_URL`, else the shared `MARQUEE_DATABASE_URL`.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub database_url: Option<SecretString>,
+    /// The database's connection pool (`MARQUEE_DB_POOL__…`).
+    pub db_pool: marquee_db::PoolSettings,
     pub data_dir: PathBuf,
     /// Stripe secret key (`MARQUEE_STRIPE_SECRET_KEY`); unset = local provider.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub stripe_secret_key: Option<SecretString>,
     /// Webhook signing secrets (`MARQUEE_STRIPE_WEBHOOK_SECRET`, comma-separated): during
     /// a rotation both the old and the new secret verify.
-    #[serde(deserialize_with = "secret_list")]
+    #[serde(
+        deserialize_with = "secret_list",
+        serialize_with = "marquee_platform::settings_keys::redact::list"
+    )]
     pub stripe_webhook_secrets: Vec<SecretString>,
     /// Stripe API base URL (tests point it at a local fake), ending in `/`.
     pub stripe_api_base: Option<String>,
@@ -74,6 +82,7 @@ impl Default for BillingSettings {
         Self {
             grpc_addr: "127.0.0.1:50053".into(),
             database_url: None,
+            db_pool: Default::default(),
             data_dir: PathBuf::from("./data"),
             stripe_secret_key: None,
             stripe_webhook_secrets: Vec::new(),
@@ -97,14 +106,20 @@ impl BillingSettings {
     /// Loads the layered settings. `MARQUEE_STRIPE_SECRET_KEY` and
     /// `MARQUEE_STRIPE_WEBHOOK_SECRET` are read as the shared names Stripe's docs use.
     pub fn load() -> anyhow::Result<Self> {
-        let mut settings: Self = marquee_platform::config::load("billing")?;
-        settings.bus = marquee_bus::BusSettings::load()?;
-        if let Ok(key) = std::env::var("MARQUEE_STRIPE_SECRET_KEY")
+        Self::load_from(std::env::vars().collect())
+    }
+
+    /// [`BillingSettings::load`] from the environment `env`, checked ([`Self::validate`],
+    /// and under `MARQUEE_PROFILE=cluster` [`BillingSettings::required_in_cluster`]).
+    pub fn load_from(env: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
+        let mut settings: Self = marquee_platform::config::load_from("billing", env.clone())?;
+        settings.bus = marquee_bus::BusSettings::load_from(env.clone())?;
+        if let Some(key) = env.get("MARQUEE_STRIPE_SECRET_KEY")
             && !key.is_empty()
         {
-            settings.stripe_secret_key = Some(SecretString::from(key));
+            settings.stripe_secret_key = Some(SecretString::from(key.clone()));
         }
-        if let Ok(secrets) = std::env::var("MARQUEE_STRIPE_WEBHOOK_SECRET") {
+        if let Some(secrets) = env.get("MARQUEE_STRIPE_WEBHOOK_SECRET") {
             settings.stripe_webhook_secrets = secrets
                 .split(',')
                 .map(str::trim)
@@ -113,11 +128,31 @@ impl BillingSettings {
                 .collect();
         }
         settings.validate()?;
+        settings
+            .common
+            .profile
+            .require("billing", &settings.required_in_cluster())?;
         Ok(settings)
+    }
+
+    /// Variables read directly (the names Stripe's docs use), besides the layered keys.
+    pub const DIRECT_ENV: [&str; 2] =
+        ["MARQUEE_STRIPE_SECRET_KEY", "MARQUEE_STRIPE_WEBHOOK_SECRET"];
+
+    /// What billing will not run without in a cluster: its database and the broker
+    /// (`subscription.changed`). Billing calls no service, so its identity key is not
+    /// needed.
+    pub fn required_in_cluster(&self) -> Vec<Required> {
+        vec![
+            Required::database("billing", self.database_url.as_ref()),
+            Required::broker(self.bus.amqp_url.as_ref()),
+        ]
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
         self.plans.catalogue()?;
+        self.db_pool
+            .validate_for(self.database_url().expose_secret())?;
         anyhow::ensure!(
             self.webhook_tolerance_secs > 0,
             "webhook_tolerance_secs must be positive"
@@ -166,6 +201,7 @@ impl marquee_platform::service::ServiceSettings for BillingSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use marquee_platform::profile::testing;
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> BillingSettings {
@@ -217,5 +253,29 @@ mod tests {
         );
         let debug = format!("{settings:?}");
         assert!(!debug.contains("whsec_") && !debug.contains("sk_test_hidden"));
+    }
+
+    #[test]
+    fn billing_requires_its_database_broker_and_identity_in_a_cluster() {
+        assert_eq!(
+            testing::first_env(&BillingSettings::default().required_in_cluster()),
+            ["MARQUEE_BILLING_DATABASE_URL", "MARQUEE_AMQP_URL"]
+        );
+        BillingSettings::load_from(testing::env(&[])).unwrap();
+        let error = BillingSettings::load_from(testing::env(&[("MARQUEE_PROFILE", "cluster")]))
+            .unwrap_err()
+            .to_string();
+        for var in ["MARQUEE_BILLING_DATABASE_URL", "MARQUEE_AMQP_URL"] {
+            assert!(error.contains(var), "{var}: {error}");
+        }
+        let settings = BillingSettings::load_from(testing::env(&[
+            ("MARQUEE_PROFILE", "cluster"),
+            ("MARQUEE_BILLING_DATABASE_URL", "postgres://b:pw@db/billing"),
+            ("MARQUEE_BUS_AMQP_URL", "amqp://rabbit/%2f"),
+            ("MARQUEE_BILLING_IDENTITY__SIGNING_KEY", "c2VlZA=="),
+            ("MARQUEE_STRIPE_WEBHOOK_SECRET", "whsec_a,whsec_b"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.stripe_webhook_secrets.len(), 2);
     }
 }

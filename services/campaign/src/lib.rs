@@ -35,8 +35,12 @@ pub const SERVICE_NAME: &str = "marquee.campaign.v1.CampaignService";
 pub async fn open_database(
     settings: &CampaignSettings,
 ) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    marquee_db::open::<store::migration::Migrator>(&settings.database_url(), &settings.data_dir)
-        .await
+    marquee_db::open_with::<store::migration::Migrator>(
+        &settings.database_url(),
+        &settings.data_dir,
+        &settings.db_pool,
+    )
+    .await
 }
 
 /// `marquee-campaign migrate`.

@@ -7,16 +7,20 @@
 use marquee_bus::BusSettings;
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
+use marquee_platform::profile::Required;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct CampaignSettings {
     /// gRPC listener.
     pub grpc_addr: String,
     /// `postgres://…` or `sqlite://…`; unset means `<data_dir>/campaign.db`.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub database_url: Option<SecretString>,
+    /// The database's connection pool (`MARQUEE_DB_POOL__…`).
+    pub db_pool: marquee_db::PoolSettings,
     pub data_dir: PathBuf,
     /// Where `make models` put the local generation model. Env: `MARQUEE_MODELS_DIR`.
     pub models_dir: PathBuf,
@@ -31,6 +35,7 @@ pub struct CampaignSettings {
     pub billing_url: String,
     pub tagging_url: String,
     /// Gemini (`MARQUEE_GEMINI_API_KEY`); unset = local model.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub gemini_api_key: Option<SecretString>,
     /// Gemini REST base URL (tests point it at a local server), ending in `/`.
     pub gemini_base_url: String,
@@ -60,6 +65,7 @@ pub struct CampaignSettings {
     /// The connector key of earlier versions (32 bytes, base64), which sealed credentials
     /// directly: still opens what they wrote (re-sealed at start-up), and is the local
     /// KEK when `kek.key` is unset. Env: `MARQUEE_CAMPAIGN_CONNECTOR_KEY`.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub connector_key: Option<SecretString>,
     /// Whether the webhook connector may post to private addresses (tests, dev).
     pub webhook_allow_private: bool,
@@ -70,7 +76,7 @@ pub struct CampaignSettings {
     pub common: CommonSettings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderChoice {
     #[default]
@@ -85,6 +91,7 @@ impl Default for CampaignSettings {
         Self {
             grpc_addr: "127.0.0.1:50055".into(),
             database_url: None,
+            db_pool: Default::default(),
             data_dir: PathBuf::from("./data"),
             models_dir: PathBuf::from("./models"),
             local_model_file: "gemma-3-270m-q4_k_m.gguf".into(),
@@ -119,19 +126,64 @@ impl CampaignSettings {
     /// Loads the layered settings; `MARQUEE_MODELS_DIR` and `MARQUEE_GEMINI_API_KEY` are
     /// the names the tagging service and `make models` share.
     pub fn load() -> anyhow::Result<Self> {
-        let mut settings: Self = marquee_platform::config::load("campaign")?;
-        settings.bus = BusSettings::load()?;
-        if let Ok(dir) = std::env::var("MARQUEE_MODELS_DIR")
+        Self::load_from(std::env::vars().collect())
+    }
+
+    /// [`CampaignSettings::load`] from the environment `env`, checked (the pool, and
+    /// under `MARQUEE_PROFILE=cluster` [`CampaignSettings::required_in_cluster`]).
+    pub fn load_from(env: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
+        let mut settings: Self = marquee_platform::config::load_from("campaign", env.clone())?;
+        settings.bus = BusSettings::load_from(env.clone())?;
+        if let Some(dir) = env.get("MARQUEE_MODELS_DIR")
             && !dir.is_empty()
         {
             settings.models_dir = PathBuf::from(dir);
         }
-        if let Ok(key) = std::env::var("MARQUEE_GEMINI_API_KEY")
+        if let Some(key) = env.get("MARQUEE_GEMINI_API_KEY")
             && !key.is_empty()
         {
-            settings.gemini_api_key = Some(SecretString::from(key));
+            settings.gemini_api_key = Some(SecretString::from(key.clone()));
         }
+        use secrecy::ExposeSecret;
+        settings
+            .db_pool
+            .validate_for(settings.database_url().expose_secret())?;
+        settings
+            .common
+            .profile
+            .require("campaign", &settings.required_in_cluster())?;
         Ok(settings)
+    }
+
+    /// What campaign will not run without in a cluster: its database, the broker, its
+    /// identity key and the key-encryption key of connector credentials (shared by
+    /// every replica).
+    pub fn required_in_cluster(&self) -> Vec<Required> {
+        let kek = &self.kek;
+        vec![
+            Required::database("campaign", self.database_url.as_ref()),
+            Required::broker(self.bus.amqp_url.as_ref()),
+            Required::identity_key("campaign", &self.common),
+            Required::new(
+                "key-encryption key of connector credentials (or __PROVIDER=gcp-kms with \
+                 __GCP_KMS_KEY_NAME)",
+                [
+                    "MARQUEE_CAMPAIGN_KEK__KEY",
+                    "MARQUEE_CAMPAIGN_KEK__KEY_FILE",
+                    "MARQUEE_CAMPAIGN_KEK__GCP_KMS_KEY_NAME",
+                    "MARQUEE_CAMPAIGN_CONNECTOR_KEY",
+                ],
+                "a key file made in the container's data directory",
+                marquee_platform::profile::is_set(kek.key.as_ref())
+                    || kek.key_file.is_some()
+                    || (kek.provider == marquee_envelope::KekProvider::GcpKms
+                        && kek
+                            .gcp_kms_key_name
+                            .as_deref()
+                            .is_some_and(|name| !name.trim().is_empty()))
+                    || marquee_platform::profile::is_set(self.connector_key.as_ref()),
+            ),
+        ]
     }
 
     /// The database URL to use: the configured one, else `<data_dir>/campaign.db`.
@@ -173,6 +225,7 @@ impl marquee_platform::service::ServiceSettings for CampaignSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use marquee_platform::profile::testing;
     use std::collections::HashMap;
 
     #[test]
@@ -187,5 +240,42 @@ mod tests {
         assert_eq!(settings.provider, ProviderChoice::Rules);
         assert_eq!(settings.job_workers, 3);
         assert_eq!(settings.grpc_addr, "127.0.0.1:50055");
+    }
+
+    #[test]
+    fn campaign_requires_its_database_broker_and_keys_in_a_cluster() {
+        assert_eq!(
+            testing::first_env(&CampaignSettings::default().required_in_cluster()),
+            [
+                "MARQUEE_CAMPAIGN_DATABASE_URL",
+                "MARQUEE_AMQP_URL",
+                "MARQUEE_CAMPAIGN_IDENTITY__SIGNING_KEY",
+                "MARQUEE_CAMPAIGN_KEK__KEY"
+            ]
+        );
+        CampaignSettings::load_from(testing::env(&[])).unwrap();
+        let error = CampaignSettings::load_from(testing::env(&[("MARQUEE_PROFILE", "cluster")]))
+            .unwrap_err()
+            .to_string();
+        for var in [
+            "MARQUEE_CAMPAIGN_DATABASE_URL",
+            "MARQUEE_AMQP_URL",
+            "MARQUEE_IDENTITY__SIGNING_KEY",
+            "MARQUEE_CAMPAIGN_KEK__KEY",
+        ] {
+            assert!(error.contains(var), "{var}: {error}");
+        }
+        CampaignSettings::load_from(testing::env(&[
+            ("MARQUEE_PROFILE", "cluster"),
+            ("MARQUEE_DATABASE_URL", "postgres://c:pw@db/campaign"),
+            ("MARQUEE_AMQP_URL", "amqp://rabbit/%2f"),
+            ("MARQUEE_IDENTITY__SIGNING_KEY", "c2VlZA=="),
+            ("MARQUEE_CAMPAIGN_KEK__PROVIDER", "gcp-kms"),
+            (
+                "MARQUEE_CAMPAIGN_KEK__GCP_KMS_KEY_NAME",
+                "projects/p/locations/l/keyRings/r/cryptoKeys/campaign",
+            ),
+        ]))
+        .unwrap();
     }
 }

@@ -31,8 +31,12 @@ pub const CLIENT_STREAMS: &[&str] = &["/marquee.content.v1.ContentService/Upload
 pub async fn open_database(
     settings: &ContentSettings,
 ) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    marquee_db::open::<store::migration::Migrator>(&settings.database_url(), &settings.data_dir)
-        .await
+    marquee_db::open_with::<store::migration::Migrator>(
+        &settings.database_url(),
+        &settings.data_dir,
+        &settings.db_pool,
+    )
+    .await
 }
 
 /// `marquee-content migrate`.

@@ -4,17 +4,21 @@
 use marquee_bus::BusSettings;
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
+use marquee_platform::profile::Required;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct ContentSettings {
     /// gRPC listener.
     pub grpc_addr: String,
     /// `postgres://…` or `sqlite://…`; unset means `<data_dir>/content.db`.
     /// Env: `MARQUEE_CONTENT_DATABASE_URL`, else the shared `MARQUEE_DATABASE_URL`.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub database_url: Option<SecretString>,
+    /// The database's connection pool (`MARQUEE_DB_POOL__…`).
+    pub db_pool: marquee_db::PoolSettings,
     pub data_dir: PathBuf,
     /// `s3://bucket/prefix` for S3 or any S3-compatible store (credentials, region and
     /// endpoint from the usual `AWS_*` environment), `file:///path`, or unset for the
@@ -80,6 +84,7 @@ pub struct ContentSettings {
     /// HMAC key of signed download URLs. Env: `MARQUEE_CONTENT_SIGNING_KEY`. Unset: a
     /// random key per start, so signed URLs die with a restart and differ between
     /// replicas — set it in any deployment with more than one process.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub signing_key: Option<SecretString>,
     /// The event bus (loaded from `MARQUEE_BUS_*`/`MARQUEE_AMQP_URL`, not from this
     /// service's keys).
@@ -94,6 +99,7 @@ impl Default for ContentSettings {
         Self {
             grpc_addr: "127.0.0.1:50052".into(),
             database_url: None,
+            db_pool: Default::default(),
             data_dir: PathBuf::from("./data"),
             object_store_url: None,
             object_store_options: Default::default(),
@@ -129,9 +135,49 @@ impl Default for ContentSettings {
 
 impl ContentSettings {
     pub fn load() -> anyhow::Result<Self> {
-        let mut settings: Self = marquee_platform::config::load("content")?;
-        settings.bus = BusSettings::load()?;
+        Self::load_from(std::env::vars().collect())
+    }
+
+    /// [`ContentSettings::load`] from the environment `env`: the layered settings and the
+    /// bus's, checked (the pool, and under `MARQUEE_PROFILE=cluster`
+    /// [`ContentSettings::required_in_cluster`]).
+    pub fn load_from(env: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
+        let mut settings: Self = marquee_platform::config::load_from("content", env.clone())?;
+        settings.bus = BusSettings::load_from(env)?;
+        use marquee_platform::ExposeSecret;
+        settings
+            .db_pool
+            .validate_for(settings.database_url().expose_secret())?;
+        settings
+            .common
+            .profile
+            .require("content", &settings.required_in_cluster())?;
         Ok(settings)
+    }
+
+    /// What content will not run without in a cluster: its database, the broker, the
+    /// object store, the key of signed URLs (shared by every replica) and its identity
+    /// key.
+    pub fn required_in_cluster(&self) -> Vec<Required> {
+        vec![
+            Required::database("content", self.database_url.as_ref()),
+            Required::broker(self.bus.amqp_url.as_ref()),
+            Required::new(
+                "object store (s3://bucket/prefix)",
+                marquee_platform::profile::env_names("content", "object_store_url"),
+                "files in the container under the data directory",
+                self.object_store_url
+                    .as_deref()
+                    .is_some_and(|url| !url.trim().is_empty()),
+            ),
+            Required::new(
+                "signing key of download URLs",
+                marquee_platform::profile::env_names("content", "signing_key"),
+                "a random key per process, so signed URLs fail on every other replica",
+                marquee_platform::profile::is_set(self.signing_key.as_ref()),
+            ),
+            Required::identity_key("content", &self.common),
+        ]
     }
 
     /// The database URL to use: the configured one, else `<data_dir>/content.db`.
@@ -157,6 +203,7 @@ impl marquee_platform::service::ServiceSettings for ContentSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use marquee_platform::profile::testing;
     use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
@@ -201,5 +248,41 @@ mod tests {
                 .expose_secret()
                 .ends_with("content.db?mode=rwc")
         );
+    }
+
+    #[test]
+    fn content_requires_its_stores_broker_and_keys_in_a_cluster() {
+        assert_eq!(
+            testing::first_env(&ContentSettings::default().required_in_cluster()),
+            [
+                "MARQUEE_CONTENT_DATABASE_URL",
+                "MARQUEE_AMQP_URL",
+                "MARQUEE_CONTENT_OBJECT_STORE_URL",
+                "MARQUEE_CONTENT_SIGNING_KEY",
+                "MARQUEE_CONTENT_IDENTITY__SIGNING_KEY"
+            ]
+        );
+        ContentSettings::load_from(testing::env(&[])).unwrap();
+        let error = ContentSettings::load_from(testing::env(&[("MARQUEE_PROFILE", "cluster")]))
+            .unwrap_err()
+            .to_string();
+        for var in [
+            "MARQUEE_CONTENT_DATABASE_URL",
+            "MARQUEE_AMQP_URL",
+            "MARQUEE_OBJECT_STORE_URL",
+            "MARQUEE_CONTENT_SIGNING_KEY",
+            "MARQUEE_IDENTITY__SIGNING_KEY",
+        ] {
+            assert!(error.contains(var), "{var}: {error}");
+        }
+        ContentSettings::load_from(testing::env(&[
+            ("MARQUEE_PROFILE", "cluster"),
+            ("MARQUEE_CONTENT_DATABASE_URL", "postgres://c:pw@db/content"),
+            ("MARQUEE_AMQP_URL", "amqps://u:pw@rabbit/%2f"),
+            ("MARQUEE_OBJECT_STORE_URL", "s3://marquee-assets"),
+            ("MARQUEE_CONTENT_SIGNING_KEY", "k"),
+            ("MARQUEE_IDENTITY__SIGNING_KEY", "c2VlZA=="),
+        ]))
+        .unwrap();
     }
 }

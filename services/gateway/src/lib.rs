@@ -67,6 +67,9 @@ impl AppState {
         let identity = ServiceIdentity::from_settings("gateway", &settings.common.identity)?;
         // Mutual TLS for every gRPC client below (process-wide; off unless configured).
         marquee_platform::tls::init(&settings.common.tls)?;
+        marquee_platform::balance::set_resolve_interval(Duration::from_secs(
+            settings.common.grpc_resolve_interval_secs,
+        ));
         let auth = clients::AuthClient::connect_lazy(&settings.auth_url, identity.clone())
             .with_context(|| format!("auth_url {:?}", settings.auth_url))?;
         let content = clients::ContentClient::connect_lazy(&settings.content_url, identity.clone())
@@ -86,6 +89,7 @@ impl AppState {
         ));
         let limiter = rate_limit::RateLimiter::from_settings(
             settings.redis_url.as_ref(),
+            settings.redis_ca_file.as_deref(),
             &settings.rate_limit.redis_key_prefix,
         )?;
         let flags = marquee_clients::TenantFlagsCache::new(

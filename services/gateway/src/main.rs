@@ -7,6 +7,9 @@ async fn main() -> anyhow::Result<()> {
     marquee_platform::install_crypto_provider();
     let settings = GatewaySettings::load()?;
     let _telemetry = marquee_platform::telemetry::init("gateway", &settings.common.log);
+    for warning in settings.cluster_warnings() {
+        tracing::warn!("{warning}");
+    }
     let listener = std::net::TcpListener::bind(&settings.addr)
         .map_err(|error| anyhow::anyhow!("cannot bind {}: {error}", settings.addr))?;
     let shutdown = marquee_platform::shutdown::on_signal();

@@ -59,13 +59,18 @@ pub enum RateLimiter {
 }
 
 impl RateLimiter {
-    /// In Redis when `redis_url` is set, else in memory.
+    /// In Redis when `redis_url` is set, else in memory. A `rediss://` URL is TLS,
+    /// checked against `ca_file` when given, else the Mozilla roots.
     pub fn from_settings(
         redis_url: Option<&SecretString>,
+        ca_file: Option<&std::path::Path>,
         key_prefix: &str,
     ) -> anyhow::Result<Self> {
         Ok(match redis_url {
-            Some(url) => Self::Redis(RedisLimiter::new(url.expose_secret(), key_prefix)?),
+            Some(url) => Self::Redis(RedisLimiter::connect(
+                redis_client(url.expose_secret(), ca_file)?,
+                key_prefix,
+            )?),
             None => Self::Memory(MemoryLimiter::default()),
         })
     }
@@ -203,6 +208,33 @@ redis.call('PEXPIRE', KEYS[1], math.max(1000, to_full_ms + 1000))
 return {allowed, math.floor(tokens), to_full_ms, retry_ms}
 "#;
 
+/// The Redis client of `url`: `redis://` in clear, `rediss://` over TLS (rustls, on the
+/// process's ring provider) whose server certificate must chain to the PEM certificates
+/// in `ca_file`, or without one to the Mozilla roots.
+pub fn redis_client(url: &str, ca_file: Option<&std::path::Path>) -> anyhow::Result<redis::Client> {
+    let invalid =
+        |error: redis::RedisError| anyhow::anyhow!("redis_url is not a valid Redis URL: {error}");
+    match ca_file {
+        None => redis::Client::open(url).map_err(invalid),
+        Some(path) => {
+            anyhow::ensure!(
+                url.starts_with("rediss://"),
+                "redis_ca_file is set but redis_url is not rediss://"
+            );
+            let root_cert = std::fs::read(path)
+                .map_err(|error| anyhow::anyhow!("redis_ca_file {}: {error}", path.display()))?;
+            redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                },
+            )
+            .map_err(invalid)
+        }
+    }
+}
+
 /// Buckets in Redis, shared by every gateway replica.
 pub struct RedisLimiter {
     connection: redis::aio::ConnectionManager,
@@ -215,8 +247,10 @@ impl RedisLimiter {
     /// Connects lazily (start-up does not wait for Redis); operations time out quickly
     /// so a slow Redis costs little before failing open.
     pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|error| anyhow::anyhow!("redis_url is not a valid Redis URL: {error}"))?;
+        Self::connect(redis_client(url, None)?, prefix)
+    }
+
+    fn connect(client: redis::Client, prefix: &str) -> anyhow::Result<Self> {
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
             .set_response_timeout(Some(Duration::from_millis(250)))
@@ -371,5 +405,52 @@ mod tests {
         // Nothing listens on port 1.
         let limiter = RateLimiter::Redis(RedisLimiter::new("redis://127.0.0.1:1", "x").unwrap());
         assert_eq!(limiter.check("ip:1", budget(1, 1)).await, None);
+    }
+
+    /// Managed Redis (Memorystore, DigitalOcean's Valkey) takes TLS: `rediss://` is a TLS
+    /// connection (the build has a TLS backend), `redis://` is not.
+    #[test]
+    fn rediss_urls_are_tls_connections() {
+        use redis::ConnectionAddr;
+        let client = redis_client("rediss://:s3cret@redis.example.com:6380/0", None).unwrap();
+        let addr = client.get_connection_info().addr();
+        assert!(
+            matches!(addr, ConnectionAddr::TcpTls { host, port: 6380, insecure: false, .. } if host == "redis.example.com"),
+            "{addr:?}"
+        );
+        assert!(addr.is_supported(), "a TLS backend is compiled in");
+        let plain = redis_client("redis://127.0.0.1:6379", None).unwrap();
+        assert!(matches!(
+            plain.get_connection_info().addr(),
+            ConnectionAddr::Tcp(_, 6379)
+        ));
+
+        // A private CA: read from its file, and only for rediss://.
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["memorystore".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(&ca, cert.pem()).unwrap();
+        let client = redis_client("rediss://10.0.0.3:6378", Some(&ca)).unwrap();
+        assert!(matches!(
+            client.get_connection_info().addr(),
+            ConnectionAddr::TcpTls {
+                tls_params: Some(_),
+                ..
+            }
+        ));
+        let error = redis_client("redis://10.0.0.3:6379", Some(&ca))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("rediss://"), "{error}");
+        let missing = redis_client("rediss://10.0.0.3:6378", Some(&dir.path().join("none")))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(missing.contains("redis_ca_file"), "{missing}");
     }
 }

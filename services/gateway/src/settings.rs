@@ -7,13 +7,14 @@
 use crate::rate_limit::Budget;
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
+use marquee_platform::profile::Required;
 use serde::Deserialize;
 use std::path::PathBuf;
 
 /// Everything the gateway needs to run. Shared keys (`redis_url`, `jwt_issuer`,
 /// `jwt_audience`) are usually set once for the fleet as `MARQUEE_REDIS_URL`,
 /// `MARQUEE_JWT_ISSUER`, `MARQUEE_JWT_AUDIENCE`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct GatewaySettings {
     /// Where the binary listens (`MARQUEE_GATEWAY_ADDR`). `serve` itself takes a bound
@@ -40,7 +41,12 @@ pub struct GatewaySettings {
     /// `upload_stalled`); uploads are bounded by idle time, never by total time.
     pub upload_idle_timeout_secs: u64,
     /// Redis for shared rate-limit buckets (`MARQUEE_REDIS_URL`); in memory when unset.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub redis_url: Option<SecretString>,
+    /// The CA certificate(s), PEM, that a `rediss://` server's certificate must chain to
+    /// when it is not publicly trusted (Memorystore's server CA). Unset: the Mozilla
+    /// roots. Env: `MARQUEE_REDIS_CA_FILE`.
+    pub redis_ca_file: Option<PathBuf>,
     /// Expected `iss` of access tokens (`MARQUEE_JWT_ISSUER`).
     pub jwt_issuer: String,
     /// Expected `aud` of access tokens (`MARQUEE_JWT_AUDIENCE`).
@@ -99,6 +105,7 @@ impl Default for GatewaySettings {
             upload_limit_bytes: 1024 * 1024 * 1024,
             upload_idle_timeout_secs: 30,
             redis_url: None,
+            redis_ca_file: None,
             jwt_issuer: "marquee-auth".into(),
             jwt_audience: "marquee-api".into(),
             json_body_limit: 1024 * 1024,
@@ -123,9 +130,55 @@ impl Default for GatewaySettings {
 impl GatewaySettings {
     /// Loads the layered settings for the `gateway` service and validates them.
     pub fn load() -> anyhow::Result<Self> {
-        let settings: Self = marquee_platform::config::load("gateway")?;
+        Self::load_from(std::env::vars().collect())
+    }
+
+    /// [`GatewaySettings::load`] from the environment `env`, checked
+    /// ([`Self::validate`], and under `MARQUEE_PROFILE=cluster`
+    /// [`Self::required_in_cluster`]).
+    pub fn load_from(env: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
+        let settings: Self = marquee_platform::config::load_from("gateway", env)?;
         settings.validate()?;
+        settings
+            .common
+            .profile
+            .require("gateway", &settings.required_in_cluster())?;
         Ok(settings)
+    }
+
+    /// What the gateway will not run without in a cluster: its identity key (every
+    /// service refuses calls signed by an ephemeral one). Redis is not required: see
+    /// [`Self::cluster_warnings`].
+    pub fn required_in_cluster(&self) -> Vec<Required> {
+        vec![Required::identity_key("gateway", &self.common)]
+    }
+
+    /// What start-up logs as a warning under `MARQUEE_PROFILE=cluster`: no Redis (each
+    /// replica then counts rate limits on its own, so the fleet allows replicas × the
+    /// budget), or Redis without TLS (`redis://`: fine over a sidecar or a private
+    /// network, otherwise the password and keys cross the network in clear text).
+    pub fn cluster_warnings(&self) -> Vec<String> {
+        use marquee_platform::ExposeSecret;
+        if !self.common.profile.is_cluster() || !self.rate_limit.enabled {
+            return Vec::new();
+        }
+        match self
+            .redis_url
+            .as_ref()
+            .map(|url| url.expose_secret().trim())
+        {
+            None | Some("") => vec![
+                "MARQUEE_REDIS_URL is unset: rate limits are counted per replica, so the \
+                 fleet allows as many times the budget as there are gateway replicas"
+                    .to_string(),
+            ],
+            Some(url) if !url.starts_with("rediss://") => vec![
+                "MARQUEE_REDIS_URL is not rediss://: the Redis password and rate-limit keys \
+                 travel unencrypted (fine only over a sidecar or a private network)"
+                    .to_string(),
+            ],
+            Some(_) => Vec::new(),
+        }
     }
 
     /// Rejects settings the gateway cannot run with, naming the key.
@@ -181,7 +234,7 @@ impl GatewaySettings {
 }
 
 /// Which forwarding header the trusted proxies write (see `forwarded_header`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub enum ForwardedHeader {
     #[default]
     #[serde(rename = "x-forwarded-for")]
@@ -207,7 +260,7 @@ fn is_origin(origin: &str) -> bool {
 }
 
 /// Browser-session cookies (see `browser`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct BrowserSettings {
     /// `Secure` on every cookie. Browsers accept secure cookies from `http://localhost`
@@ -230,7 +283,7 @@ impl Default for BrowserSettings {
 
 /// Cross-origin access for browser clients. No origins (the default) means same-origin
 /// only: no CORS headers are sent at all.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct CorsSettings {
     /// Exact origins (`https://app.example.com`), or `*` for any origin.
@@ -251,7 +304,7 @@ impl Default for CorsSettings {
 /// Token-bucket budgets. Each bucket refills at `*_per_minute / 60` tokens a second and
 /// holds at most `*_burst` tokens (`0` = one minute's budget). A `*_per_minute` of `0`
 /// turns that limit off.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct RateLimitSettings {
     pub enabled: bool,
@@ -318,6 +371,7 @@ impl RateLimitSettings {
 mod tests {
     use super::*;
     use marquee_platform::ExposeSecret;
+    use marquee_platform::profile::testing;
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> GatewaySettings {
@@ -454,5 +508,37 @@ mod tests {
         let anonymous = limits.anonymous().unwrap();
         assert_eq!(anonymous.capacity, 3);
         assert!(limits.user().is_none());
+    }
+
+    #[test]
+    fn the_gateway_requires_its_identity_and_warns_about_redis_in_a_cluster() {
+        assert_eq!(
+            testing::first_env(&GatewaySettings::default().required_in_cluster()),
+            ["MARQUEE_GATEWAY_IDENTITY__SIGNING_KEY"]
+        );
+        let dev = GatewaySettings::load_from(testing::env(&[])).unwrap();
+        assert!(dev.cluster_warnings().is_empty());
+        let error = GatewaySettings::load_from(testing::env(&[("MARQUEE_PROFILE", "cluster")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("MARQUEE_IDENTITY__SIGNING_KEY"), "{error}");
+        let cluster = |redis: Option<&str>| {
+            let mut pairs = vec![
+                ("MARQUEE_PROFILE", "cluster"),
+                ("MARQUEE_GATEWAY_IDENTITY__SIGNING_KEY", "c2VlZA=="),
+            ];
+            pairs.extend(redis.map(|url| ("MARQUEE_REDIS_URL", url)));
+            GatewaySettings::load_from(testing::env(&pairs)).unwrap()
+        };
+        let warnings = cluster(None).cluster_warnings();
+        assert!(warnings[0].contains("per replica"), "{warnings:?}");
+        let warnings = cluster(Some("redis://:pw@10.0.0.3:6379")).cluster_warnings();
+        assert!(warnings[0].contains("not rediss://"), "{warnings:?}");
+        assert!(!warnings[0].contains("pw@"), "{warnings:?}");
+        assert!(
+            cluster(Some("rediss://:pw@10.0.0.3:6378"))
+                .cluster_warnings()
+                .is_empty()
+        );
     }
 }

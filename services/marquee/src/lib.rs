@@ -1,6 +1,8 @@
 //! The embedded fleet: every service in one process, each on its own loopback port,
 //! talking real gRPC — what `marquee up` runs and what the end-to-end tests start.
 
+pub mod manifest;
+
 use anyhow::Context;
 use marquee_auth::AuthSettings;
 use marquee_billing::BillingSettings;

@@ -33,6 +33,10 @@ enum Command {
         /// Where the private keys go (created if missing).
         dir: std::path::PathBuf,
     },
+    /// Print every environment variable each service reads and the ones
+    /// MARQUEE_PROFILE=cluster requires, as JSON (the deploy checks read the committed
+    /// copy: `marquee settings-manifest > deploy/check/settings-manifest.json`).
+    SettingsManifest,
     /// Event-bus operations on RabbitMQ (MARQUEE_AMQP_URL).
     Bus {
         #[command(subcommand)]
@@ -74,6 +78,10 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", marquee_gateway::openapi::document().to_pretty_json()?);
         return Ok(());
     }
+    if let Command::SettingsManifest = cli.command {
+        print!("{}", marquee::manifest::render());
+        return Ok(());
+    }
     if let Command::IdentityKeys { dir } = &cli.command {
         print!("{}", marquee::write_identity_keys(dir)?);
         return Ok(());
@@ -95,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("marquee stopped");
             Ok(())
         }
-        Command::Openapi | Command::IdentityKeys { .. } => {
+        Command::Openapi | Command::IdentityKeys { .. } | Command::SettingsManifest => {
             unreachable!("answered before the settings are loaded")
         }
         Command::Keys {

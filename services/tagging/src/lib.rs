@@ -34,8 +34,12 @@ const INDEX_SYNC_INTERVAL: Duration = Duration::from_secs(2);
 pub async fn open_database(
     settings: &TaggingSettings,
 ) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    marquee_db::open::<store::migration::Migrator>(&settings.database_url(), &settings.data_dir)
-        .await
+    marquee_db::open_with::<store::migration::Migrator>(
+        &settings.database_url(),
+        &settings.data_dir,
+        &settings.db_pool,
+    )
+    .await
 }
 
 /// `marquee-tagging migrate`.

@@ -6,17 +6,21 @@
 use marquee_bus::BusSettings;
 use marquee_platform::SecretString;
 use marquee_platform::config::CommonSettings;
+use marquee_platform::profile::Required;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct TaggingSettings {
     /// gRPC listener.
     pub grpc_addr: String,
     /// `postgres://…` or `sqlite://…`; unset means `<data_dir>/tagging.db`.
     /// Env: `MARQUEE_TAGGING_DATABASE_URL`, else the shared `MARQUEE_DATABASE_URL`.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub database_url: Option<SecretString>,
+    /// The database's connection pool (`MARQUEE_DB_POOL__…`).
+    pub db_pool: marquee_db::PoolSettings,
     pub data_dir: PathBuf,
     /// Where `make models` put ONNX Runtime and the models. Env: `MARQUEE_MODELS_DIR`.
     pub models_dir: PathBuf,
@@ -42,6 +46,7 @@ pub struct TaggingSettings {
     /// `auto` (pgvector when the database has it, else exact), `exact` or `pgvector`.
     pub vector_search: VectorSearch,
     /// Gemini (`MARQUEE_GEMINI_API_KEY`); unset = local models only.
+    #[serde(serialize_with = "marquee_platform::settings_keys::redact::option")]
     pub gemini_api_key: Option<SecretString>,
     /// Gemini REST base URL (tests point it at a local server), ending in `/`.
     pub gemini_base_url: String,
@@ -54,7 +59,7 @@ pub struct TaggingSettings {
     pub common: CommonSettings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VectorSearch {
     #[default]
@@ -68,6 +73,7 @@ impl Default for TaggingSettings {
         Self {
             grpc_addr: "127.0.0.1:50054".into(),
             database_url: None,
+            db_pool: Default::default(),
             data_dir: PathBuf::from("./data"),
             models_dir: PathBuf::from("./models"),
             content_url: "http://127.0.0.1:50052".into(),
@@ -95,19 +101,43 @@ impl TaggingSettings {
     /// Loads the layered settings; `MARQUEE_MODELS_DIR` and `MARQUEE_GEMINI_API_KEY` are
     /// the shared names `make models` and the campaign service use too.
     pub fn load() -> anyhow::Result<Self> {
-        let mut settings: Self = marquee_platform::config::load("tagging")?;
-        settings.bus = BusSettings::load()?;
-        if let Ok(dir) = std::env::var("MARQUEE_MODELS_DIR")
+        Self::load_from(std::env::vars().collect())
+    }
+
+    /// [`TaggingSettings::load`] from the environment `env`, checked (the pool, and under
+    /// `MARQUEE_PROFILE=cluster` [`TaggingSettings::required_in_cluster`]).
+    pub fn load_from(env: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
+        let mut settings: Self = marquee_platform::config::load_from("tagging", env.clone())?;
+        settings.bus = BusSettings::load_from(env.clone())?;
+        if let Some(dir) = env.get("MARQUEE_MODELS_DIR")
             && !dir.is_empty()
         {
             settings.models_dir = PathBuf::from(dir);
         }
-        if let Ok(key) = std::env::var("MARQUEE_GEMINI_API_KEY")
+        if let Some(key) = env.get("MARQUEE_GEMINI_API_KEY")
             && !key.is_empty()
         {
-            settings.gemini_api_key = Some(SecretString::from(key));
+            settings.gemini_api_key = Some(SecretString::from(key.clone()));
         }
+        use marquee_platform::ExposeSecret;
+        settings
+            .db_pool
+            .validate_for(settings.database_url().expose_secret())?;
+        settings
+            .common
+            .profile
+            .require("tagging", &settings.required_in_cluster())?;
         Ok(settings)
+    }
+
+    /// What tagging will not run without in a cluster: its database, the broker (it
+    /// consumes content's events) and its identity key.
+    pub fn required_in_cluster(&self) -> Vec<Required> {
+        vec![
+            Required::database("tagging", self.database_url.as_ref()),
+            Required::broker(self.bus.amqp_url.as_ref()),
+            Required::identity_key("tagging", &self.common),
+        ]
     }
 
     /// The database URL to use: the configured one, else `<data_dir>/tagging.db`.
@@ -133,6 +163,7 @@ impl marquee_platform::service::ServiceSettings for TaggingSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use marquee_platform::profile::testing;
     use std::collections::HashMap;
 
     #[test]
@@ -147,5 +178,36 @@ mod tests {
         assert_eq!(settings.topic_tags, 5);
         assert_eq!(settings.vector_search, VectorSearch::Exact);
         assert_eq!(settings.grpc_addr, "127.0.0.1:50054");
+    }
+
+    #[test]
+    fn tagging_requires_its_database_broker_and_identity_in_a_cluster() {
+        assert_eq!(
+            testing::first_env(&TaggingSettings::default().required_in_cluster()),
+            [
+                "MARQUEE_TAGGING_DATABASE_URL",
+                "MARQUEE_AMQP_URL",
+                "MARQUEE_TAGGING_IDENTITY__SIGNING_KEY"
+            ]
+        );
+        TaggingSettings::load_from(testing::env(&[])).unwrap();
+        let error = TaggingSettings::load_from(testing::env(&[
+            ("MARQUEE_PROFILE", "cluster"),
+            ("MARQUEE_DATABASE_URL", "postgres://t:pw@db/tagging"),
+            ("MARQUEE_IDENTITY__SIGNING_KEY", "c2VlZA=="),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("MARQUEE_AMQP_URL"), "{error}");
+        assert!(!error.contains("DATABASE_URL"), "{error}");
+        let settings = TaggingSettings::load_from(testing::env(&[
+            ("MARQUEE_PROFILE", "cluster"),
+            ("MARQUEE_DATABASE_URL", "postgres://t:pw@db/tagging"),
+            ("MARQUEE_IDENTITY__SIGNING_KEY", "c2VlZA=="),
+            ("MARQUEE_AMQP_URL", "amqp://rabbit/%2f"),
+            ("MARQUEE_MODELS_DIR", "/models"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.models_dir, PathBuf::from("/models"));
     }
 }

@@ -82,6 +82,7 @@ module "secrets" {
   database_urls         = module.databases.database_urls
   amqp_url              = module.platform.amqp_url
   redis_url             = module.cluster.redis_url
+  redis_ca_certificate  = module.cluster.redis_ca_certificate
   object_store          = module.cluster.object_store
   kek_provider          = "gcp-kms"
   bootstrap_admin_email = var.bootstrap_admin_email

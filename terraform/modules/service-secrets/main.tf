@@ -46,6 +46,7 @@ locals {
       { for k, v in { MARQUEE_DATABASE_URL = lookup(var.database_urls, s, "") } : k => v if contains(local.database_services, s) },
       { for k, v in { MARQUEE_AMQP_URL = var.amqp_url } : k => v if contains(local.brokered, s) },
       { for k, v in { MARQUEE_REDIS_URL = var.redis_url } : k => v if s == "gateway" },
+      { for k, v in { REDIS_CA_CERT = var.redis_ca_certificate } : k => v if s == "gateway" && var.redis_ca_certificate != "" },
       { for k, v in {
         MARQUEE_CONTENT_SIGNING_KEY = random_bytes.content_signing_key.base64
         AWS_ACCESS_KEY_ID           = var.object_store.access_key_id

@@ -42,6 +42,17 @@ variable "redis_url" {
   }
 }
 
+variable "redis_ca_certificate" {
+  description = "PEM CA of the managed Redis's server certificate when it is not a public CA (Memorystore); empty: the public roots. Delivered to the gateway as REDIS_CA_CERT (chart: services.gateway.secretFiles)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.redis_ca_certificate == "" || startswith(trimspace(var.redis_ca_certificate), "-----BEGIN CERTIFICATE-----")
+    error_message = "redis_ca_certificate must be empty or a PEM certificate."
+  }
+}
+
 variable "object_store" {
   description = "S3-compatible credentials, endpoint and signing region of the assets bucket (content's AWS_* environment)."
   type = object({

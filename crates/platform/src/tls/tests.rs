@@ -420,3 +420,86 @@ async fn a_service_does_not_start_with_tls_on_and_a_file_missing() {
     );
     assert!(client_tls().is_none(), "nothing installed for the clients");
 }
+
+/// Resolves every name to 127.0.0.1.
+struct Loopback;
+
+impl crate::balance::Resolver for Loopback {
+    fn resolve(
+        &self,
+        _host: &str,
+    ) -> futures::future::BoxFuture<'static, std::io::Result<Vec<std::net::IpAddr>>> {
+        Box::pin(async { Ok(vec![std::net::IpAddr::from([127, 0, 0, 1])]) })
+    }
+}
+
+/// A channel balanced over the addresses of `url`'s host (all 127.0.0.1 here).
+fn balanced_channel(url: &str, client: Arc<ReloadingTls>) -> crate::balance::GrpcChannel {
+    let host = url
+        .parse::<http::Uri>()
+        .unwrap()
+        .host()
+        .unwrap()
+        .to_string();
+    crate::balance::balanced(
+        grpc::endpoint(url).unwrap(),
+        Some(Duration::from_secs(5)),
+        host,
+        Some(client),
+        Arc::new(Loopback),
+        Duration::from_millis(50),
+    )
+}
+
+async fn check_balanced(channel: &crate::balance::GrpcChannel) -> Result<i32, tonic::Status> {
+    HealthClient::new(channel.clone())
+        .check(grpc::anonymous(HealthCheckRequest {
+            service: String::new(),
+        }))
+        .await
+        .map(|response| response.into_inner().status)
+}
+
+/// A balanced channel dials addresses but checks the server's certificate against the
+/// host name of the URL (a headless Service's name, on the pods' certificates).
+#[tokio::test]
+async fn balanced_channels_check_the_certificate_against_the_host_name() {
+    let ca = Ca::new("marquee-ca");
+    let client = Mounted::new(&ca.leaf(&["marquee-gateway"]), &ca).tls();
+    let server = Mounted::new(&ca.leaf(&["marquee-auth.marquee.test"]), &ca);
+    let (url, stop) = start_server(server.tls()).await;
+    let named = url.replace("127.0.0.1", "marquee-auth.marquee.test");
+    let channel = balanced_channel(&named, client.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match check_balanced(&channel).await {
+            Ok(status) => {
+                assert_eq!(status, 1, "SERVING");
+                break;
+            }
+            // Until the first answer calls go to the (unresolvable) name itself.
+            Err(status) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "never served: {status:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // A server whose certificate names another service is refused.
+    let (elsewhere, stop_elsewhere) =
+        start_server(Mounted::new(&ca.leaf(&["marquee-billing.marquee.test"]), &ca).tls()).await;
+    let misnamed = balanced_channel(
+        &elsewhere.replace("127.0.0.1", "marquee-auth.marquee.test"),
+        client,
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..3 {
+        assert!(
+            check_balanced(&misnamed).await.is_err(),
+            "a server not named by the URL"
+        );
+    }
+    stop.cancel();
+    stop_elsewhere.cancel();
+}

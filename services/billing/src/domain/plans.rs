@@ -123,7 +123,7 @@ impl Catalogue {
 }
 
 /// Overrides of one plan; anything unset keeps the built-in default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct PlanOverride {
     pub name: Option<String>,
@@ -131,7 +131,7 @@ pub struct PlanOverride {
     pub limits: LimitOverrides,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct LimitOverrides {
     pub storage_bytes: Option<u64>,
@@ -156,7 +156,7 @@ impl LimitOverrides {
 }
 
 /// `plans.*` settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct PlanSettings {
     pub free: PlanOverride,

@@ -13,6 +13,41 @@ use secrecy::ExposeSecret;
 /// Events with this many failed attempts stay in the inbox for an operator.
 pub const MAX_ATTEMPTS: i32 = 10;
 
+/// Stripe webhook events, by `type` ([`type_label`]) and `outcome`: on receipt `stored`,
+/// `duplicate` (a redelivery), `rejected` (bad signature or not a Stripe event: stored
+/// nothing, answered 400) or `error` (storing failed, answered 5xx: Stripe retries); on
+/// processing `processed` or `failed` (retried up to [`MAX_ATTEMPTS`]).
+pub const EVENTS_METRIC: &str = "marquee_billing_webhook_events_total";
+
+/// The event types billing acts on, which label their events by name.
+pub const HANDLED_TYPES: [&str; 6] = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+];
+
+/// The `type` label: a handled type by name, any other (well-formed) type `other`, and
+/// `unknown` when the event cannot be read or trusted (bad signature, bad payload) — a
+/// sender cannot grow the label's values.
+pub fn type_label(event_type: Option<&str>) -> &'static str {
+    match event_type {
+        None => "unknown",
+        Some(event_type) => HANDLED_TYPES
+            .iter()
+            .find(|known| **known == event_type)
+            .copied()
+            .unwrap_or("other"),
+    }
+}
+
+fn count(event_type: Option<&str>, outcome: &'static str) {
+    metrics::counter!(EVENTS_METRIC, "type" => type_label(event_type), "outcome" => outcome)
+        .increment(1);
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub event_id: String,
@@ -60,15 +95,18 @@ impl Billing {
             self.settings().webhook_tolerance_secs,
         )
         .map_err(|e| {
-            metrics::counter!("marquee_billing_webhooks_total", "outcome" => "bad_signature")
-                .increment(1);
+            count(None, "rejected");
             BillingError::BadSignature(e.reason())
         })?;
-        let text = std::str::from_utf8(payload)
-            .map_err(|_| BillingError::invalid("invalid_payload", "the body is not UTF-8"))?;
+        let text = std::str::from_utf8(payload).map_err(|_| {
+            count(None, "rejected");
+            BillingError::invalid("invalid_payload", "the body is not UTF-8")
+        })?;
         let head: EventHead = serde_json::from_str(text).map_err(|e| {
+            count(None, "rejected");
             BillingError::invalid("invalid_payload", format!("not a Stripe event: {e}"))
         })?;
+        let event_type = Some(head.event_type.as_str());
         let accepted = store::webhooks::insert(
             self.db(),
             &head.id,
@@ -77,9 +115,9 @@ impl Billing {
             text,
             Utc::now(),
         )
-        .await?;
-        let outcome = if accepted { "stored" } else { "duplicate" };
-        metrics::counter!("marquee_billing_webhooks_total", "outcome" => outcome).increment(1);
+        .await
+        .inspect_err(|_| count(event_type, "error"))?;
+        count(event_type, if accepted { "stored" } else { "duplicate" });
         if accepted {
             self.inner.webhooks.notify_one();
         }
@@ -95,6 +133,14 @@ impl Billing {
         let mut done = 0;
         for event in pending {
             let outcome = self.handle_event(&event.event_type, &event.object_id).await;
+            count(
+                Some(&event.event_type),
+                if outcome.is_ok() {
+                    "processed"
+                } else {
+                    "failed"
+                },
+            );
             match outcome {
                 Ok(()) => {
                     store::webhooks::finish(self.db(), &event.id, Ok(Utc::now())).await?;
@@ -176,5 +222,21 @@ impl Billing {
             }
         }
         Ok(sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `type` label names the handled types only: a sender cannot add values.
+    #[test]
+    fn the_type_label_is_bounded() {
+        for known in HANDLED_TYPES {
+            assert_eq!(type_label(Some(known)), known);
+        }
+        assert_eq!(type_label(Some("customer.created")), "other");
+        assert_eq!(type_label(Some("invoice.paid\u{0}x")), "other");
+        assert_eq!(type_label(None), "unknown");
     }
 }

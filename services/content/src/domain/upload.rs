@@ -15,6 +15,7 @@ use marquee_platform::Principal;
 use object_store::{ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+use tracing::Instrument;
 
 use marquee_platform::input::fields;
 
@@ -152,7 +153,9 @@ impl Content {
     {
         let content = self.clone();
         let caller = caller.clone();
-        tokio::spawn(async move { content.upload_to_end(&caller, parts).await })
+        // In the call's span: billing's calls and the `asset.uploaded` event continue
+        // the caller's trace.
+        tokio::spawn(async move { content.upload_to_end(&caller, parts).await }.in_current_span())
             .await
             .map_err(|error| ContentError::Internal(format!("upload task failed: {error}")))?
     }

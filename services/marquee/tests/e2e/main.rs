@@ -15,6 +15,7 @@ mod hostile_input;
 mod keys;
 mod lockout;
 mod membership;
+mod metrics_contract;
 mod partner;
 mod problems;
 mod quota;
@@ -24,6 +25,7 @@ mod sessions;
 mod stripe;
 mod tagging;
 mod tokens;
+mod traces;
 
 use marquee::{Fleet, FleetSettings};
 use marquee_auth::AuthSettings;

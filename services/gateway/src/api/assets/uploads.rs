@@ -13,6 +13,7 @@ use futures::{SinkExt, TryStreamExt};
 use marquee_platform::{Error, ErrorKind, Problem};
 use marquee_proto::content::v1 as pb;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 use utoipa::ToSchema;
 
 /// The problem a duplicate upload answers (`409 duplicate_asset`): the standard
@@ -198,7 +199,9 @@ pub async fn upload(
     let mut client = state.content.grpc();
     // A client stream: no overall deadline, it lasts as long as the bytes keep coming.
     let request = stream_for_caller(caller.principal(), receiver);
-    let call = tokio::spawn(async move { client.upload_asset(request).await });
+    // In the request's span: the client interceptor sends its trace context, so
+    // content's work joins the caller's trace.
+    let call = tokio::spawn(async move { client.upload_asset(request).await }.in_current_span());
     let abort = |call: tokio::task::JoinHandle<_>, error: Error| {
         // Dropping the call resets the stream: the service discards what it stored.
         call.abort();
