@@ -12,6 +12,10 @@ Sections:
               without a schema are errors, except Argo Rollouts and ServiceMonitor
   crds        Rollout / AnalysisTemplate against the vendored Argo CRD schemas with
               unknown fields rejected; ServiceMonitor against schemas/
+  chartcrds   the chart's own CRDs (helm/marquee/crds/, which Helm installs and does not
+              render): packaged by Helm, valid apiextensions.k8s.io/v1 (1.32 schemas),
+              structural; fixtures/tenant-example.yaml validates against them and every
+              tenant in fixtures/tenant-bad.yaml is refused
   references  rendered objects point at each other correctly (services, templates,
               selectors, service accounts, config maps, HPA targets, ingress backends)
   contracts   the chart agrees with the code and the workflows: every edge of CALLERS
@@ -410,6 +414,130 @@ def check_crds(s: Section, renders: list[Render]) -> None:
     for kind in ("Rollout", "AnalysisTemplate", "ServiceMonitor", "Certificate", "Issuer", "HTTPRoute"):
         if kind not in kinds_seen:
             s.error(f"no value set renders a {kind}: its templates go unchecked")
+
+
+# ---------------------------------------------------------------------------------------
+# The chart's own CRDs (helm/marquee/crds/: `helm install` applies them before the
+# templates; `helm template` does not render them, so the sections above never see them)
+
+CHART_CRD_EXAMPLES = HERE / "fixtures" / "tenant-example.yaml"
+CHART_CRD_BAD = HERE / "fixtures" / "tenant-bad.yaml"
+
+
+def chart_crd_files() -> list[tuple[Path, dict[str, Any]]]:
+    return [(path, crd) for path in sorted((CHART / "crds").glob("*.yaml"))
+            for crd in yaml.safe_load_all(path.read_text()) if crd]
+
+
+@functools.lru_cache(maxsize=None)
+def chart_crd_validators() -> dict[tuple[str, str], tuple[jsonschema.protocols.Validator, str]]:
+    """(apiVersion, kind) → (validator, scope) for every served version of the chart's CRDs.
+    The API server adds apiVersion, kind and metadata to every root schema."""
+    validators = {}
+    for _, crd in chart_crd_files():
+        if crd.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = crd["spec"]
+        for version in spec.get("versions", []):
+            root = copy.deepcopy((version.get("schema") or {}).get("openAPIV3Schema") or {})
+            root.setdefault("properties", {}).update(
+                {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}})
+            schema = strict_crd_schema(root)
+            schema["required"] = sorted(set(schema.get("required", [])) | {"apiVersion", "kind", "metadata"})
+            validators[(f"{spec['group']}/{version['name']}", spec["names"]["kind"])] = (
+                jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER),
+                spec.get("scope", ""))
+    return validators
+
+
+def chart_crd_errors(obj: dict[str, Any]) -> list[str]:
+    found = chart_crd_validators().get((obj.get("apiVersion"), obj.get("kind")))
+    if found is None:
+        return [f"no CRD in helm/marquee/crds/ for {obj.get('apiVersion')} {obj.get('kind')}"]
+    validator, scope = found
+    errors = [f"{'.'.join(map(str, e.path)) or '(root)'}: {e.message[:300]}"
+              for e in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.path)))]
+    errors += metadata_errors(obj, namespaced=scope == "Namespaced")
+    if scope == "Cluster" and (obj.get("metadata") or {}).get("namespace"):
+        errors.append("metadata.namespace is set on a cluster-scoped resource")
+    return errors
+
+
+def structural_errors(node: Any, where: str = "") -> list[str]:
+    """What makes a schema non-structural: a node without a type (unless int-or-string or
+    preserve-unknown-fields), or an object with both properties and additionalProperties."""
+    if not isinstance(node, dict):
+        return []
+    errors = []
+    if "type" not in node and not (node.get("x-kubernetes-int-or-string")
+                                   or node.get("x-kubernetes-preserve-unknown-fields")):
+        errors.append(f"{where or '(root)'}: no type")
+    if "properties" in node and isinstance(node.get("additionalProperties"), dict):
+        errors.append(f"{where or '(root)'}: both properties and additionalProperties")
+    for key, child in (node.get("properties") or {}).items():
+        errors += structural_errors(child, f"{where}.{key}")
+    if isinstance(node.get("items"), dict):
+        errors += structural_errors(node["items"], f"{where}[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        errors += structural_errors(node["additionalProperties"], f"{where}.*")
+    return errors
+
+
+@section("chartcrds")
+def check_chart_crds(s: Section) -> None:
+    import helm_python as helm
+
+    validate = kube_validator()
+    with helm.Chart.load(str(CHART)) as chart:
+        packaged = {c["name"] for c in chart.crds}
+    files = chart_crd_files()
+    if not files:
+        s.error("helm/marquee/crds/ has no CRDs")
+    for path, crd in files:
+        s.checked += 1
+        where = f"{rel(path)}: {describe(crd)}"
+        if f"crds/{path.name}" not in packaged:
+            s.error(f"{rel(path)}: not in the chart Helm loads (.helmignore?)")
+        if (crd.get("apiVersion"), crd.get("kind")) != ("apiextensions.k8s.io/v1", "CustomResourceDefinition"):
+            s.error(f"{where}: not an apiextensions.k8s.io/v1 CustomResourceDefinition")
+            continue
+        for e in kube_errors(validate, crd) + metadata_errors(crd, namespaced=False):
+            s.error(f"{where}: {e}")
+        spec = crd.get("spec") or {}
+        expected = f"{(spec.get('names') or {}).get('plural')}.{spec.get('group')}"
+        if (crd.get("metadata") or {}).get("name") != expected or path.stem != expected:
+            s.error(f"{where}: the CRD and its file must be named {expected}")
+        versions = spec.get("versions") or []
+        if sum(bool(v.get("storage")) for v in versions) != 1:
+            s.error(f"{where}: exactly one version must be the storage version")
+        for version in versions:
+            root = (version.get("schema") or {}).get("openAPIV3Schema")
+            if not root:
+                s.error(f"{where} {version.get('name')}: no openAPIV3Schema")
+                continue
+            for e in structural_errors(root):
+                s.error(f"{where} {version.get('name')}: not structural: {e}")
+            try:
+                jsonschema.Draft7Validator.check_schema(strict_crd_schema(root))
+            except jsonschema.SchemaError as exc:
+                s.error(f"{where} {version.get('name')}: not a valid schema: {exc.message[:200]}")
+            if "status" in (root.get("properties") or {}) and "status" not in (version.get("subresources") or {}):
+                s.error(f"{where} {version.get('name')}: has a status but no status subresource")
+
+    for path, must_pass in ((CHART_CRD_EXAMPLES, True), (CHART_CRD_BAD, False)):
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d] if path.exists() else []
+        if not docs:
+            s.error(f"{rel(path)}: missing or empty")
+        for obj in docs:
+            s.checked += 1
+            errors = chart_crd_errors(obj)
+            if must_pass:
+                for e in errors:
+                    s.error(f"{rel(path)}: {describe(obj)}: {e}")
+            elif not errors:
+                s.error(f"{rel(path)}: {describe(obj)} was accepted, but it is invalid on purpose")
+            else:
+                s.note(f"refused as expected: {describe(obj)}: {errors[0]}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1048,12 +1176,16 @@ def check_selftest(s: Section) -> None:
     if not fixtures:
         s.error("deploy/check/fixtures/ has no known-bad manifests")
     for path in fixtures:
+        if path == CHART_CRD_EXAMPLES:
+            continue  # valid on purpose (the chartcrds section)
         for obj in yaml.safe_load_all(path.read_text()):
             if not obj:
                 continue
             s.checked += 1
             if (obj.get("apiVersion"), obj.get("kind")) in CUSTOM_KINDS:
                 errors = crd_errors(obj)
+            elif (obj.get("apiVersion"), obj.get("kind")) in chart_crd_validators():
+                errors = chart_crd_errors(obj)
             else:
                 errors = kube_errors(validate, obj)
             if not errors:
@@ -1513,6 +1645,7 @@ def main() -> int:
                 (workdir / f"{r.name}.yaml").write_text(yaml.safe_dump_all([o for _, o in r.objects], sort_keys=False))
         check_kubernetes(renders)
         check_crds(renders)
+        check_chart_crds()
         check_references(renders)
         check_contracts(renders)
         check_selftest()
