@@ -1,1 +1,5 @@
+pub mod resources;
 pub mod tenant;
+
+#[cfg(test)]
+pub(crate) mod fixtures;

@@ -2,9 +2,12 @@
 //! enterprise tenants isolated in their own namespaces.
 //!
 //! Built so far: the resource types, their validation and the CRD generated from them
-//! (`marquee-tenant-operator crd`, committed at `helm/marquee/crds/tenants.marquee.dev.yaml`).
-//! The reconciler is not built yet (issue 15); see docs/ops/tenants.md.
+//! (`marquee-tenant-operator crd`, committed at `helm/marquee/crds/tenants.marquee.dev.yaml`),
+//! the objects a tenant gets ([`domain::resources`]) and the reconciler ([`controller`],
+//! `marquee-tenant-operator run`). Not yet: the auth gRPC sync, leader election, metrics
+//! (issue 15); see docs/ops/tenants.md.
 
+pub mod controller;
 pub mod domain;
 
 use kube::CustomResourceExt;
