@@ -110,9 +110,24 @@ fn check_trace(spans: &[ReceivedSpan], client_span: &str) -> Result<(), String> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_is_one_trace_from_the_gateway_to_the_consumers() {
+    upload_is_one_trace(Options::default(), "traced@traces.test").await;
+}
+
+/// The same across a real broker: the trace context rides in the AMQP message headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_is_one_trace_on_postgres_and_rabbitmq() {
+    let options = Options {
+        postgres: true,
+        amqp: true,
+        ..Default::default()
+    };
+    upload_is_one_trace(options, "traced-amqp@traces.test").await;
+}
+
+async fn upload_is_one_trace(options: Options, email: &str) {
     let receiver = receiver();
-    let fleet = spawn_fleet(Options::default()).await;
-    let token = token_of(&fleet, "traced@traces.test").await;
+    let fleet = spawn_fleet(options).await;
+    let token = token_of(&fleet, email).await;
 
     let trace_id = uuid::Uuid::new_v4().simple().to_string();
     let client_span = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
