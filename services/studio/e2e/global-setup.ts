@@ -66,6 +66,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       MARQUEE_OIDC_GOOGLE_REDIRECT_URIS: `${base}/api/v1/auth/google/callback`,
       // The campaign journey checks the studio, not a model: the rules composer writes.
       MARQUEE_CAMPAIGN_PROVIDER: "rules",
+      // Every visitor of the suite signs up and in from 127.0.0.1: the per-IP budget of
+      // anonymous routes (60/min, burst 20) is for one client, and a fast run of the whole
+      // journey spent it (429 on the creator's third sign-in). The limiter has its own tests.
+      MARQUEE_GATEWAY_RATE_LIMIT__ANONYMOUS_PER_MINUTE: "600",
+      MARQUEE_GATEWAY_RATE_LIMIT__ANONYMOUS_BURST: "200",
       MARQUEE_LOG__FILTER: process.env.MARQUEE_LOG__FILTER ?? "warn",
     },
   });
