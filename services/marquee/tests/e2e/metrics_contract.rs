@@ -255,7 +255,9 @@ fn alternatives(value: &str) -> Option<Vec<String>> {
         .then(|| value.split('|').map(str::to_string).collect())
 }
 
-fn placeholder(value: &str) -> bool {
+/// A label value filled in by Helm or Grafana (`%s`, `$service`, a TEMPLATE marker), not a
+/// literal the code must emit.
+fn templated(value: &str) -> bool {
     value.contains('%') || value.contains('$') || value.contains("TEMPLATE")
 }
 
@@ -550,7 +552,7 @@ async fn every_metric_and_label_the_deploy_reads_is_exported() {
                 if m.metric.contains(':')
                     || PROMETHEUS_SERIES.contains(&m.metric.as_str())
                     || TARGET_LABELS.contains(&m.label.as_str())
-                    || placeholder(&m.value)
+                    || templated(&m.value)
                 {
                     continue;
                 }
