@@ -329,14 +329,17 @@ impl IdentityVerifier {
         settings: &IdentitySettings,
     ) -> Result<Self, IdentityConfigError> {
         let mut trusted = HashMap::new();
-        for (service, encoded) in &settings.trusted {
+        for (name, encoded) in &settings.trusted {
+            // An environment variable cannot name `tenant-operator`
+            // (`…_TRUSTED__TENANT_OPERATOR`); no service name has an underscore.
+            let service = name.replace('_', "-");
             let key = BASE64
                 .decode(encoded.trim())
                 .ok()
                 .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
                 .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
-                .ok_or_else(|| IdentityConfigError::TrustedKey(service.clone()))?;
-            trusted.insert(service.clone(), DecodingKey::from_ed_der(key.as_bytes()));
+                .ok_or_else(|| IdentityConfigError::TrustedKey(name.clone()))?;
+            trusted.insert(service, DecodingKey::from_ed_der(key.as_bytes()));
         }
         if trusted.is_empty() {
             tracing::warn!(
@@ -528,6 +531,16 @@ mod tests {
                 .principal,
             None
         );
+    }
+
+    #[test]
+    fn a_trusted_name_from_the_environment_matches_a_hyphenated_service() {
+        // `MARQUEE_AUTH_IDENTITY__TRUSTED__TENANT_OPERATOR` arrives as `tenant_operator`.
+        let (operator, public) = identity("tenant-operator");
+        let auth = verifier("auth", &[("tenant_operator", &public)]);
+        let token = operator.token_for("auth", None);
+        let caller = auth.verify(&headers(token.to_str().unwrap())).unwrap();
+        assert_eq!(&*caller.service, "tenant-operator");
     }
 
     #[test]

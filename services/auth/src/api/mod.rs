@@ -47,6 +47,24 @@ fn from_edge<T>(request: &Request<T>) -> bool {
     VerifiedCaller::from_request(request).is_ok_and(|caller| &*caller.service == "gateway")
 }
 
+/// The tenant operator's service identity: it administers tenants as itself.
+const TENANT_OPERATOR: &str = "tenant-operator";
+
+/// Tenant administration (create, read, flags): an admin user, or the tenant operator
+/// acting as itself (a call signed by its identity on nobody's behalf). The actor id for
+/// the audit log.
+fn tenant_admin<T>(request: &Request<T>) -> Result<String, Status> {
+    if is_tenant_operator(request) {
+        return Ok(format!("service:{TENANT_OPERATOR}"));
+    }
+    admin(request).map(|caller| caller.subject)
+}
+
+fn is_tenant_operator<T>(request: &Request<T>) -> bool {
+    VerifiedCaller::from_request(request)
+        .is_ok_and(|caller| &*caller.service == TENANT_OPERATOR && caller.principal.is_none())
+}
+
 /// Admin RPCs: the gateway enforces roles per route; this is the second line.
 fn admin<T>(request: &Request<T>) -> Result<Principal, Status> {
     let caller = Principal::from_request(request)?;
@@ -400,13 +418,13 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::CreateTenantRequest>,
     ) -> Result<Response<pb::Tenant>, Status> {
-        let caller = admin(&request)?;
+        let actor = tenant_admin(&request)?;
         let edge = from_edge(&request);
         let r = request.into_inner();
         let tenant = self
             .auth
             .create_tenant(
-                &caller.subject,
+                &actor,
                 NewTenant {
                     name: r.name,
                     slug: r.slug,
@@ -422,7 +440,7 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::ListTenantsRequest>,
     ) -> Result<Response<pb::ListTenantsResponse>, Status> {
-        admin(&request)?;
+        tenant_admin(&request)?;
         let tenants = self.auth.list_tenants().await?;
         Ok(Response::new(pb::ListTenantsResponse {
             tenants: tenants.into_iter().map(convert::tenant).collect(),
@@ -433,16 +451,22 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::GetTenantRequest>,
     ) -> Result<Response<pb::Tenant>, Status> {
-        admin(&request)?;
+        tenant_admin(&request)?;
         let tenant = self.auth.tenant(&request.into_inner().tenant_id).await?;
         Ok(Response::new(convert::tenant(tenant)))
     }
 
-    /// Admins read any tenant's flags; everyone else only their own tenant's.
+    /// Admins (and the tenant operator) read any tenant's flags; everyone else only their
+    /// own tenant's.
     async fn get_tenant_flags(
         &self,
         request: Request<pb::GetTenantFlagsRequest>,
     ) -> Result<Response<pb::TenantFlags>, Status> {
+        if is_tenant_operator(&request) {
+            let tenant_id = request.into_inner().tenant_id;
+            let flags = self.auth.tenant_flags(&tenant_id).await?;
+            return Ok(Response::new(convert::flags(tenant_id, flags)));
+        }
         let caller = Principal::from_request(&request)?;
         let tenant_id =
             non_empty(request.into_inner().tenant_id).unwrap_or_else(|| caller.tenant_id.clone());
@@ -457,18 +481,13 @@ impl AuthService for AuthGrpc {
         &self,
         request: Request<pb::SetTenantFlagsRequest>,
     ) -> Result<Response<pb::TenantFlags>, Status> {
-        let caller = admin(&request)?;
+        let actor = tenant_admin(&request)?;
         let edge = from_edge(&request);
         let r = request.into_inner();
         let flags = convert::flags_from_proto(r.flags);
         let flags = self
             .auth
-            .set_tenant_flags(
-                &caller.subject,
-                &r.tenant_id,
-                flags,
-                &context(edge, r.client),
-            )
+            .set_tenant_flags(&actor, &r.tenant_id, flags, &context(edge, r.client))
             .await?;
         Ok(Response::new(convert::flags(r.tenant_id, flags)))
     }

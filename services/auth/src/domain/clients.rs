@@ -291,6 +291,9 @@ impl Auth {
             requested
         };
         let tenant = self.resolve_tenant(Some(&client.tenant_id)).await?;
+        if tenant.is_disabled() {
+            return Err(super::tenants::tenant_disabled());
+        }
         if tenant.sandbox != (client.environment == "sandbox") {
             return Err(AuthError::UnauthorizedClient(
                 "this client's environment does not match its tenant".into(),

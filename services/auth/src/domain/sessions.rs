@@ -58,11 +58,13 @@ fn new_refresh_token() -> String {
 
 impl Auth {
     /// Starts a new session (and refresh-token family) for a signed-in user.
-    /// Refused for a disabled user, whatever the way in (password, provider, reset).
+    /// Refused for a disabled user or tenant, whatever the way in (password, provider,
+    /// reset).
     pub(crate) async fn start_session(&self, user: User) -> Result<Session> {
         if user.disabled_at.is_some() {
             return Err(account_disabled());
         }
+        self.ensure_tenant_enabled(&user.tenant_id).await?;
         let family_id = uuid::Uuid::now_v7().to_string();
         let (refresh_token, row) = self.refresh_token_for(&user, family_id.clone());
         store::sessions::insert(&self.db, row).await?;
@@ -145,6 +147,7 @@ impl Auth {
             .await;
             return Err(AuthError::RefreshTokenInvalid);
         }
+        self.ensure_tenant_enabled(&token.tenant_id).await?;
         let txn = store::begin(&self.db).await?;
         if !store::sessions::mark_used(&txn, &token.id, now).await? {
             // Used before: a replay, maybe by a thief. Revoke the family, and its access
@@ -170,6 +173,7 @@ impl Auth {
             txn.rollback().await?;
             return Err(AuthError::RefreshTokenInvalid);
         }
+
         let (refresh_token, row) = self.refresh_token_for(&user, token.family_id.clone());
         store::sessions::insert(&txn, row).await?;
         let session = self.finish_session(user, &token.family_id, refresh_token)?;

@@ -10,6 +10,10 @@ use marquee_platform::input::{self, fields};
 use serde_json::{Map, Value};
 
 pub const DEFAULT_SLUG: &str = "default";
+/// The flag that disables a tenant: `true` refuses its sign-ins, refreshes and client
+/// tokens (access tokens already issued run out within their lifetime). The tenant
+/// operator sets it when a `Tenant` resource is deleted; its data stays.
+pub const DISABLED_FLAG: &str = "disabled";
 const MAX_FLAGS: usize = 100;
 const MAX_FLAG_VALUE: usize = 256;
 
@@ -25,6 +29,20 @@ pub struct Tenant {
     /// Feature flags: flag name → bool or string.
     pub flags: Flags,
     pub created_at: DateTime<Utc>,
+}
+
+impl Tenant {
+    /// Whether the tenant is disabled ([`DISABLED_FLAG`]).
+    pub fn is_disabled(&self) -> bool {
+        self.flags.get(DISABLED_FLAG) == Some(&Value::Bool(true))
+    }
+}
+
+pub(crate) fn tenant_disabled() -> AuthError {
+    AuthError::Refused {
+        code: "tenant_disabled",
+        message: "this tenant is disabled",
+    }
 }
 
 pub struct NewTenant {
@@ -72,6 +90,14 @@ impl Auth {
                     .await?
                     .ok_or(AuthError::NotFound("tenant"))
             }
+        }
+    }
+
+    /// Refuses a disabled tenant's sessions (sign-in, refresh) with `tenant_disabled`.
+    pub(crate) async fn ensure_tenant_enabled(&self, tenant_id: &str) -> Result<()> {
+        match store::tenants::find(&self.db, tenant_id).await? {
+            Some(tenant) if tenant.is_disabled() => Err(tenant_disabled()),
+            _ => Ok(()),
         }
     }
 

@@ -120,6 +120,9 @@ impl Auth {
                 registration.invitation.as_deref(),
             )
             .await?;
+        if admission.tenant.is_disabled() {
+            return Err(super::tenants::tenant_disabled());
+        }
         let user = self
             .create_member(
                 admission,
