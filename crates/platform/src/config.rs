@@ -44,6 +44,7 @@ fn env_source(prefix: &str, env: &HashMap<String, String>) -> config::Environmen
         .with_list_parse_key("blocked_terms")
         .with_list_parse_key("oidc_google_redirect_uris")
         .with_list_parse_key("trusted_proxies")
+        .with_list_parse_key("fleet_ports")
 }
 
 /// Settings every service has: where its admin HTTP endpoint (health, metrics) listens

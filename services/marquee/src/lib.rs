@@ -52,9 +52,16 @@ pub const CALLERS: [(&str, &[&str]); 5] = [
     ("campaign", &["gateway"]),
 ];
 
-/// Every service that signs its calls, by identity name.
-pub const SERVICES: [&str; 6] = [
-    "gateway", "auth", "content", "billing", "tagging", "campaign",
+/// Every service that signs its calls, by identity name (the tenant operator runs only
+/// in a cluster, but calls auth).
+pub const SERVICES: [&str; 7] = [
+    "gateway",
+    "auth",
+    "content",
+    "billing",
+    "tagging",
+    "campaign",
+    "tenant-operator",
 ];
 
 /// A fresh key per service, as `marquee identity-keys DIR` makes them: each private key

@@ -44,6 +44,7 @@ fn services() -> Vec<Service> {
     use marquee_content::ContentSettings;
     use marquee_gateway::GatewaySettings;
     use marquee_tagging::TaggingSettings;
+    use marquee_tenant_operator::settings::OperatorSettings;
     vec![
         Service {
             name: "auth",
@@ -93,6 +94,16 @@ fn services() -> Vec<Service> {
             env: &[],
             prefixes: &[],
             required: GatewaySettings::default().required_in_cluster(),
+        },
+        Service {
+            name: "tenant-operator",
+            keys: Keys::of(&OperatorSettings::default()),
+            bus: false,
+            // The pod name (`run --instance`); kube's in-cluster config reads the
+            // service account and KUBERNETES_SERVICE_*.
+            env: &["POD_NAME"],
+            prefixes: &["KUBERNETES_"],
+            required: OperatorSettings::default().required_in_cluster(),
         },
     ]
 }

@@ -17,6 +17,9 @@
 //!
 //! Errors go back to the controller: [`error_policy`] requeues the tenant after 5 s, doubling
 //! to 5 min per consecutive failure of that tenant; a successful pass resets it.
+//!
+//! Every pass is measured ([`metrics`]): reconciles by outcome, errors by reason, duration,
+//! and how many tenants the last pass left not `Ready`.
 
 use crate::domain::resources::{FleetSettings, MANAGED_BY_LABEL, MANAGER, desired};
 use crate::domain::tenant::{Isolation, Tenant, TenantStatus};
@@ -34,14 +37,15 @@ use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 mod directory;
-pub use directory::{DirectoryError, NoDirectory, TenantDirectory};
+pub mod metrics;
+pub use directory::{DirectoryError, TenantDirectory};
 
 /// The finalizer that holds a deleted tenant until its namespace is gone and auth knows.
 pub const FINALIZER: &str = "marquee.dev/tenant-cleanup";
@@ -60,6 +64,9 @@ pub mod reason {
     pub const APPLY_FAILED: &str = "ApplyFailed";
     pub const NAMESPACE_REMOVAL_FAILED: &str = "NamespaceRemovalFailed";
     pub const AUTH_SYNC_FAILED: &str = "AuthSyncFailed";
+    pub const CLEANUP_FAILED: &str = "CleanupFailed";
+    /// Any other call to the API server (the finalizer's patches, the status).
+    pub const KUBERNETES: &str = "Kubernetes";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,16 +80,51 @@ pub enum Error {
     MissingMetadata,
     #[error("finalizer: {0}")]
     Finalizer(#[source] Box<finalizer::Error<Error>>),
+    /// A step of the pass failed; `reason` is what the status and the metrics call it.
+    #[error("{source}")]
+    Step {
+        reason: &'static str,
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The reason the failure is counted under (`reconcile_errors_total{reason}`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Step { reason, .. } => reason,
+            Self::Directory(_) => reason::AUTH_SYNC_FAILED,
+            Self::MissingMetadata => reason::APPLY_FAILED,
+            Self::Kube(_) | Self::Finalizer(_) => reason::KUBERNETES,
+        }
+    }
+
+    /// The error under any [`Error::Step`].
+    pub fn root(&self) -> &Error {
+        match self {
+            Self::Step { source, .. } => source.root(),
+            other => other,
+        }
+    }
+
+    fn step(reason: &'static str) -> impl FnOnce(Error) -> Error {
+        move |source| Self::Step {
+            reason,
+            source: Box::new(source),
+        }
+    }
 }
 
 /// What a pass needs: the API client, the event recorder, the fleet layout, the auth
-/// directory (none until its gRPC client exists) and the per-tenant retry counts.
+/// directory (none when no auth URL is configured), the per-tenant retry counts and the
+/// tenants not `Ready`.
 pub struct Context<D> {
     client: Client,
     recorder: Recorder,
     fleet: FleetSettings,
     directory: Option<D>,
     failures: Mutex<HashMap<String, u32>>,
+    not_ready: Mutex<BTreeSet<String>>,
 }
 
 impl<D: TenantDirectory> Context<D> {
@@ -103,7 +145,23 @@ impl<D: TenantDirectory> Context<D> {
             fleet,
             directory,
             failures: Mutex::new(HashMap::new()),
+            not_ready: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// Tenants the last pass left not `Ready` (deleted ones leave the set).
+    pub fn not_ready(&self) -> Vec<String> {
+        lock(&self.not_ready).iter().cloned().collect()
+    }
+
+    fn note_ready(&self, tenant: &str, ready: Option<bool>) {
+        let mut set = lock(&self.not_ready);
+        match ready {
+            Some(false) => set.insert(tenant.to_string()),
+            // Ready, or gone.
+            Some(true) | None => set.remove(tenant),
+        };
+        metrics::tenants_not_ready(set.len());
     }
 
     /// Consecutive failed passes of `tenant` since its last success.
@@ -112,10 +170,7 @@ impl<D: TenantDirectory> Context<D> {
     }
 
     fn lock_failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
-        // A panic while holding this lock leaves a plain counter map: still usable.
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.failures)
     }
 
     fn tenants(&self) -> Api<Tenant> {
@@ -232,8 +287,26 @@ pub fn next_status(
     }
 }
 
-/// One pass over `tenant` (the function `Controller::run` calls).
+/// A panic while holding one of the context's locks leaves a plain map or set: still
+/// usable.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One pass over `tenant` (the function `Controller::run` calls), measured.
 pub async fn reconcile<D: TenantDirectory>(
+    tenant: Arc<Tenant>,
+    ctx: Arc<Context<D>>,
+) -> Result<Action, Error> {
+    let started = Instant::now();
+    let result = reconcile_once(tenant, ctx).await;
+    metrics::pass(started.elapsed(), result.as_ref().err());
+    result
+}
+
+async fn reconcile_once<D: TenantDirectory>(
     tenant: Arc<Tenant>,
     ctx: Arc<Context<D>>,
 ) -> Result<Action, Error> {
@@ -301,6 +374,7 @@ pub fn owning_tenant<K: Resource>(object: K) -> Option<ObjectRef<Tenant>> {
 
 async fn apply<D: TenantDirectory>(tenant: &Tenant, ctx: &Context<D>) -> Result<Action, Error> {
     if let Err(errors) = tenant.validate() {
+        ctx.note_ready(&tenant.name_any(), Some(false));
         let message = errors
             .iter()
             .map(ToString::to_string)
@@ -323,6 +397,7 @@ async fn apply<D: TenantDirectory>(tenant: &Tenant, ctx: &Context<D>) -> Result<
     }
     match ensure(tenant, ctx).await {
         Ok((namespace, message)) => {
+            ctx.note_ready(&tenant.name_any(), Some(true));
             let outcome = Outcome::Reconciled {
                 namespace,
                 message: message.clone(),
@@ -334,6 +409,7 @@ async fn apply<D: TenantDirectory>(tenant: &Tenant, ctx: &Context<D>) -> Result<
             Ok(Action::requeue(RESYNC))
         }
         Err((reason, error)) => {
+            ctx.note_ready(&tenant.name_any(), Some(false));
             let outcome = Outcome::Failed {
                 reason,
                 message: error.to_string(),
@@ -349,7 +425,7 @@ async fn apply<D: TenantDirectory>(tenant: &Tenant, ctx: &Context<D>) -> Result<
                 error.to_string(),
             )
             .await;
-            Err(error)
+            Err(Error::step(reason)(error))
         }
     }
 }
@@ -435,6 +511,7 @@ async fn cleanup<D: TenantDirectory>(tenant: &Tenant, ctx: &Context<D>) -> Resul
     .await;
     match result {
         Ok(()) => {
+            ctx.note_ready(&tenant.name_any(), None);
             let note = match &namespace {
                 Some(ns) => format!("namespace {ns} deleted"),
                 None => "no namespace to delete".to_string(),
@@ -447,21 +524,25 @@ async fn cleanup<D: TenantDirectory>(tenant: &Tenant, ctx: &Context<D>) -> Resul
             ctx.publish(
                 tenant,
                 EventType::Warning,
-                "CleanupFailed",
+                reason::CLEANUP_FAILED,
                 "Cleanup",
                 error.to_string(),
             )
             .await;
-            Err(error)
+            Err(Error::step(reason::CLEANUP_FAILED)(error))
         }
     }
 }
 
-/// Runs the controller until SIGTERM or Ctrl-C: watches Tenants, and the Namespaces,
-/// NetworkPolicies and ResourceQuotas labelled `managed-by: marquee-tenant-operator`, so a
-/// change to (or the deletion of) one of those brings its tenant back to reconcile. In-flight
-/// passes finish before it returns. No leader election yet: run one replica.
-pub async fn run<D: TenantDirectory>(ctx: Context<D>) -> anyhow::Result<()> {
+/// Runs the controller until `stop` resolves (a signal, or the lost leader lease): watches
+/// Tenants, and the Namespaces, NetworkPolicies and ResourceQuotas labelled
+/// `managed-by: marquee-tenant-operator`, so a change to (or the deletion of) one of those
+/// brings its tenant back to reconcile. In-flight passes finish before it returns. Run it
+/// only while holding the leader lease ([`crate::leader`]).
+pub async fn run<D: TenantDirectory>(
+    ctx: Context<D>,
+    stop: impl Future<Output = ()> + Send + Sync + 'static,
+) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let tenants = Api::<Tenant>::all(client.clone());
     // Fail early, with a clear message, when the CRD is not installed or RBAC is missing.
@@ -484,7 +565,7 @@ pub async fn run<D: TenantDirectory>(ctx: Context<D>) -> anyhow::Result<()> {
             owning_tenant,
         )
         .watches(Api::<ResourceQuota>::all(client), owned, owning_tenant)
-        .shutdown_on_signal()
+        .graceful_shutdown_on(stop)
         .run(reconcile, error_policy, Arc::new(ctx))
         .for_each(|result| async move {
             match result {

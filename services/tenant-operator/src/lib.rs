@@ -1,14 +1,17 @@
 //! The Marquee tenant operator: `Tenant` custom resources (`tenants.marquee.dev`) for
 //! enterprise tenants isolated in their own namespaces.
 //!
-//! Built so far: the resource types, their validation and the CRD generated from them
+//! The resource types, their validation and the CRD generated from them
 //! (`marquee-tenant-operator crd`, committed at `helm/marquee/crds/tenants.marquee.dev.yaml`),
-//! the objects a tenant gets ([`domain::resources`]) and the reconciler ([`controller`],
-//! `marquee-tenant-operator run`). Not yet: the auth gRPC sync, leader election, metrics
-//! (issue 15); see docs/ops/tenants.md.
+//! the objects a tenant gets ([`domain::resources`]), the reconciler ([`controller`]), the
+//! sync to the auth service ([`clients::auth`]) and leader election ([`leader`]);
+//! `marquee-tenant-operator run` wires them ([`settings`]). See docs/ops/tenants.md.
 
+pub mod clients;
 pub mod controller;
 pub mod domain;
+pub mod leader;
+pub mod settings;
 
 use kube::CustomResourceExt;
 

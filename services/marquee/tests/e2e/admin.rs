@@ -79,6 +79,39 @@ async fn tenants_flags_and_audit() {
         .unwrap();
     assert_eq!(mine["flags"]["auto_approve_assets"], true);
 
+    // Disabled (what the tenant operator sets when the tenant's `Tenant` resource is
+    // deleted): its people can neither refresh nor sign in; enabled again, they can.
+    for disabled in [true, false] {
+        let put = fleet
+            .http
+            .put(fleet.at(&flags_path))
+            .bearer_auth(&admin)
+            .json(&json!({"flags": {"auto_approve_assets": true, "disabled": disabled}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), StatusCode::OK);
+        let refresh = fleet
+            .post(
+                "/api/v1/auth/refresh",
+                json!({"refresh_token": member["refresh_token"]}),
+            )
+            .await;
+        let login = fleet
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": "member@acme.test", "password": super::PASSWORD, "tenant_id": tenant_id}),
+            )
+            .await;
+        if disabled {
+            assert_problem(refresh, StatusCode::FORBIDDEN, "tenant_disabled").await;
+            assert_problem(login, StatusCode::FORBIDDEN, "tenant_disabled").await;
+        } else {
+            assert_eq!(refresh.status(), StatusCode::OK);
+            assert_eq!(login.status(), StatusCode::OK);
+        }
+    }
+
     // Audit: filters and pagination.
     let page: Value = fleet
         .get_with("/api/v1/admin/audit?limit=2", &admin)

@@ -43,9 +43,10 @@ type ErrorOnly = (
     &'static str,
 );
 
-/// What only failures (or the AI models, or a remote AI provider) emit: (metric, label, value — `None` for
-/// the metric itself), the file that emits it, the literal that file must contain.
-const ERROR_ONLY: [ErrorOnly; 10] = [
+/// What only failures (or the AI models, a remote AI provider, or the tenant operator)
+/// emit: (metric, label, value — `None` for the metric itself), the file that emits it,
+/// the literal that file must contain.
+const ERROR_ONLY: [ErrorOnly; 15] = [
     // An asset tagged by the models: the fleet here runs tagging without them.
     (
         "marquee_tagging_assets_tagged_total",
@@ -111,6 +112,38 @@ const ERROR_ONLY: [ErrorOnly; 10] = [
         Some(("route", "/metrics")),
         "services/gateway/src/observe.rs",
         "const UNMATCHED",
+    ),
+    // The tenant operator runs only in a cluster (the embedded fleet has none); its own
+    // test renders these (services/tenant-operator/src/controller/tests.rs).
+    (
+        "marquee_tenant_operator_reconciles_total",
+        None,
+        "services/tenant-operator/src/controller/metrics.rs",
+        r#""marquee_tenant_operator_reconciles_total", "outcome" => outcome"#,
+    ),
+    (
+        "marquee_tenant_operator_reconcile_errors_total",
+        None,
+        "services/tenant-operator/src/controller/metrics.rs",
+        r#""marquee_tenant_operator_reconcile_errors_total","#,
+    ),
+    (
+        "marquee_tenant_operator_reconcile_duration_seconds_bucket",
+        None,
+        "services/tenant-operator/src/controller/metrics.rs",
+        r#"metrics::histogram!("marquee_tenant_operator_reconcile_duration_seconds")"#,
+    ),
+    (
+        "marquee_tenant_operator_tenants_not_ready",
+        None,
+        "services/tenant-operator/src/controller/metrics.rs",
+        r#"metrics::gauge!("marquee_tenant_operator_tenants_not_ready")"#,
+    ),
+    (
+        "marquee_tenant_operator_leader",
+        None,
+        "services/tenant-operator/src/controller/metrics.rs",
+        r#"metrics::gauge!("marquee_tenant_operator_leader")"#,
     ),
 ];
 

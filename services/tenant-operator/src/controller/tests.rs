@@ -423,7 +423,9 @@ async fn a_failed_namespace_delete_keeps_the_finalizer() {
         expect("POST", EVENTS, Reply::Echo),
     ];
     let (seen, result, _) = pass(tenant, script).await;
-    assert!(matches!(result, Err(Error::Kube(_))), "{result:?}");
+    let error = result.unwrap_err();
+    assert_eq!(error.reason(), "CleanupFailed");
+    assert!(matches!(error.root(), Error::Kube(_)), "{error:?}");
     assert_eq!(seen[1].body["reason"], "CleanupFailed");
 }
 
@@ -493,8 +495,9 @@ async fn an_api_error_degrades_the_tenant_and_backs_off() {
     for (code, reason_) in [(500, "InternalError"), (409, "Conflict")] {
         let (seen, result) = failing_pass(code, reason_).await;
         let error = result.unwrap_err();
+        assert_eq!(error.reason(), "ApplyFailed");
         assert!(
-            matches!(&error, Error::Kube(kube::Error::Api(s)) if s.code == code),
+            matches!(error.root(), Error::Kube(kube::Error::Api(s)) if s.code == code),
             "{error:?}"
         );
         let status = &seen[4].body["status"];
@@ -553,6 +556,59 @@ async fn a_successful_pass_resets_the_backoff() {
     );
     drop(ctx);
     server.await.unwrap();
+}
+
+#[tokio::test]
+async fn passes_are_measured_and_the_not_ready_tenants_counted() {
+    // A recorder of this test's own (the current-thread runtime keeps the pass on it).
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let rendered = recorder.handle();
+    let _guard = ::metrics::set_default_local_recorder(&recorder);
+    let tenant = acme_with_finalizer();
+
+    // A failed pass: the NetworkPolicy apply gets a 500.
+    let mut script: Vec<Expect> = applies().into_iter().take(3).collect();
+    script.push(expect(
+        "PATCH",
+        APPLY_PATHS[3],
+        status_error(500, "InternalError", "the server said no"),
+    ));
+    script.push(expect("PATCH", STATUS, Reply::Json(200, to_json(&tenant))));
+    script.push(expect("POST", EVENTS, Reply::Echo));
+    let (client, server) = serve(script);
+    let ctx = context(client);
+    reconcile(Arc::new(tenant.clone()), ctx.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(ctx.not_ready(), ["acme"]);
+    drop(ctx);
+    server.await.unwrap();
+    let text = rendered.render();
+    for line in [
+        r#"marquee_tenant_operator_reconciles_total{outcome="error"} 1"#,
+        r#"marquee_tenant_operator_reconcile_errors_total{reason="ApplyFailed"} 1"#,
+        "marquee_tenant_operator_tenants_not_ready 1",
+        "marquee_tenant_operator_reconcile_duration_seconds_count 1",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+
+    // The next pass succeeds: Ready again, counted as ok.
+    let (client, server) = serve(full_pass(&tenant));
+    let ctx = context(client);
+    ctx.note_ready("acme", Some(false));
+    reconcile(Arc::new(tenant), ctx.clone()).await.unwrap();
+    assert!(ctx.not_ready().is_empty());
+    drop(ctx);
+    server.await.unwrap();
+    let text = rendered.render();
+    for line in [
+        r#"marquee_tenant_operator_reconciles_total{outcome="ok"} 1"#,
+        "marquee_tenant_operator_tenants_not_ready 0",
+        "marquee_tenant_operator_reconcile_duration_seconds_count 2",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
 }
 
 #[test]

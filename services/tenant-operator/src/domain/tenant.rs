@@ -30,8 +30,12 @@ pub const MAX_DEDICATED_REPLICAS: i32 = 20;
 pub const DEDICATED_SERVICES: [&str; 6] = [
     "auth", "billing", "campaign", "content", "gateway", "tagging",
 ];
-/// Feature flags per tenant: the auth service's limit (`services/auth/src/domain/tenants.rs`).
-pub const MAX_FEATURE_FLAGS: usize = 100;
+/// Flags the operator writes itself next to the spec's: the plan, and whether the tenant
+/// is disabled (`services/auth/src/domain/tenants.rs`, `DISABLED_FLAG`).
+pub const RESERVED_FLAGS: [&str; 2] = ["plan", "disabled"];
+/// Feature flags per tenant: the auth service's limit of 100
+/// (`services/auth/src/domain/tenants.rs`) less the [`RESERVED_FLAGS`].
+pub const MAX_FEATURE_FLAGS: usize = 100 - RESERVED_FLAGS.len();
 /// Admin e-mails per tenant.
 pub const MAX_ADMIN_EMAILS: usize = 20;
 /// Longest tenant name: the namespace `tenant-<name>` must stay a 63-character DNS label.
@@ -97,6 +101,16 @@ pub enum Plan {
     Free,
     Pro,
     Business,
+}
+
+impl Plan {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Pro => "pro",
+            Self::Business => "business",
+        }
+    }
 }
 
 /// How a tenant is separated from the others.
@@ -313,6 +327,11 @@ impl TenantSpec {
                 errors.push(error(
                     format!("spec.featureFlags.{name}"),
                     "flag names are 1 to 64 characters of a-z, 0-9, _ . -",
+                ));
+            } else if RESERVED_FLAGS.contains(&name.as_str()) {
+                errors.push(error(
+                    format!("spec.featureFlags.{name}"),
+                    format!("{name:?} is set by the operator (the plan, and disabled on deletion)"),
                 ));
             }
         }

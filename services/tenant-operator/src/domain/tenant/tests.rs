@@ -190,8 +190,15 @@ fn feature_flag_names_follow_the_auth_service() {
     let mut spec = shared();
     spec.feature_flags = BTreeMap::from([("Beta".into(), true), ("ok".into(), true)]);
     assert_eq!(fields(&spec), ["spec.featureFlags.Beta"]);
-    spec.feature_flags = (0..101).map(|i| (format!("flag{i}"), true)).collect();
+    spec.feature_flags = BTreeMap::from([("plan".into(), true), ("disabled".into(), false)]);
+    assert_eq!(
+        fields(&spec),
+        ["spec.featureFlags.disabled", "spec.featureFlags.plan"]
+    );
+    spec.feature_flags = (0..99).map(|i| (format!("flag{i}"), true)).collect();
     assert_eq!(fields(&spec), ["spec.featureFlags"]);
+    spec.feature_flags = (0..98).map(|i| (format!("flag{i}"), true)).collect();
+    assert!(spec.validate().is_ok());
 }
 
 #[test]

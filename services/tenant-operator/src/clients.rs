@@ -1,0 +1,3 @@
+//! The services the operator calls.
+
+pub mod auth;
