@@ -26,7 +26,9 @@ Sections:
               settings-manifest.json; release.yml's image matrix generated from the chart,
               signed, scanned, SBOM/provenance, digests in the chart, base images
               resolved to digests and passed as build-args; deploy.yml and
-              terraform.yml
+              terraform.yml; the tenant operator (where a value set enables it):
+              ClusterRole verbs exactly what its code uses (no *, no leases), the Lease
+              Role, a plain Deployment with 2+ replicas, its env, token and egress
   selftest    the validators reject the known-bad manifests in fixtures/
   checkov     rendered manifests (Deployments too: checkov skips Rollout), terraform/
               and deploy/Dockerfile
@@ -743,6 +745,12 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 PRIVATE_PATHS = ("/metrics", "/healthz", "/readyz", "/livez")
 # Read by the tracing / OpenTelemetry SDK, not by a service's settings.
 SDK_ENV = {"RUST_LOG", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"}
+# Services the chart has off by default on purpose (each needs cluster-wide set-up
+# first), though services/marquee SERVICES lists them (they sign their calls).
+OFF_BY_DEFAULT = {"tenant-operator": "needs its CRD and cluster-wide RBAC: opt-in (docs/ops/tenants.md)"}
+# Edges of services that run only in a cluster, never in services/marquee's in-process
+# fleet, so CALLERS need not list them: the tenant operator syncs tenants to auth.
+CLUSTER_ONLY_EDGES = {("tenant-operator", "auth")}
 
 
 def code_edges() -> tuple[set[tuple[str, str]], list[str]]:
@@ -801,6 +809,7 @@ def policy_allows(np: dict[str, Any], direction: str, component: str, port: int)
 def check_contracts(s: Section, renders: list[Render]) -> None:
     edges, code_services = code_edges()
     s.note(f"CALLERS: {sorted(edges)}")
+    edges = edges | CLUSTER_ONLY_EDGES
     by_name = {r.name: r for r in renders}
     defaults = by_name.get("defaults")
     if defaults is None:
@@ -810,6 +819,10 @@ def check_contracts(s: Section, renders: list[Render]) -> None:
     default_services = resolved_services(defaults.values)
     for name in code_services:
         s.checked += 1
+        if name in OFF_BY_DEFAULT:
+            if (default_services.get(name) or {}).get("enabled"):
+                s.error(f"services.{name} is enabled by default, but it must stay opt-in: {OFF_BY_DEFAULT[name]}")
+            continue
         if not (default_services.get(name) or {}).get("enabled"):
             s.error(f"services.{name} is not enabled by default (the fleet has it: services/marquee SERVICES)")
     if not defaults.kinds("HTTPRoute"):
@@ -956,6 +969,7 @@ def check_contracts(s: Section, renders: list[Render]) -> None:
 
     check_settings_manifest(s, renders)
     check_release_contract(s, renders)
+    check_tenant_operator(s, renders)
 
 
 def check_settings_manifest(s: Section, renders: list[Render]) -> None:
@@ -1026,11 +1040,19 @@ def check_release_contract(s: Section, renders: list[Render]) -> None:
     built = {e["binary"] for e in generated}
     s.checked += 1
     # The generator agrees with the rendered chart: every image a workload or a
-    # migration hook runs is built.
-    for name in ("defaults", "production"):
-        r = next((x for x in renders if x.name == name), None)
-        if r is None:
-            continue
+    # migration hook of any value set runs is built (a service off by default, such as
+    # the tenant operator, through build.always), and nothing is built that the chart
+    # neither enables nor marks build.always.
+    shipped = resolved_services(load_yaml(CHART / "values-production.yaml") or {})
+    for e in generated:
+        svc = shipped.get(e["service"]) or {}
+        if not svc.get("enabled") and not (svc.get("build") or {}).get("always"):
+            s.error(f"release matrix: {e['binary']} is built, but services.{e['service']} is neither enabled nor build.always")
+    for name, svc in sorted(shipped.items()):
+        if (svc.get("build") or {}).get("always") and svc["binary"] not in built:
+            s.error(f"release matrix: services.{name} has build.always but {svc['binary']} is not in the matrix")
+    for r in renders:
+        name = r.name
         for w in r.kinds("Deployment", "Rollout", "Job"):
             for c in w["spec"]["template"]["spec"]["containers"]:
                 binary = c["image"].split("@")[0].rsplit(":", 1)[0].rsplit("/", 1)[-1]
@@ -1163,6 +1185,201 @@ def check_release_contract(s: Section, renders: list[Render]) -> None:
     for arg in bases.images:
         if re.search(rf"^\s*{re.escape(arg)}=", build_args, re.M):
             s.error(f"{rel(release_path)}: job {images_job} sets build-arg {arg} by hand; it must be the resolved digest")
+
+
+# The tenant operator (services/tenant-operator): least-privilege RBAC derived from the
+# code, its leader-election Lease Role, its env, a plain Deployment with 2+ replicas.
+
+OPERATOR = "tenant-operator"
+OPERATOR_RESOURCES_RS = ROOT / "services" / "tenant-operator" / "src" / "domain" / "resources.rs"
+# (apiGroup, resource) → the verbs the operator's code uses (values.yaml names where).
+OPERATOR_VERBS: dict[tuple[str, str], set[str]] = {
+    ("marquee.dev", "tenants"): {"list", "watch", "patch"},
+    ("marquee.dev", "tenants/status"): {"patch"},
+    ("", "namespaces"): {"list", "watch", "create", "patch", "delete"},
+    ("", "resourcequotas"): {"list", "watch", "create", "patch"},
+    ("networking.k8s.io", "networkpolicies"): {"list", "watch", "create", "patch"},
+    ("", "limitranges"): {"create", "patch"},
+    ("rbac.authorization.k8s.io", "roles"): {"create", "patch"},
+    ("rbac.authorization.k8s.io", "rolebindings"): {"create", "patch"},
+    ("events.k8s.io", "events"): {"create", "patch"},
+}
+# kube-lease-manager in the release namespace.
+LEASE_VERBS = {"get", "create", "patch"}
+OPERATOR_ENV = ("MARQUEE_TENANT_OPERATOR_RELEASE_NAMESPACE", "MARQUEE_TENANT_OPERATOR_FLEET_PORTS",
+                "MARQUEE_TENANT_OPERATOR_AUTH_URL", "MARQUEE_TENANT_OPERATOR_LEASE__NAMESPACE",
+                "MARQUEE_ADMIN_ADDR", "MARQUEE_PROFILE")
+
+
+def tenant_admin_grants() -> dict[tuple[str, str], set[str]]:
+    """What the tenant-admin Role the operator applies grants (`read_only(group, &[…])` in
+    resources.rs): RBAC escalation prevention requires the operator to hold it too."""
+    text = OPERATOR_RESOURCES_RS.read_text()
+    fn = re.search(r"fn read_only\(.*?\n\}", text, re.S)
+    verbs = set(re.findall(r'"([a-z]+)"', re.search(r"verbs:\s*\[([^\]]*)\]", fn.group(0)).group(1))) if fn else set()
+    grants: dict[tuple[str, str], set[str]] = {}
+    for group, resources in re.findall(r'read_only\(\s*"([^"]*)"\s*,\s*&\[([^\]]*)\]\s*\)', text):
+        for resource in re.findall(r'"([a-z/]+)"', resources):
+            grants.setdefault((group, resource), set()).update(verbs)
+    if not grants or not verbs:
+        raise ValueError(f"{rel(OPERATOR_RESOURCES_RS)}: no read_only(group, &[resources]) rules with verbs found")
+    return grants
+
+
+def rule_verbs(rules: list[dict[str, Any]]) -> tuple[dict[tuple[str, str], set[str]], list[str]]:
+    """(apiGroup, resource) → verbs over `rules`, and the problems no map can hold."""
+    out: dict[tuple[str, str], set[str]] = {}
+    problems = []
+    for rule in rules:
+        for key in ("apiGroups", "resources", "verbs", "resourceNames"):
+            if "*" in (rule.get(key) or []):
+                problems.append(f"a rule has {key}: ['*']: {rule}")
+        if rule.get("nonResourceURLs"):
+            problems.append(f"a rule grants nonResourceURLs: {rule}")
+        for group in rule.get("apiGroups") or []:
+            for resource in rule.get("resources") or []:
+                out.setdefault((group, resource), set()).update(rule.get("verbs") or [])
+    return out, problems
+
+
+def check_tenant_operator(s: Section, renders: list[Render]) -> None:
+    allowed = dict(OPERATOR_VERBS)
+    for key, verbs in tenant_admin_grants().items():
+        allowed[key] = allowed.get(key, set()) | verbs
+    rendered_somewhere = False
+    for r in renders:
+        svc = resolved_services(r.values).get(OPERATOR) or {}
+        if not svc.get("enabled"):
+            continue
+        rendered_somewhere = True
+        s.checked += 1
+        prefix = (r.values.get("fullnameOverride") or RELEASE)[:40].rstrip("-")
+        full = f"{prefix}-{OPERATOR}"
+
+        def err(msg: str) -> None:
+            s.error(f"[{r.name}] {OPERATOR}: {msg}")
+
+        def one(kind: str, name: str) -> dict[str, Any] | None:
+            found = [o for o in r.kinds(kind) if o["metadata"]["name"] == name]
+            if not found:
+                err(f"no {kind} {name}")
+                return None
+            return found[0]
+
+        # Cluster-wide: exactly the verbs the code uses, plus what its tenant-admin Role
+        # grants; never *, never leases (those live in the release namespace only).
+        cluster_name = f"{NAMESPACE}-{full}"[:63].rstrip("-")
+        role = one("ClusterRole", cluster_name)
+        if role is not None:
+            got, problems = rule_verbs(role.get("rules") or [])
+            for p in problems:
+                err(f"ClusterRole {cluster_name}: {p}")
+            for (group, resource), verbs in sorted(got.items()):
+                if resource.split("/")[0] == "leases" or group == "coordination.k8s.io":
+                    err(f"ClusterRole {cluster_name} grants {group or 'core'}/{resource}: the Lease belongs in the "
+                        "release namespace's Role")
+                    continue
+                extra = verbs - allowed.get((group, resource), set())
+                if extra:
+                    err(f"ClusterRole {cluster_name}: {group or 'core'}/{resource} verbs {sorted(extra)} are not used "
+                        f"by the code (allowed: {sorted(allowed.get((group, resource), set()))})")
+            for (group, resource), verbs in sorted(allowed.items()):
+                missing = verbs - got.get((group, resource), set())
+                if missing:
+                    err(f"ClusterRole {cluster_name}: {group or 'core'}/{resource} lacks {sorted(missing)}, which the "
+                        "code needs (or its tenant-admin Role grants: RBAC escalation prevention)")
+        binding = one("ClusterRoleBinding", cluster_name)
+        if binding is not None:
+            if binding["roleRef"].get("kind") != "ClusterRole" or binding["roleRef"].get("name") != cluster_name:
+                err(f"ClusterRoleBinding {cluster_name} does not bind ClusterRole {cluster_name}")
+            if {"kind": "ServiceAccount", "name": full, "namespace": NAMESPACE} not in binding.get("subjects") or []:
+                err(f"ClusterRoleBinding {cluster_name} does not name ServiceAccount {NAMESPACE}/{full}")
+
+        # Leader election: a Role in the release namespace with get, create, patch on leases.
+        lease_role = one("Role", full)
+        if lease_role is not None:
+            if lease_role["metadata"].get("namespace") != NAMESPACE:
+                err(f"Role {full} is not in the release namespace")
+            got, problems = rule_verbs(lease_role.get("rules") or [])
+            for p in problems:
+                err(f"Role {full}: {p}")
+            leases = got.get(("coordination.k8s.io", "leases"), set())
+            if leases != LEASE_VERBS:
+                err(f"Role {full}: coordination.k8s.io/leases verbs {sorted(leases)}, want {sorted(LEASE_VERBS)}")
+            if set(got) - {("coordination.k8s.io", "leases")}:
+                err(f"Role {full} grants more than leases: {sorted(set(got) - {('coordination.k8s.io', 'leases')})}")
+        lease_binding = one("RoleBinding", full)
+        if lease_binding is not None and (
+                lease_binding["roleRef"].get("kind") != "Role" or lease_binding["roleRef"].get("name") != full
+                or {"kind": "ServiceAccount", "name": full, "namespace": NAMESPACE} not in lease_binding.get("subjects") or []):
+            err(f"RoleBinding {full} does not bind Role {full} to ServiceAccount {NAMESPACE}/{full}")
+
+        # A plain Deployment (no traffic to shift), 2+ replicas, its env and its token.
+        workloads = [w for w in r.kinds("Deployment", "Rollout") if w["metadata"]["name"] == full]
+        if not workloads:
+            err(f"no Deployment {full}")
+            continue
+        w = workloads[0]
+        if w["kind"] != "Deployment":
+            err(f"{describe(w)}: must be a plain Deployment (leader election, no traffic for a canary to shift)")
+        if int(w["spec"].get("replicas", 1)) < 2:
+            err(f"{describe(w)}: replicas {w['spec'].get('replicas', 1)} < 2 (leader election keeps a standby)")
+        pod = w["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        if c.get("args") != ["run"]:
+            err(f"{describe(w)}: args {c.get('args')}, want [run] (marquee-tenant-operator run)")
+        if any(p.get("name") in ("grpc", "http") for p in c.get("ports") or []):
+            err(f"{describe(w)}: declares a grpc/http port; the operator serves only the admin port")
+        cm = next((o.get("data") or {} for o in r.kinds("ConfigMap") if o["metadata"]["name"] == full), {})
+        env = {e["name"]: e for e in c.get("env") or []}
+        for var in OPERATOR_ENV:
+            if var not in cm and var not in env:
+                err(f"{describe(w)}: {var} is not set")
+        for var in ("MARQUEE_TENANT_OPERATOR_RELEASE_NAMESPACE", "MARQUEE_TENANT_OPERATOR_LEASE__NAMESPACE"):
+            if var in cm and cm[var] != NAMESPACE:
+                err(f"{describe(w)}: {var}={cm[var]!r}, not the release namespace {NAMESPACE!r}")
+        svcs = resolved_services(r.values)
+        want_ports = {str(v["port"]) for n, v in svcs.items() if v.get("enabled") and (n == "gateway" or v.get("protocol") == "grpc")}
+        if "MARQUEE_TENANT_OPERATOR_FLEET_PORTS" in cm and set(cm["MARQUEE_TENANT_OPERATOR_FLEET_PORTS"].split(",")) != want_ports:
+            err(f"{describe(w)}: MARQUEE_TENANT_OPERATOR_FLEET_PORTS={cm['MARQUEE_TENANT_OPERATOR_FLEET_PORTS']!r}, "
+                f"want the gateway's and gRPC ports {sorted(want_ports)}")
+        if cm.get("MARQUEE_PROFILE") != "cluster":
+            err(f"{describe(w)}: MARQUEE_PROFILE is not cluster")
+        if ((env.get("POD_NAME") or {}).get("valueFrom") or {}).get("fieldRef", {}).get("fieldPath") != "metadata.name":
+            err(f"{describe(w)}: POD_NAME is not the Downward API's metadata.name")
+        if "secretKeyRef" not in ((env.get("MARQUEE_IDENTITY__SIGNING_KEY") or {}).get("valueFrom") or {}):
+            err(f"{describe(w)}: MARQUEE_IDENTITY__SIGNING_KEY is not read from its Secret (secretKeyRef)")
+        if pod.get("automountServiceAccountToken") is not True:
+            err(f"{describe(w)}: automountServiceAccountToken must be true (it calls the Kubernetes API)")
+        sa = one("ServiceAccount", full)
+        if sa is not None and sa.get("automountServiceAccountToken") is not True:
+            err(f"ServiceAccount {full}: automountServiceAccountToken must be true")
+        if svc.get("podDisruptionBudget", {}).get("enabled") and not any(
+                selects(p["spec"]["selector"].get("matchLabels", {}), w["spec"]["template"]["metadata"]["labels"])
+                for p in r.kinds("PodDisruptionBudget")):
+            err(f"{describe(w)}: no PodDisruptionBudget selects its pods")
+        # Signed identity: auth trusts its key when one is given.
+        key = (r.values.get("identity") or {}).get("publicKeys", {}).get(OPERATOR)
+        auth_cm = next((o.get("data") or {} for o in r.kinds("ConfigMap") if o["metadata"]["name"] == f"{prefix}-auth"), {})
+        if key and auth_cm.get("MARQUEE_IDENTITY__TRUSTED__TENANT_OPERATOR") != key:
+            err(f"ConfigMap {prefix}-auth does not trust the operator's key (MARQUEE_IDENTITY__TRUSTED__TENANT_OPERATOR)")
+        # NetworkPolicy: egress to the Kubernetes API and to auth's gRPC port.
+        policies = {o["metadata"]["name"]: o for o in r.kinds("NetworkPolicy")}
+        if policies:
+            np = policies.get(full)
+            if np is None:
+                err(f"no NetworkPolicy {full}")
+            else:
+                api_ports = set((deep_merge(chart_defaults(), r.values).get("networkPolicy") or {})
+                                .get("destinations", {}).get("kubeApi", {}).get("ports") or [])
+                egress_ports = {p.get("port") for rule in np["spec"].get("egress") or [] for p in rule.get("ports") or []}
+                if not api_ports or not api_ports <= egress_ports:
+                    err(f"NetworkPolicy {full}: no egress to the Kubernetes API (kubeApi ports {sorted(api_ports)})")
+                auth = svcs.get("auth") or {}
+                if auth.get("enabled") and not policy_allows(np, "egress", "auth", auth.get("port")):
+                    err(f"NetworkPolicy {full}: no egress to auth:{auth.get('port')}")
+    if not rendered_somewhere:
+        s.error(f"no value set in deploy/check/values/ enables services.{OPERATOR}: its objects go unchecked")
 
 
 # ---------------------------------------------------------------------------------------

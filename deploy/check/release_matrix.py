@@ -7,9 +7,13 @@ Reads helm/marquee/values.yaml (then any further values files, merged over it th
 Helm does, e.g. values-production.yaml), merges every `services.<name>` entry over
 `serviceDefaults` like the chart's "marquee.resolveServices", and prints one line of
 JSON: {"include": [{"service": "<name>", "binary": "marquee-<name>", "target": "<stage>"},
-…]} for every enabled service, sorted by name. release.yml's first job runs it, so a
-service enabled in the chart is built, scanned, signed and pushed without a workflow
-edit; deploy-check runs it too and compares it with the rendered chart.
+…]} for every enabled service, and every service whose `build.always` is true even while
+it is disabled (the tenant operator: off by default, but a released chart must be able
+to turn it on, so its image is built and its digest written into the chart), sorted by
+name. release.yml's first job runs it, so a service enabled in the chart is built,
+scanned, signed and pushed without a workflow edit; deploy-check runs it too and
+compares it with the rendered chart (every image a rendered workload runs is built, and
+nothing is built that is neither enabled nor `build.always`).
 Needs PyYAML only.
 """
 
@@ -47,7 +51,7 @@ def matrix(values_files: list[Path]) -> dict[str, list[dict[str, str]]]:
     include = []
     for name, entry in sorted((values.get("services") or {}).items()):
         svc = merge(defaults, entry or {})
-        if not svc.get("enabled"):
+        if not svc.get("enabled") and not (svc.get("build") or {}).get("always"):
             continue
         include.append({
             "service": name,

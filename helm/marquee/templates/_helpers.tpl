@@ -210,12 +210,20 @@ Is the service an Argo Rollout canary whose HTTP traffic is split by the Gateway
 plugin (the gateway with httpRoute on)? (dict root, name, svc)
 */}}
 {{- define "marquee.canaryTrafficRouting" -}}
-{{- if and .root.Values.rollouts.enabled .root.Values.httpRoute.enabled (eq .name "gateway") (eq .svc.protocol "http") (ne .svc.rollout.strategy "blueGreen") -}}true{{- end -}}
+{{- if and (include "marquee.isRollout" .) .root.Values.httpRoute.enabled (eq .name "gateway") (eq .svc.protocol "http") (ne .svc.rollout.strategy "blueGreen") -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Does the service run as an Argo Rollout (rollouts.enabled, and its rollout.enabled is not
+false)? Otherwise it is a Deployment. (dict root, svc)
+*/}}
+{{- define "marquee.isRollout" -}}
+{{- if and .root.Values.rollouts.enabled (ne (toString .svc.rollout.enabled) "false") -}}true{{- end -}}
 {{- end -}}
 
 {{/* Does the service run as an Argo Rollout with the blue/green strategy? (dict root, svc) */}}
 {{- define "marquee.isBlueGreen" -}}
-{{- if and .root.Values.rollouts.enabled (eq .svc.rollout.strategy "blueGreen") -}}true{{- end -}}
+{{- if and (include "marquee.isRollout" .) (eq .svc.rollout.strategy "blueGreen") -}}true{{- end -}}
 {{- end -}}
 
 {{/*
@@ -257,6 +265,10 @@ spec:
     - name: {{ .name }}
       image: {{ include "marquee.image" . | quote }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+      {{- with $svc.args }}
+      args:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       ports:
         {{- if ne $svc.protocol "none" }}
         - name: {{ $svc.protocol }}
@@ -276,8 +288,14 @@ spec:
       {{- if and $svc.secretEnv (not $svc.existingSecret) }}
       {{- fail (printf "services.%s.secretEnv needs services.%s.existingSecret" .name .name) }}
       {{- end }}
-      {{- if or $svc.secretEnv $svc.secretFiles }}
+      {{- if or $svc.secretEnv $svc.secretFiles $svc.fieldEnv }}
       env:
+        {{- range $var := keys $svc.fieldEnv | sortAlpha }}
+        - name: {{ $var }}
+          valueFrom:
+            fieldRef:
+              fieldPath: {{ get $svc.fieldEnv $var }}
+        {{- end }}
         {{- range $var := keys $svc.secretEnv | sortAlpha }}
         - name: {{ $var }}
           valueFrom:
@@ -369,7 +387,7 @@ spec:
       labelSelector:
         matchLabels:
           {{- include "marquee.selectorLabels" . | nindent 10 }}
-      {{- if $root.Values.rollouts.enabled }}
+      {{- if include "marquee.isRollout" . }}
       matchLabelKeys: [rollouts-pod-template-hash]
       {{- else }}
       matchLabelKeys: [pod-template-hash]
@@ -380,7 +398,7 @@ spec:
       labelSelector:
         matchLabels:
           {{- include "marquee.selectorLabels" . | nindent 10 }}
-      {{- if $root.Values.rollouts.enabled }}
+      {{- if include "marquee.isRollout" . }}
       matchLabelKeys: [rollouts-pod-template-hash]
       {{- else }}
       matchLabelKeys: [pod-template-hash]
@@ -416,6 +434,23 @@ spec:
 {{- if has .name (list "auth" "gateway") -}}
 {{- $_ := set $data "MARQUEE_JWT_ISSUER" $root.Values.global.jwt.issuer -}}
 {{- $_ := set $data "MARQUEE_JWT_AUDIENCE" $root.Values.global.jwt.audience -}}
+{{- end -}}
+{{- /* The tenant operator: where the release runs (tenant namespaces may reach it on the
+       gateway's and the gRPC services' ports) and where its leader-election Lease lives. */ -}}
+{{- if eq .name "tenant-operator" -}}
+{{- $ports := list -}}
+{{- with get $all "gateway" -}}
+{{- if .enabled -}}{{- $ports = append $ports (toString .port) -}}{{- end -}}
+{{- end -}}
+{{- range $n := keys $all | sortAlpha -}}
+{{- $s := get $all $n -}}
+{{- if and $s.enabled (eq $s.protocol "grpc") -}}
+{{- $ports = append $ports (toString $s.port) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $data "MARQUEE_TENANT_OPERATOR_RELEASE_NAMESPACE" $root.Release.Namespace -}}
+{{- $_ := set $data "MARQUEE_TENANT_OPERATOR_FLEET_PORTS" ($ports | uniq | join ",") -}}
+{{- $_ := set $data "MARQUEE_TENANT_OPERATOR_LEASE__NAMESPACE" $root.Release.Namespace -}}
 {{- end -}}
 {{- if hasKey $svc.secretEnv "MARQUEE_DATABASE_URL" -}}
 {{- $_ := set $data "MARQUEE_DB_POOL__MAX_CONNECTIONS" (toString $svc.databasePool.maxConnections) -}}
