@@ -295,7 +295,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// One pass over `tenant` (the function `Controller::run` calls), measured.
+/// One pass over `tenant` (the function `Controller::run` calls), measured, in a span of
+/// its own (exported like every service's when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; the
+/// calls to auth carry its trace context).
+#[tracing::instrument(name = "reconcile", skip_all, fields(tenant = %tenant.name_any()))]
 pub async fn reconcile<D: TenantDirectory>(
     tenant: Arc<Tenant>,
     ctx: Arc<Context<D>>,
