@@ -40,7 +40,7 @@ async fn hostile_input_is_refused_and_odd_unicode_kept_on_postgres() {
 
 /// Where a hostile value goes.
 #[derive(Debug, Clone, Copy)]
-enum Slot {
+pub(super) enum Slot {
     /// The `{id}` of the path.
     Path,
     /// The `{post_id}` of the path.
@@ -61,7 +61,7 @@ enum Slot {
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy)]
-enum Field {
+pub(super) enum Field {
     /// Free text under this rule: odd Unicode is accepted, and so is the limit in
     /// 4-byte characters; one more character is refused.
     Free(Text),
@@ -70,7 +70,7 @@ enum Field {
 }
 
 #[derive(Debug, Clone)]
-enum Body {
+pub(super) enum Body {
     None,
     Json(Value),
     Form(Vec<(&'static str, String)>),
@@ -84,49 +84,49 @@ enum Body {
 
 /// A valid request to a route, into which one hostile value is put at a time.
 #[derive(Debug, Clone)]
-struct Request {
-    token: Option<String>,
-    id: Option<String>,
+pub(super) struct Request {
+    pub(super) token: Option<String>,
+    pub(super) id: Option<String>,
     /// The `{post_id}` of the path, for the routes of one post.
-    post_id: Option<String>,
-    body: Body,
+    pub(super) post_id: Option<String>,
+    pub(super) body: Body,
 }
 
 /// A write route: method, pattern, its string fields, a fresh valid request.
-type Case<'a> = (
+pub(super) type Case<'a> = (
     &'static str,
     &'static str,
     Vec<(Slot, Field)>,
     Box<dyn Fn(usize) -> Request + 'a>,
 );
 
-struct Ids {
-    admin: String,
-    creator: String,
-    other: String,
-    other_id: String,
+pub(super) struct Ids {
+    pub(super) admin: String,
+    pub(super) creator: String,
+    pub(super) other: String,
+    pub(super) other_id: String,
     /// A user nobody else acts as, whom the admin disables and signs out.
-    bystander_id: String,
+    pub(super) bystander_id: String,
     /// The creator's ready (approved) image.
-    asset: String,
+    pub(super) asset: String,
     /// The creator's image that the moderation routes decide on.
-    reviewed: String,
+    pub(super) reviewed: String,
     /// The other user's comment on `asset`.
-    comment: String,
-    tenant: String,
-    client: String,
+    pub(super) comment: String,
+    pub(super) tenant: String,
+    pub(super) client: String,
     /// A pending invitation into the admin's tenant.
-    invitation: String,
+    pub(super) invitation: String,
     /// The creator's campaign, with posts written.
-    campaign: String,
+    pub(super) campaign: String,
     /// One of its posts.
-    post: String,
+    pub(super) post: String,
     /// The (finished) job that wrote them.
-    job: String,
+    pub(super) job: String,
     /// A template saved from the campaign.
-    template: String,
+    pub(super) template: String,
     /// A webhook connector of the creator's.
-    connector: String,
+    pub(super) connector: String,
 }
 
 /// Registration (token or browser flow): `email` is a template whose `{n}` makes it unique.
@@ -182,7 +182,7 @@ fn login_case(pattern: &'static str) -> Case<'static> {
 
 /// The write routes and, for each, a fresh valid request (`n` makes it unique) and its
 /// string fields.
-fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
+pub(super) fn cases<'a>(ids: &'a Ids, backend: &str) -> Vec<Case<'a>> {
     let user = |token: &str, id: Option<&str>, body: Body| Request {
         token: Some(token.to_string()),
         id: id.map(str::to_string),
@@ -1096,7 +1096,12 @@ fn with(mut request: Request, slot: Slot, value: &str) -> Request {
     request
 }
 
-async fn send(fleet: &TestFleet, method: &str, pattern: &str, request: &Request) -> StatusCode {
+pub(super) async fn send(
+    fleet: &TestFleet,
+    method: &str,
+    pattern: &str,
+    request: &Request,
+) -> StatusCode {
     let mut path = match &request.id {
         Some(id) => pattern.replace("{id}", &encode(id)),
         None => pattern.to_string(),
@@ -1149,7 +1154,7 @@ fn serde_urlencoded(pairs: &[(&str, String)]) -> String {
 
 /// Sets the fleet up: an admin, a creator with a ready image and an image under review,
 /// another user with a profile and a comment on the ready image, a tenant, a client.
-async fn setup(fleet: &TestFleet) -> Ids {
+pub(super) async fn setup(fleet: &TestFleet) -> Ids {
     let admin = fleet.admin_token().await;
     let creator = token_of(fleet, "creator@hostile.test").await;
     let other_session = fleet.register("other@hostile.test").await;
@@ -1334,8 +1339,10 @@ async fn setup(fleet: &TestFleet) -> Ids {
     }
 }
 
-async fn run(mut options: Options, backend: &str) {
-    // Only the checks under test refuse anything: no per-user comment or follow budget,
+/// `options` with every budget and throttle off: only the checks under test refuse
+/// anything.
+pub(super) fn unthrottled(mut options: Options) -> Options {
+    // No per-user comment or follow budget,
     // no duplicate-comment window.
     options.content = Box::new(|content| {
         content.comments_per_window = 0;
@@ -1358,7 +1365,11 @@ async fn run(mut options: Options, backend: &str) {
         billing.plans.free.limits.ai_text_generations = Some(1_000_000);
         billing.plans.free.limits.image_generations = Some(1_000_000);
     });
-    let fleet = spawn_fleet(options).await;
+    options
+}
+
+async fn run(options: Options, backend: &str) {
+    let fleet = spawn_fleet(unthrottled(options)).await;
     let ids = setup(&fleet).await;
     let cases = cases(&ids, backend);
 

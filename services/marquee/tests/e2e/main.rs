@@ -12,6 +12,7 @@ mod community;
 mod content;
 mod edges;
 mod hostile_input;
+mod isolation;
 mod keys;
 mod lockout;
 mod membership;
