@@ -53,6 +53,8 @@ pub mod events {
         pub const ASSET_REJECTED: &str = "asset.rejected";
         /// `AssetDeleted`, by content.
         pub const ASSET_DELETED: &str = "asset.deleted";
+        /// `AssetHolds`, by content for its own quota worker: an upload's billing holds.
+        pub const ASSET_HOLDS: &str = "asset.holds";
         /// `CreatorFollowed`, by content.
         pub const CREATOR_FOLLOWED: &str = "creator.followed";
         /// `CommentCreated`, by content.

@@ -7,8 +7,9 @@
 //! 2. a stream that passes the cap stops at once: 402 `quota_exceeded` naming
 //!    `storage_bytes` (billing's own answer);
 //! 3. at the end of the stream: `Reserve(storage_bytes, size)` — atomic in billing, so
-//!    parallel uploads never pass the limit together — then both holds are committed in
-//!    the same step as the asset row;
+//!    parallel uploads never pass the limit together — then the asset row commits with
+//!    an `asset.holds` event, and both holds are committed in billing (again by the quota
+//!    worker from that event, if this process dies first or billing does not answer);
 //! 4. any failure (and a deduplicated upload) releases the holds: it costs nothing.
 //!
 //! Deleting an asset gives its bytes and its count back (`FreeUsage`). Billing's errors
@@ -208,7 +209,12 @@ impl UploadHold {
         self.hold(QuotaLimit::StorageBytes, size).await
     }
 
-    /// Turns the holds into usage (the asset is being stored).
+    /// The billing reservations held (none without a quota).
+    pub fn reservation_ids(&self) -> Vec<String> {
+        self.holds.iter().map(|held| held.id.clone()).collect()
+    }
+
+    /// Turns the holds into usage (the asset is stored).
     pub async fn commit(&mut self) -> Result<()> {
         let Some(quota) = &self.quota else {
             return Ok(());
@@ -259,6 +265,34 @@ impl Content {
     /// Gives a deleted asset's bytes and its count back to its owner's tenant, once per
     /// asset (idempotency keys `asset:<id>:deleted`): called after the delete commits,
     /// and again by the `asset.deleted` consumer, which retries until billing answers.
+    /// Commits an upload's holds (the quota worker, on `asset.holds`): a hold committed
+    /// already is a no-op in billing. A hold released or expired meanwhile cannot be
+    /// committed any more: logged, not retried.
+    pub async fn commit_upload_holds(
+        &self,
+        tenant_id: &str,
+        owner_id: &str,
+        asset_id: &str,
+        reservation_ids: &[String],
+    ) -> Result<()> {
+        let Some(quota) = &self.quota else {
+            return Ok(());
+        };
+        let owner = owner_principal(tenant_id, owner_id);
+        for id in reservation_ids {
+            match quota.commit(&owner, id).await {
+                Ok(()) => {}
+                Err(ContentError::Billing(error))
+                    if matches!(error.kind, ErrorKind::Conflict | ErrorKind::NotFound) =>
+                {
+                    tracing::warn!(%error, %asset_id, reservation = %id, "an upload's hold can no longer be billed");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
     pub async fn give_back_quota(
         &self,
         tenant_id: &str,
@@ -269,13 +303,7 @@ impl Content {
         let Some(quota) = &self.quota else {
             return Ok(());
         };
-        let owner = Principal {
-            kind: PrincipalKind::User,
-            subject: owner_id.to_string(),
-            tenant_id: tenant_id.to_string(),
-            roles: vec![Role::Creator],
-            scopes: Vec::new(),
-        };
+        let owner = owner_principal(tenant_id, owner_id);
         let key = format!("asset:{asset_id}:deleted");
         if size_bytes > 0 {
             quota
@@ -283,5 +311,16 @@ impl Content {
                 .await?;
         }
         quota.free(&owner, QuotaLimit::Assets, 1, &key).await
+    }
+}
+
+/// The owner of an asset, as the quota worker acts for them in billing.
+fn owner_principal(tenant_id: &str, owner_id: &str) -> Principal {
+    Principal {
+        kind: PrincipalKind::User,
+        subject: owner_id.to_string(),
+        tenant_id: tenant_id.to_string(),
+        roles: vec![Role::Creator],
+        scopes: Vec::new(),
     }
 }

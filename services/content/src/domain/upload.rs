@@ -420,10 +420,19 @@ impl Content {
                 publish::asset_moderated(&txn, &inserted, "", true, "auto_approve_assets")
                     .await?;
             }
-            // Billed before the row is: a commit billing refuses rolls the row back;
-            // a row that then fails to commit gives the usage back (below).
-            hold.commit().await?;
+            // Billed after the row is stored, and durably: `asset.holds` goes out with the
+            // row, and the quota worker commits the holds if this process dies first or
+            // billing does not answer now. (Billing first lost the usage's give-back to a
+            // crash between the two: `make chaos` counted an asset too many.) The holds
+            // already count against the plan, so nothing can pass a limit meanwhile.
+            let reservations = hold.reservation_ids();
+            if !reservations.is_empty() {
+                publish::asset_holds(&txn, &inserted, reservations).await?;
+            }
             txn.commit().await?;
+            if let Err(error) = hold.commit().await {
+                tracing::warn!(%error, asset_id = %inserted.id, "billing the upload now failed; the quota worker commits its holds");
+            }
             Ok(Uploaded {
                 asset: inserted,
                 deduplicated: false,

@@ -103,6 +103,28 @@ pub async fn asset_moderated(
     .await
 }
 
+/// The billing holds of an upload, for the quota worker to commit (see
+/// `domain::upload`).
+pub async fn asset_holds(
+    txn: &impl ConnectionTrait,
+    asset: &Asset,
+    reservation_ids: Vec<String>,
+) -> Result<()> {
+    let payload = ev::AssetHolds {
+        asset_id: asset.id.clone(),
+        owner_id: asset.owner_id.clone(),
+        reservation_ids,
+    };
+    enqueue(
+        txn,
+        types::ASSET_HOLDS,
+        &asset.tenant_id,
+        "marquee.events.v1.AssetHolds",
+        &payload,
+    )
+    .await
+}
+
 pub async fn asset_deleted(txn: &impl ConnectionTrait, asset: &Asset) -> Result<()> {
     let payload = ev::AssetDeleted {
         asset_id: asset.id.clone(),

@@ -83,6 +83,16 @@ impl FakeBilling {
         let Some((limit, amount, current)) = state.reservations.get(id).cloned() else {
             return Err(Error::not_found("reservation not found").to_status());
         };
+        if current == to {
+            // As billing: settling a reservation the same way again changes nothing.
+            return Ok(pb::Reservation {
+                id: id.to_string(),
+                limit,
+                amount,
+                state: to.into(),
+                expires_at: None,
+            });
+        }
         if current != "held" {
             return Err(Error::new(
                 ErrorKind::Conflict,
@@ -488,32 +498,48 @@ async fn over_quota_and_failed_uploads_cost_nothing() {
     );
     assert_eq!(object_count(&content).await, 1);
 
-    // Billing failing the commit: no asset, the holds released, no object.
+    // Billing failing the commit: the asset is stored all the same (its row and the
+    // `asset.holds` event commit together), its holds stay held — they count against the
+    // plan — and the quota worker's commit bills them once billing answers.
     fake.0.lock().unwrap().fail_commits = true;
-    let error = problem(
-        content
-            .upload(&ada, parts("Fits", &text("fits ", 200), 64))
-            .await
-            .unwrap_err(),
-    );
-    assert_eq!(error.kind, ErrorKind::Unavailable);
+    let fits = content
+        .upload(&ada, parts("Fits", &text("fits ", 200), 64))
+        .await
+        .unwrap();
+    assert!(!fits.deduplicated);
     assert_eq!(
         fake.counter("assets"),
         Counter {
             used: 1,
+            reserved: 1
+        }
+    );
+    assert_eq!(asset_count(&content, &ada).await, 2);
+    fake.0.lock().unwrap().fail_commits = false;
+    let holds = outbox_holds(&content, &fits.asset.id).await;
+    assert_eq!(holds.reservation_ids.len(), 2, "the asset and its bytes");
+    for _ in 0..2 {
+        // Delivered twice (at least once): the second commit is a no-op.
+        content
+            .commit_upload_holds("t1", "ada", &fits.asset.id, &holds.reservation_ids)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        fake.counter("assets"),
+        Counter {
+            used: 2,
             reserved: 0
         }
     );
     assert_eq!(
         fake.counter("storage_bytes"),
         Counter {
-            used: 12_000,
+            used: 12_200,
             reserved: 0
         }
     );
-    assert_eq!(asset_count(&content, &ada).await, 1);
-    assert_eq!(object_count(&content).await, 1);
-    fake.0.lock().unwrap().fail_commits = false;
+    content.delete_asset(&ada, &fits.asset.id).await.unwrap();
 
     // The asset count is a limit too: the second asset fits, the third does not.
     content
@@ -584,4 +610,26 @@ async fn billing_unreachable_refuses_uploads_but_not_deletes() {
             .unwrap_err(),
     );
     assert_eq!(error.status().as_u16(), 404);
+}
+
+/// The `asset.holds` event the upload of `asset_id` put in the outbox.
+async fn outbox_holds(content: &Content, asset_id: &str) -> marquee_proto::events::v1::AssetHolds {
+    use sea_orm::EntityTrait;
+    let rows = marquee_bus::outbox::entity::Entity::find()
+        .all(content.db())
+        .await
+        .unwrap();
+    rows.iter()
+        .filter(|row| row.event_type == marquee_proto::events::types::ASSET_HOLDS)
+        .map(|row| {
+            let envelope: marquee_bus::Envelope =
+                prost::Message::decode(row.envelope.as_slice()).unwrap();
+            marquee_bus::envelope::unpack::<marquee_proto::events::v1::AssetHolds>(
+                &envelope,
+                "marquee.events.v1.AssetHolds",
+            )
+            .unwrap()
+        })
+        .find(|holds| holds.asset_id == asset_id)
+        .expect("an asset.holds event for the upload")
 }
