@@ -135,8 +135,45 @@ pub struct Fleet {
     /// Every internal service's name and gRPC address (the start-up readiness wait; the
     /// tests that call services directly, as an intruder would).
     pub internal: Vec<(&'static str, SocketAddr)>,
-    shutdown: CancellationToken,
+    /// One shutdown signal per service, cancelled in [`STOP_ORDER`].
+    stops: Stops,
     tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
+    /// Services whose task has already ended (joined).
+    ended: std::collections::HashSet<&'static str>,
+}
+
+/// The order services stop in, each phase once the phases before it have ended: the
+/// gateway first, draining the requests in flight (which still reach every service behind
+/// it), then each caller before what it calls — campaign (calls tagging, content,
+/// billing), tagging (calls content), content (calls billing, auth), then billing and
+/// auth. Stopping them all at once failed in-flight uploads with 503: content's call to
+/// billing met a closed port.
+pub const STOP_ORDER: [&[&str]; 5] = [
+    &["gateway"],
+    &["campaign"],
+    &["tagging"],
+    &["content"],
+    &["billing", "auth"],
+];
+
+/// Each service's shutdown signal.
+#[derive(Default)]
+struct Stops(Vec<(&'static str, CancellationToken)>);
+
+impl Stops {
+    fn token(&mut self, service: &'static str) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.0.push((service, token.clone()));
+        token
+    }
+
+    fn cancel(&self, service: &str) {
+        for (name, token) in &self.0 {
+            if *name == service {
+                token.cancel();
+            }
+        }
+    }
 }
 
 impl Fleet {
@@ -159,7 +196,7 @@ impl Fleet {
             ("tagging", &mut tagging.common.identity),
             ("campaign", &mut campaign.common.identity),
         ])?;
-        let shutdown = CancellationToken::new();
+        let mut stops = Stops::default();
         let mut tasks = JoinSet::new();
 
         // Internal services take free ports, so two fleets can run side by side.
@@ -168,7 +205,7 @@ impl Fleet {
         auth.grpc_addr = auth_addr.to_string();
         tasks.spawn(named(
             "auth",
-            marquee_auth::serve(auth, auth_listener, shutdown.clone()),
+            marquee_auth::serve(auth, auth_listener, stops.token("auth")),
         ));
 
         // Content's bus is whatever its settings name: the process's in-process bus, or
@@ -184,7 +221,7 @@ impl Fleet {
         content.billing_url = format!("http://{billing_addr}");
         tasks.spawn(named(
             "content",
-            marquee_content::serve(content, content_listener, shutdown.clone()),
+            marquee_content::serve(content, content_listener, stops.token("content")),
         ));
 
         let gateway_listener = std::net::TcpListener::bind(gateway_addr)
@@ -197,7 +234,7 @@ impl Fleet {
         billing.grpc_addr = billing_addr.to_string();
         tasks.spawn(named(
             "billing",
-            marquee_billing::serve(billing, billing_listener, shutdown.clone()),
+            marquee_billing::serve(billing, billing_listener, stops.token("billing")),
         ));
         gateway.billing_url = format!("http://{billing_addr}");
 
@@ -208,7 +245,7 @@ impl Fleet {
         tagging.content_url = format!("http://{content_addr}");
         tasks.spawn(named(
             "tagging",
-            marquee_tagging::serve(tagging, tagging_listener, shutdown.clone()),
+            marquee_tagging::serve(tagging, tagging_listener, stops.token("tagging")),
         ));
         gateway.tagging_url = format!("http://{tagging_addr}");
 
@@ -222,7 +259,7 @@ impl Fleet {
         campaign.tagging_url = format!("http://{tagging_addr}");
         tasks.spawn(named(
             "campaign",
-            marquee_campaign::serve(campaign, campaign_listener, shutdown.clone()),
+            marquee_campaign::serve(campaign, campaign_listener, stops.token("campaign")),
         ));
         gateway.campaign_url = format!("http://{campaign_addr}");
 
@@ -236,8 +273,9 @@ impl Fleet {
                 ("tagging", tagging_addr),
                 ("campaign", campaign_addr),
             ],
-            shutdown,
+            stops,
             tasks,
+            ended: Default::default(),
         };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         // The gateway opens only once every service serves: their event consumers are
@@ -250,7 +288,7 @@ impl Fleet {
         }
         fleet.tasks.spawn(named(
             "gateway",
-            marquee_gateway::serve(gateway, gateway_listener, fleet.shutdown.clone()),
+            marquee_gateway::serve(gateway, gateway_listener, fleet.stops.token("gateway")),
         ));
         if let Err(error) = fleet.wait_gateway(deadline).await {
             fleet.stop().await;
@@ -261,6 +299,7 @@ impl Fleet {
 
     fn check_running(&mut self) -> anyhow::Result<()> {
         if let Some(Ok((service, result))) = self.tasks.try_join_next() {
+            self.ended.insert(service);
             anyhow::bail!("{service} stopped during start-up: {:?}", result.err());
         }
         Ok(())
@@ -311,6 +350,9 @@ impl Fleet {
             () = stop.cancelled() => None,
             Some(Ok((service, result))) = self.tasks.join_next() => Some((service, result)),
         };
+        if let Some((service, _)) = &failure {
+            self.ended.insert(service);
+        }
         self.stop().await;
         match failure {
             Some((service, Err(error))) => Err(error.context(format!("{service} failed"))),
@@ -319,14 +361,30 @@ impl Fleet {
         }
     }
 
-    /// Stops every service, letting in-flight requests finish.
+    /// Stops every service in [`STOP_ORDER`], letting in-flight requests finish.
     pub async fn stop(&mut self) {
-        self.shutdown.cancel();
-        while let Some(joined) = self.tasks.join_next().await {
-            if let Ok((service, Err(error))) = joined {
-                tracing::warn!(%service, %error, "service ended with an error");
+        for phase in STOP_ORDER {
+            for service in phase {
+                self.stops.cancel(service);
+            }
+            while phase.iter().any(|service| !self.ended.contains(service)) {
+                match self.tasks.join_next().await {
+                    Some(Ok((service, result))) => {
+                        if let Err(error) = result {
+                            tracing::warn!(%service, %error, "service ended with an error");
+                        }
+                        self.ended.insert(service);
+                    }
+                    // A task that panicked (its name is lost): go on stopping the rest.
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "a service task failed");
+                        break;
+                    }
+                    None => break,
+                }
             }
         }
+        while self.tasks.join_next().await.is_some() {}
     }
 }
 

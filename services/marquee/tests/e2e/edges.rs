@@ -292,3 +292,48 @@ async fn concurrent_writes_through_every_service_never_answer_5xx() {
     assert_eq!(seen, 6 * 4 * 4);
     fleet.stop().await;
 }
+
+/// A SIGTERM (the fleet's stop) while uploads stream in: the gateway stops taking
+/// connections and drains; the services behind it stop only after, callers before what
+/// they call (`marquee::STOP_ORDER`). Every upload in flight completes with 201 — when
+/// everything stopped at once, content's call to billing met a closed port and the
+/// uploads got 503 (found by `make chaos`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_in_flight_when_the_fleet_stops_complete() {
+    let fleet = spawn_fleet(Options::default()).await;
+    let token = token_of(&fleet, "drain@edges.test").await;
+    let address = fleet.url.trim_start_matches("http://").to_string();
+    let uploads: Vec<_> = (0..3)
+        .map(|i| {
+            let body = form(
+                &[("title", "Draining")],
+                Some(("drain.txt", &text_file(20_000 + i))),
+            );
+            let (address, token) = (address.clone(), token.clone());
+            tokio::spawn(async move {
+                let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+                let head = format!(
+                    "POST /api/v1/assets HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+                     Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).await.unwrap();
+                // About a second of body: the stop begins in the middle of it.
+                for piece in body.chunks(2_000) {
+                    stream.write_all(piece).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                response_status(&mut stream, Duration::from_secs(30)).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fleet.stop().await;
+    for upload in uploads {
+        assert_eq!(
+            upload.await.unwrap(),
+            201,
+            "an upload in flight was dropped"
+        );
+    }
+}
