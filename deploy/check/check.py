@@ -1039,6 +1039,11 @@ def check_release_contract(s: Section, renders: list[Render]) -> None:
     generated = release_matrix.matrix([CHART / "values.yaml", CHART / "values-production.yaml"])["include"]
     built = {e["binary"] for e in generated}
     s.checked += 1
+    # The workflow names today's images in a comment (readers and greps find them); it
+    # must say what the generator builds.
+    listed = re.search(r"^\s*# images: (.*)$", release_path.read_text(), re.M)
+    if not listed or set(listed.group(1).split()) != built:
+        s.error(f"{rel(release_path)}: the '# images:' comment must list exactly {' '.join(sorted(built))}")
     # The generator agrees with the rendered chart: every image a workload or a
     # migration hook of any value set runs is built (a service off by default, such as
     # the tenant operator, through build.always), and nothing is built that the chart
