@@ -3,7 +3,7 @@
 # the embedded fleet's idle memory. Writes docs/benchmarks.md.
 #   DURATION=30s CONNECTIONS=64 THREADS=2 bash scripts/bench.sh
 #   MARQUEE_BIN=/path/to/marquee OUT=/tmp/before.md SKIP_TAGGING=1 SKIP_CAMPAIGN=1 \
-#     SKIP_STUDIO=1 bash scripts/bench.sh     (another binary, the me figures only)
+#     SKIP_STUDIO=1 SKIP_CONNECTIONS=1 bash scripts/bench.sh  (another binary, the me figures only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh wrk
@@ -105,3 +105,4 @@ echo "wrote $OUT"
 if [ "${SKIP_TAGGING:-0}" != 1 ]; then cleanup; trap - EXIT; bash scripts/bench-tagging.sh; fi
 if [ "${SKIP_CAMPAIGN:-0}" != 1 ]; then bash scripts/bench-campaign.sh; fi
 if [ "${SKIP_STUDIO:-0}" != 1 ]; then bash scripts/bench-studio.sh; fi
+if [ "${SKIP_CONNECTIONS:-0}" != 1 ]; then MARQUEE_BIN="$BIN" bash scripts/bench-connections.sh; fi
