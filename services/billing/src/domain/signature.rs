@@ -78,7 +78,10 @@ pub fn verify(
     if signatures.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    if (now - timestamp).abs() > tolerance_secs {
+    // `now - timestamp` overflows for a timestamp far from now (`t=-9223372036854775808`).
+    let within =
+        u64::try_from(tolerance_secs).is_ok_and(|tolerance| now.abs_diff(timestamp) <= tolerance);
+    if !within {
         return Err(SignatureError::OutsideTolerance);
     }
     let mut matched = subtle::Choice::from(0);
@@ -139,5 +142,94 @@ mod tests {
             verify(&header, BODY, &[], now, 300),
             Err(SignatureError::NoSecrets)
         );
+    }
+
+    #[test]
+    fn a_timestamp_far_from_now_is_refused_not_a_panic() {
+        // Found by `never_panics_on_near_valid_headers`: `now - t` overflowed.
+        let header = format!("t={},v1={}", i64::MIN, "00".repeat(32));
+        assert_eq!(
+            verify(&header, BODY, &["s"], 1_800_000_000, 300),
+            Err(SignatureError::OutsideTolerance)
+        );
+        let header = format!("t={},v1=00", i64::MAX);
+        assert_eq!(
+            verify(&header, BODY, &["s"], -1_800_000_000, 300),
+            Err(SignatureError::OutsideTolerance)
+        );
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A header from the grammar, give or take: `t=`, `v1=`, `v0=` and junk parts with
+        /// any timestamps (overflowing ones too), hex or not, spaces and empty parts.
+        fn near_valid_header() -> impl Strategy<Value = String> {
+            let part = prop_oneof![
+                any::<i64>().prop_map(|t| format!("t={t}")),
+                "[0-9]{1,25}".prop_map(|t| format!("t={t}")),
+                proptest::collection::vec(any::<u8>(), 0..40)
+                    .prop_map(|b| format!("v1={}", hex::encode(b))),
+                "[0-9a-fA-FxX]{0,66}".prop_map(|h| format!("v1={h}")),
+                "[ ,=tv01]{0,6}",
+                ".{0,12}",
+            ];
+            proptest::collection::vec(part, 0..6).prop_map(|parts| parts.join(","))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn never_panics_on_arbitrary_headers(
+                header in ".{0,200}",
+                payload in proptest::collection::vec(any::<u8>(), 0..64),
+                now in any::<i64>(),
+                tolerance in any::<i64>(),
+            ) {
+                let _ = verify(&header, &payload, &["whsec"], now, tolerance);
+            }
+
+            #[test]
+            fn never_panics_on_near_valid_headers(
+                header in near_valid_header(),
+                now in any::<i64>(),
+                tolerance in prop_oneof![Just(300i64), any::<i64>()],
+            ) {
+                let _ = verify(&header, BODY, &["whsec"], now, tolerance);
+            }
+
+            /// What we sign verifies; one changed byte of the body or of the signature
+            /// does not.
+            #[test]
+            fn a_signature_verifies_and_any_single_byte_change_does_not(
+                secret in "[ -~]{1,40}",
+                payload in proptest::collection::vec(any::<u8>(), 1..200),
+                timestamp in 0i64..4_000_000_000,
+                index in any::<prop::sample::Index>(),
+                flip in 1u8..=255,
+            ) {
+                let signature = sign(&secret, timestamp, &payload);
+                let header = format!("t={timestamp},v1={signature}");
+                prop_assert_eq!(verify(&header, &payload, &[&secret], timestamp, 300), Ok(()));
+
+                let mut tampered = payload.clone();
+                tampered[index.index(payload.len())] ^= flip;
+                prop_assert_eq!(
+                    verify(&header, &tampered, &[&secret], timestamp, 300),
+                    Err(SignatureError::NoMatch)
+                );
+
+                let mut raw = hex::decode(&signature).unwrap();
+                let at = index.index(raw.len());
+                raw[at] ^= flip;
+                let header = format!("t={timestamp},v1={}", hex::encode(raw));
+                prop_assert_eq!(
+                    verify(&header, &payload, &[&secret], timestamp, 300),
+                    Err(SignatureError::NoMatch)
+                );
+            }
+        }
     }
 }

@@ -1497,4 +1497,140 @@ mod tests {
         assert!(!policy.permits("[::1]:8080".parse().unwrap()));
         assert!(policy.permits("8.8.8.8:443".parse().unwrap()));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        const MARKER: &str = "SCRIPTMARKER";
+
+        /// Ordinary markup: text, entities, comments and elements that are neither raw
+        /// text (`<xmp>`, `<plaintext>`: their content *is* text) nor skipped.
+        fn ordinary_markup() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                "[a-zA-Z0-9 .,!?é]{0,20}",
+                prop::sample::select(vec![
+                    "p", "div", "span", "b", "i", "a", "h1", "li", "ul", "br", "img", "td",
+                ])
+                .prop_flat_map(|tag| {
+                    prop_oneof![
+                        Just(format!("<{tag}>")),
+                        Just(format!("</{tag}>")),
+                        Just(format!("<{tag} class=\"x\" id=y>")),
+                    ]
+                }),
+                Just("&amp;".to_string()),
+                Just("&lt;script&gt;".to_string()),
+                Just("<!-- a comment -->".to_string()),
+                Just("<title>A title</title>".to_string()),
+                Just("<meta name=\"description\" content=\"About us\">".to_string()),
+            ];
+            proptest::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+        }
+
+        /// Script content that does not end the script before the marker, with the
+        /// tokenizer's tricky states (`<!--`, `<script>` inside, near-miss end tags).
+        fn script_content() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                "[^<]{0,20}",
+                prop::sample::select(vec![
+                    "<!--",
+                    "-->",
+                    "<script>",
+                    "</scrip",
+                    "</scriptx>",
+                    "<p>",
+                    "</style>",
+                    "</p>",
+                    "<",
+                    "&lt;",
+                    "\"</",
+                    "'",
+                ])
+                .prop_map(str::to_string),
+            ];
+            proptest::collection::vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+        }
+
+        /// Whether `content` holds an end tag of `name` (`</name` then a space, `/` or
+        /// `>`): the element would end there.
+        fn ends(content: &str, name: &str) -> bool {
+            let content = content.to_ascii_lowercase();
+            let end = format!("</{name}");
+            content.match_indices(&end).any(|(at, _)| {
+                matches!(
+                    content.as_bytes().get(at + end.len()),
+                    Some(b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>')
+                )
+            })
+        }
+
+        fn script_start() -> impl Strategy<Value = &'static str> {
+            prop::sample::select(vec![
+                "<script>",
+                "<SCRIPT>",
+                "<Script type=\"text/javascript\">",
+                "<script\n>",
+                "<style>",
+                "<noscript>",
+                "<template>",
+            ])
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn never_panics_and_respects_the_cap(html in ".{0,400}", max in 0usize..300) {
+                let readable = readable_html(&html, max);
+                prop_assert!(readable.text.chars().count() <= max);
+            }
+
+            #[test]
+            fn never_panics_on_tag_soup(
+                pieces in proptest::collection::vec(
+                    prop_oneof![
+                        "<[a-zA-Z!/?]{0,10}[ a-z=\"'/]{0,10}>?",
+                        "&[a-z#0-9]{0,8};?",
+                        "[^<&]{0,10}",
+                        Just("<!--".to_string()),
+                        Just("<![CDATA[".to_string()),
+                        Just("<script>".to_string()),
+                        Just("</script>".to_string()),
+                    ],
+                    0..40,
+                ),
+                max in 0usize..300,
+            ) {
+                let html = pieces.concat();
+                let readable = readable_html(&html, max);
+                prop_assert!(readable.text.chars().count() <= max);
+            }
+
+            /// What a script (or style, noscript, template) holds never reaches the text,
+            /// the title or the description.
+            #[test]
+            fn script_content_is_never_text(
+                before in ordinary_markup(),
+                start in script_start(),
+                inside_before in script_content(),
+                inside_after in script_content(),
+                after in ordinary_markup(),
+            ) {
+                let name: String = start[1..]
+                    .chars()
+                    .take_while(char::is_ascii_alphabetic)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                prop_assume!(!ends(&inside_before, &name));
+                let end = format!("</{name}>");
+                let html = format!("{before}{start}{inside_before}{MARKER}{inside_after}{end}{after}");
+                let readable = readable_html(&html, 100_000);
+                prop_assert!(!readable.text.contains(MARKER), "text {:?} of {html:?}", readable.text);
+                for field in [&readable.title, &readable.description].into_iter().flatten() {
+                    prop_assert!(!field.contains(MARKER), "{field:?} of {html:?}");
+                }
+            }
+        }
+    }
 }

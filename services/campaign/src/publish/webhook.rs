@@ -753,4 +753,78 @@ mod tests {
             assert!(!error.to_string().contains("pw"));
         }
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn at(timestamp: i64) -> DateTime<Utc> {
+            DateTime::from_timestamp(timestamp, 0).unwrap()
+        }
+
+        /// `X-Marquee-Signature` values from the grammar, give or take.
+        fn near_valid_header() -> impl Strategy<Value = String> {
+            let part = prop_oneof![
+                any::<i64>().prop_map(|t| format!("t={t}")),
+                "-?[0-9]{1,25}".prop_map(|t| format!("t={t}")),
+                proptest::collection::vec(any::<u8>(), 0..40)
+                    .prop_map(|b| format!("v1={}", hex::encode(b))),
+                "[0-9a-fA-FxX]{0,66}".prop_map(|h| format!("v1={h}")),
+                "[ ,=tv01]{0,6}",
+                ".{0,12}",
+            ];
+            proptest::collection::vec(part, 0..6).prop_map(|parts| parts.join(","))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn never_panics_on_arbitrary_headers(
+                header in prop_oneof![".{0,200}".boxed(), near_valid_header().boxed()],
+                body in proptest::collection::vec(any::<u8>(), 0..64),
+                now in -8_000_000_000_000i64..8_000_000_000_000,
+                tolerance in any::<u64>(),
+            ) {
+                let _ = verify_signature(
+                    &secret(),
+                    &header,
+                    &body,
+                    at(now),
+                    Duration::from_secs(tolerance),
+                );
+            }
+
+            /// What [`sign`] produces verifies; one changed byte of the body or of the
+            /// signature, or a timestamp past the tolerance, does not.
+            #[test]
+            fn a_signature_verifies_and_any_single_byte_change_does_not(
+                key in "[ -~]{1,40}",
+                body in proptest::collection::vec(any::<u8>(), 1..200),
+                timestamp in 0i64..4_000_000_000,
+                index in any::<prop::sample::Index>(),
+                flip in 1u8..=255,
+                late in 301i64..1_000_000,
+            ) {
+                let key = SecretString::from(key);
+                let tolerance = DEFAULT_SIGNATURE_TOLERANCE;
+                let header = sign(&key, timestamp, &body);
+                prop_assert!(verify_signature(&key, &header, &body, at(timestamp), tolerance));
+                prop_assert!(!verify_signature(
+                    &key, &header, &body, at(timestamp + late), tolerance
+                ));
+
+                let mut tampered = body.clone();
+                tampered[index.index(body.len())] ^= flip;
+                prop_assert!(!verify_signature(&key, &header, &tampered, at(timestamp), tolerance));
+
+                let (prefix, signature) = header.split_once(",v1=").unwrap();
+                let mut raw = hex::decode(signature).unwrap();
+                let byte = index.index(raw.len());
+                raw[byte] ^= flip;
+                let forged = format!("{prefix},v1={}", hex::encode(raw));
+                prop_assert!(!verify_signature(&key, &forged, &body, at(timestamp), tolerance));
+            }
+        }
+    }
 }

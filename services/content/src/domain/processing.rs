@@ -1902,4 +1902,134 @@ mod tests {
         assert_eq!(census.unread_object_streams, 1);
         assert!(census.objects < 100, "{census:?}");
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// `file` with a few bytes overwritten and perhaps cut short: files that get past
+        /// the format's signature and fail (or not) deeper in.
+        fn mutated(file: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+            (
+                proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+                prop::option::of(any::<prop::sample::Index>()),
+            )
+                .prop_map(move |(edits, cut)| {
+                    let mut bytes = file.clone();
+                    for (at, value) in edits {
+                        let at = at.index(bytes.len());
+                        bytes[at] = value;
+                    }
+                    if let Some(cut) = cut {
+                        bytes.truncate(cut.index(bytes.len() + 1));
+                    }
+                    bytes
+                })
+        }
+
+        fn limits() -> ImageLimits {
+            ImageLimits {
+                thumbnail_size: 32,
+                max_pixels: 250_000,
+                max_side: 2000,
+                max_display_side: 256,
+            }
+        }
+
+        fn check_image(bytes: &[u8]) -> Result<(), TestCaseError> {
+            let limits = limits();
+            if let Ok(processed) = process_image_with(bytes, &limits) {
+                prop_assert!(
+                    u64::from(processed.width) * u64::from(processed.height) <= limits.max_pixels
+                );
+                let thumbnail = image::load_from_memory(&processed.thumbnail).unwrap();
+                prop_assert!(thumbnail.width().max(thumbnail.height()) <= limits.thumbnail_size);
+            }
+            Ok(())
+        }
+
+        fn check_document(metadata: &DocumentMetadata) -> Result<(), TestCaseError> {
+            if let Some(excerpt) = &metadata.text_excerpt {
+                prop_assert!(!excerpt.is_empty());
+                prop_assert!(excerpt.chars().count() <= TEXT_EXCERPT_CHARS);
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn images_never_panic_and_stay_within_the_limits(
+                bytes in prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..200),
+                    mutated(png(40, 30)),
+                    mutated(jpeg_with_exif()),
+                ],
+            ) {
+                check_image(&bytes)?;
+            }
+
+            /// Whatever EXIF a JPEG carries, the published copy has none of it.
+            #[test]
+            fn exif_never_survives(secret in "[A-Z]{12,24}") {
+                let image = DynamicImage::ImageRgb8(image::RgbImage::new(20, 10));
+                let plain = encode_jpeg(&image, 90).unwrap();
+                let payload = format!("Exif\0\0{secret}");
+                let length = u16::try_from(payload.len() + 2).unwrap().to_be_bytes();
+                let mut original = plain[..2].to_vec();
+                original.extend_from_slice(&[0xFF, 0xE1, length[0], length[1]]);
+                original.extend_from_slice(payload.as_bytes());
+                original.extend_from_slice(&plain[2..]);
+                let processed = process_image_with(&original, &limits()).unwrap();
+                let (display, _) = processed.display.unwrap();
+                prop_assert!(!display.windows(secret.len()).any(|w| w == secret.as_bytes()));
+                prop_assert!(!display.windows(4).any(|w| w == b"Exif"));
+            }
+
+            #[test]
+            fn pdfs_never_panic_and_excerpts_are_bounded(
+                bytes in prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..200),
+                    mutated(pdf(2, "hello world")),
+                    mutated(pdf_with_junk(b"<< /Length 5 >>")),
+                ],
+            ) {
+                if let Ok(metadata) = process_pdf_with(&bytes, &PdfLimits::default()) {
+                    check_document(&metadata)?;
+                }
+            }
+
+            /// Plain text: the excerpt is the start of the valid UTF-8, trimmed, bounded.
+            #[test]
+            fn text_excerpts_are_bounded_prefixes(head in proptest::collection::vec(any::<u8>(), 0..3000)) {
+                let metadata = process_text(&head);
+                check_document(&metadata)?;
+                prop_assert_eq!(metadata.page_count, None);
+                if let Some(excerpt) = metadata.text_excerpt {
+                    let valid = match std::str::from_utf8(&head) {
+                        Ok(text) => text,
+                        Err(error) => std::str::from_utf8(&head[..error.valid_up_to()]).unwrap(),
+                    };
+                    prop_assert!(valid.trim().starts_with(&excerpt));
+                }
+            }
+
+            /// MP4 box headers lie within the file; the duration reader takes any bytes.
+            #[test]
+            fn mp4_headers_never_panic_and_fit_the_file(
+                head in proptest::collection::vec(any::<u8>(), 0..24),
+                remaining in any::<u64>(),
+                boxes in prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..300),
+                    mutated(mp4_header(1000, 1)),
+                ],
+            ) {
+                if let Some(header) = box_header(&head, remaining) {
+                    prop_assert!(header.size >= 8 && header.size <= remaining);
+                }
+                let _ = mp4_duration_ms(&boxes);
+            }
+        }
+    }
 }

@@ -204,4 +204,74 @@ mod tests {
         }
         assert!(parse_range(None).is_none());
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Numbers as a client may write them: small, any `u64`, past `u64::MAX`, signed,
+        /// or not numbers at all.
+        fn number() -> impl Strategy<Value = String> {
+            prop_oneof![
+                (0u64..1000).prop_map(|n| n.to_string()),
+                any::<u64>().prop_map(|n| n.to_string()),
+                "[0-9]{20,30}",
+                "[+-][0-9]{1,5}",
+                Just(String::new()),
+                "[ a-zA-Z0-9.]{0,5}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn never_panics_on_arbitrary_headers(value in ".{0,64}") {
+                let _ = parse_range(Some(&value));
+            }
+
+            #[test]
+            fn never_panics_on_near_valid_headers(
+                unit in prop::sample::select(vec!["bytes=", "BYTES=", "bytes =", "", "items="]),
+                ranges in proptest::collection::vec(
+                    (number(), prop::sample::select(vec!["-", " - ", "--", ""]), number()),
+                    0..3,
+                ),
+                separator in prop::sample::select(vec![",", ", ", " ,"]),
+                padding in prop::sample::select(vec!["", " ", "\t"]),
+            ) {
+                let spec: Vec<String> = ranges
+                    .iter()
+                    .map(|(start, dash, end)| format!("{start}{dash}{end}"))
+                    .collect();
+                let value = format!("{padding}{unit}{}{padding}", spec.join(separator));
+                if let Some(range) = parse_range(Some(&value)) {
+                    // A single range: exactly a start (with an end no smaller) or a suffix.
+                    prop_assert!(ranges.len() == 1);
+                    match (range.start, range.end, range.suffix) {
+                        (Some(start), end, None) => prop_assert!(end.is_none_or(|end| end >= start)),
+                        (None, None, Some(_)) => {}
+                        other => prop_assert!(false, "{:?} from {:?}", other, value),
+                    }
+                }
+            }
+
+            /// A well-formed range parses to exactly the bytes asked for; an inverted one
+            /// is ignored.
+            #[test]
+            fn a_parsed_range_is_what_was_asked(start in any::<u64>(), end in any::<u64>()) {
+                let range = parse_range(Some(&format!("bytes={start}-{end}")));
+                if end < start {
+                    prop_assert!(range.is_none());
+                } else {
+                    let range = range.unwrap();
+                    prop_assert_eq!((range.start, range.end, range.suffix), (Some(start), Some(end), None));
+                }
+                let open = parse_range(Some(&format!("bytes={start}-"))).unwrap();
+                prop_assert_eq!((open.start, open.end, open.suffix), (Some(start), None, None));
+                let suffix = parse_range(Some(&format!("bytes=-{end}"))).unwrap();
+                prop_assert_eq!((suffix.start, suffix.end, suffix.suffix), (None, None, Some(end)));
+            }
+        }
+    }
 }

@@ -12,6 +12,8 @@ pub use downloads::{ContentQuery, download, parse_range};
 pub use signed_urls::{
     SignedContentQuery, SignedUrlBody, SignedUrlRequest, create_signed_url, download_signed,
 };
+#[doc(hidden)]
+pub use uploads::read_form;
 pub use uploads::{DuplicateAssetProblem, UploadForm, upload};
 
 use super::time;

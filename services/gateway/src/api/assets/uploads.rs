@@ -142,6 +142,69 @@ async fn read_metadata_field(
     Ok(())
 }
 
+/// Reads the text fields before the file into `metadata` and returns the `file` field
+/// (its name checked, its bytes not read yet).
+async fn fields_before_file(
+    multipart: &mut Multipart,
+    metadata: &mut pb::UploadMetadata,
+    tag_count: &mut usize,
+) -> Result<Field, Error> {
+    loop {
+        let Some(field) = multipart.try_next().await.map_err(multipart_error)? else {
+            return Err(Error::invalid("file_missing", "the form has no file field"));
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            if let Some(filename) = field.content_disposition().and_then(|d| d.get_filename()) {
+                validate::text(&fields::FILENAME, filename)?;
+                metadata.filename = filename.to_string();
+            }
+            return Ok(field);
+        }
+        read_metadata_field(&name, field, metadata, tag_count).await?;
+    }
+}
+
+/// The form handling of [`upload`] without the content service, for the property tests
+/// and the fuzz target (`fuzz/`): a body of `chunks` with `content_type` is read as the
+/// upload reads it (text fields before and after the file merged) into the metadata and
+/// the file's size, or the error the upload would answer.
+#[doc(hidden)]
+pub async fn read_form(
+    content_type: &str,
+    chunks: Vec<Vec<u8>>,
+) -> Result<(pb::UploadMetadata, u64), Error> {
+    let mut headers = header::HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    let body = futures::stream::iter(
+        chunks
+            .into_iter()
+            .map(|chunk| Ok::<_, actix_web::error::PayloadError>(web::Bytes::from(chunk))),
+    );
+    let mut multipart = Multipart::new(&headers, body);
+    let mut metadata = pb::UploadMetadata::default();
+    let mut tag_count = 0;
+    let mut file = fields_before_file(&mut multipart, &mut metadata, &mut tag_count).await?;
+    let mut size = 0u64;
+    while let Some(chunk) = file.try_next().await.map_err(multipart_error)? {
+        size += chunk.len() as u64;
+    }
+    drop(file);
+    while let Some(field) = multipart.try_next().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            return Err(Error::invalid(
+                "invalid_multipart",
+                "only one file per upload",
+            ));
+        }
+        read_metadata_field(&name, field, &mut metadata, &mut tag_count).await?;
+    }
+    Ok((metadata, size))
+}
+
 /// Upload an asset
 ///
 /// `multipart/form-data` with `file` and optional `title`, `description`, `tags`. The
@@ -177,21 +240,7 @@ pub async fn upload(
     // Tags across every `tags` field, before and after the file.
     let mut tag_count = 0;
 
-    // Text fields before the file.
-    let mut file = loop {
-        let Some(field) = multipart.try_next().await.map_err(multipart_error)? else {
-            return Err(Error::invalid("file_missing", "the form has no file field"));
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            if let Some(filename) = field.content_disposition().and_then(|d| d.get_filename()) {
-                validate::text(&fields::FILENAME, filename)?;
-                metadata.filename = filename.to_string();
-            }
-            break field;
-        }
-        read_metadata_field(&name, field, &mut metadata, &mut tag_count).await?;
-    };
+    let mut file = fields_before_file(&mut multipart, &mut metadata, &mut tag_count).await?;
 
     // Stream the file: the gRPC call runs on its own task and reads from a small
     // channel, so at most a few chunks are in memory whatever the file's size.
@@ -383,5 +432,191 @@ mod tests {
         })
         .unwrap();
         assert_eq!(documented, json);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        const BOUNDARY: &str = "XyZ-boundary-7f3";
+
+        fn content_type() -> String {
+            format!("multipart/form-data; boundary={BOUNDARY}")
+        }
+
+        /// One part of a form: its name, an optional file name, and its bytes.
+        #[derive(Debug, Clone)]
+        struct Part {
+            name: String,
+            filename: Option<String>,
+            value: Vec<u8>,
+        }
+
+        fn body(parts: &[Part]) -> Vec<u8> {
+            let mut out = Vec::new();
+            for part in parts {
+                out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+                let filename = part
+                    .filename
+                    .as_ref()
+                    .map(|name| format!("; filename=\"{name}\""))
+                    .unwrap_or_default();
+                out.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{}\"{filename}\r\n\r\n",
+                        part.name
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(&part.value);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+            out
+        }
+
+        /// `body` cut into chunks at the given points (multipart boundaries split
+        /// across chunks included).
+        fn chunked(body: Vec<u8>, cuts: &[prop::sample::Index]) -> Vec<Vec<u8>> {
+            let mut points: Vec<usize> = cuts.iter().map(|cut| cut.index(body.len() + 1)).collect();
+            points.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut from = 0;
+            for point in points {
+                chunks.push(body[from..point].to_vec());
+                from = point;
+            }
+            chunks.push(body[from..].to_vec());
+            chunks
+        }
+
+        fn part() -> impl Strategy<Value = Part> {
+            let text = "[a-zA-Z0-9 ,é\\t\\n]{0,80}".prop_map(String::into_bytes);
+            prop_oneof![
+                4 => (
+                    prop::sample::select(vec!["title", "description", "tags", "other", ""]),
+                    text,
+                )
+                    .prop_map(|(name, value)| Part { name: name.into(), filename: None, value }),
+                1 => (
+                    "[a-zA-Z0-9 ,._]{0,20}",
+                    proptest::collection::vec(any::<u8>(), 0..300),
+                )
+                    .prop_map(|(filename, value)| Part {
+                        name: "file".into(),
+                        filename: Some(filename),
+                        value,
+                    }),
+            ]
+        }
+
+        fn read(
+            content_type: &str,
+            chunks: Vec<Vec<u8>>,
+        ) -> Result<(pb::UploadMetadata, u64), Error> {
+            futures::executor::block_on(read_form(content_type, chunks))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn never_panics_on_arbitrary_bodies(
+                body in proptest::collection::vec(any::<u8>(), 0..600),
+                cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..4),
+                content_type in prop_oneof![
+                    Just(content_type()),
+                    "multipart/form-data; boundary=[-a-z0-9\"]{0,20}",
+                    ".{0,40}",
+                ],
+            ) {
+                let _ = read(&content_type, chunked(body, &cuts));
+            }
+
+            /// Forms from the grammar: accepted exactly when they hold one file and only
+            /// known fields with at most 20 tags in all; then the tags are trimmed and
+            /// non-empty and the file's size is its length, however the body is chunked.
+            #[test]
+            fn forms_are_read_as_documented(
+                parts in proptest::collection::vec(part(), 0..6),
+                cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+            ) {
+                let files: Vec<&Part> = parts.iter().filter(|p| p.name == "file").collect();
+                let tags: usize = parts
+                    .iter()
+                    .filter(|p| p.name == "tags")
+                    .map(|p| p.value.split(|b| *b == b',').count())
+                    .sum();
+                let unknown = parts
+                    .iter()
+                    .any(|p| !["file", "title", "description", "tags"].contains(&p.name.as_str()));
+                let one_line = |p: &&Part| !p.value.contains(&b'\t') && !p.value.contains(&b'\n');
+                let clean = parts.iter().filter(|p| p.name == "title").all(|p| one_line(&p))
+                    && parts.iter().filter(|p| p.name == "tags").all(|p| {
+                        one_line(&p)
+                            && String::from_utf8_lossy(&p.value)
+                                .split(',')
+                                .all(|tag| tag.chars().count() <= fields::TAG.max_chars)
+                    });
+                let acceptable = files.len() == 1 && !unknown && tags <= fields::MAX_TAGS && clean;
+                match read(&content_type(), chunked(body(&parts), &cuts)) {
+                    Ok((metadata, size)) => {
+                        prop_assert!(acceptable, "{:?} accepted", parts);
+                        prop_assert_eq!(size, files[0].value.len() as u64);
+                        prop_assert!(metadata.tags.len() <= fields::MAX_TAGS);
+                        for tag in &metadata.tags {
+                            prop_assert!(!tag.is_empty() && tag.trim() == tag, "{:?}", tag);
+                        }
+                    }
+                    Err(error) => {
+                        prop_assert!(!acceptable, "{:?} refused: {}", parts, error.code);
+                        // (A form with no part at all is a malformed body to actix-multipart.)
+                        if !parts.is_empty() && files.is_empty() && !unknown && tags <= fields::MAX_TAGS && clean {
+                            prop_assert_eq!(&*error.code, "file_missing");
+                        }
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn a_short_boundary_and_a_short_line_are_refused_not_a_panic() {
+            // Found by `make fuzz` (`upload_form`): actix-multipart 0.7 sliced
+            // `line[2..len - 2]` of a preamble line starting `--` at least as long as the
+            // boundary (`--\n` with `boundary=a`): a panic any client could trigger.
+            let crash = [
+                245, 245, 254, 45, 45, 45, 136, 10, 45, 45, 245, 10, 10, 246, 130, 245, 10, 38, 1,
+                1, 10, 125, 10, 10, 0, 0, 0, 10, 10, 1, 44, 10, 10, 10, 10, 10, 10, 1, 10, 45, 45,
+                1, 10, 10, 10, 136, 10, 45, 45, 10, 1, 10, 246, 245, 74, 10, 10, 130, 10, 10, 0,
+                10, 1, 1, 1, 10,
+            ];
+            let content_type = "multipart/form-data; boundary=XyZ";
+            let (head, body) = crash.split_first().unwrap();
+            let at = usize::from(*head).min(body.len());
+            let chunks = vec![body[..at].to_vec(), body[at..].to_vec()];
+            assert!(read(content_type, chunks).is_err());
+            for line in ["--\n", "--\r\n--a--\r\n"] {
+                let answer = read("multipart/form-data; boundary=a", vec![line.into()]);
+                assert!(answer.is_err(), "{line:?}");
+            }
+        }
+
+        #[test]
+        fn a_text_field_over_the_limit_is_refused() {
+            let parts = [
+                Part {
+                    name: "description".into(),
+                    filename: None,
+                    value: vec![b'a'; TEXT_FIELD_LIMIT + 1],
+                },
+                Part {
+                    name: "file".into(),
+                    filename: Some("a.txt".into()),
+                    value: b"x".to_vec(),
+                },
+            ];
+            let error = read(&content_type(), vec![body(&parts)]).unwrap_err();
+            assert_eq!(error.code, "field_too_large");
+        }
     }
 }
