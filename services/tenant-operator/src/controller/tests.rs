@@ -133,6 +133,21 @@ fn assert_applies(seen: &[Seen]) {
     );
 }
 
+/// The API server's answer to deleting the tenant's namespace: it is terminating.
+fn namespace_deleted() -> Expect {
+    expect(
+        "DELETE",
+        NAMESPACE,
+        Reply::Json(
+            200,
+            json!({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "tenant-acme"}, "status": {"phase": "Terminating"},
+            }),
+        ),
+    )
+}
+
 fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {
     status["conditions"]
         .as_array()
@@ -348,17 +363,7 @@ async fn switching_to_shared_deletes_the_namespace_it_created() {
     tenant.metadata.finalizers = Some(vec![FINALIZER.into()]);
     tenant.status = reconciled.status.clone();
     let script = vec![
-        expect(
-            "DELETE",
-            NAMESPACE,
-            Reply::Json(
-                200,
-                json!({
-                    "apiVersion": "v1", "kind": "Namespace",
-                    "metadata": {"name": "tenant-acme"}, "status": {"phase": "Terminating"},
-                }),
-            ),
-        ),
+        namespace_deleted(),
         expect("POST", EVENTS, Reply::Echo),
         expect("PATCH", STATUS, Reply::Json(200, to_json(&tenant))),
         expect("POST", EVENTS, Reply::Echo),
@@ -381,17 +386,7 @@ async fn deletion_deletes_the_namespace_then_removes_the_finalizer() {
     let (mut tenant, _) = reconciled_acme().await;
     tenant.metadata.deletion_timestamp = Some(Time(Timestamp::now()));
     let script = vec![
-        expect(
-            "DELETE",
-            NAMESPACE,
-            Reply::Json(
-                200,
-                json!({
-                    "apiVersion": "v1", "kind": "Namespace",
-                    "metadata": {"name": "tenant-acme"}, "status": {"phase": "Terminating"},
-                }),
-            ),
-        ),
+        namespace_deleted(),
         expect("POST", EVENTS, Reply::Echo),
         expect("PATCH", TENANT, Reply::Json(200, to_json(&acme()))),
     ];
