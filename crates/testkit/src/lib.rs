@@ -32,6 +32,7 @@ pub mod gcp_kms;
 pub mod gemini;
 pub mod oidc;
 pub mod otlp;
+pub mod props;
 pub mod smtp;
 pub mod social;
 pub mod stripe;

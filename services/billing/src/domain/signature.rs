@@ -163,21 +163,6 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        /// A header from the grammar, give or take: `t=`, `v1=`, `v0=` and junk parts with
-        /// any timestamps (overflowing ones too), hex or not, spaces and empty parts.
-        fn near_valid_header() -> impl Strategy<Value = String> {
-            let part = prop_oneof![
-                any::<i64>().prop_map(|t| format!("t={t}")),
-                "[0-9]{1,25}".prop_map(|t| format!("t={t}")),
-                proptest::collection::vec(any::<u8>(), 0..40)
-                    .prop_map(|b| format!("v1={}", hex::encode(b))),
-                "[0-9a-fA-FxX]{0,66}".prop_map(|h| format!("v1={h}")),
-                "[ ,=tv01]{0,6}",
-                ".{0,12}",
-            ];
-            proptest::collection::vec(part, 0..6).prop_map(|parts| parts.join(","))
-        }
-
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -193,7 +178,7 @@ mod tests {
 
             #[test]
             fn never_panics_on_near_valid_headers(
-                header in near_valid_header(),
+                header in marquee_testkit::props::signature_header(),
                 now in any::<i64>(),
                 tolerance in prop_oneof![Just(300i64), any::<i64>()],
             ) {
