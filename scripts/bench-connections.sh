@@ -115,3 +115,5 @@ else:
 open(out, "w").write(text)
 print(f"wrote the Connections section of {out}")
 PY
+# The rows behind it, for scripts/charts.py.
+mkdir -p docs/bench-data && cp "$ROWS" docs/bench-data/connections.txt

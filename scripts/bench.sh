@@ -3,7 +3,8 @@
 # the embedded fleet's idle memory. Writes docs/benchmarks.md.
 #   DURATION=30s CONNECTIONS=64 THREADS=2 bash scripts/bench.sh
 #   MARQUEE_BIN=/path/to/marquee OUT=/tmp/before.md SKIP_TAGGING=1 SKIP_CAMPAIGN=1 \
-#     SKIP_STUDIO=1 SKIP_CONNECTIONS=1 bash scripts/bench.sh  (another binary, the me figures only)
+#     SKIP_STUDIO=1 SKIP_CONNECTIONS=1 SKIP_REQUEST_PATH=1 SKIP_UPLOAD=1 bash scripts/bench.sh
+#     (another binary, the me figures only); charts into docs/img/ at the end (scripts/charts.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh wrk
@@ -102,7 +103,12 @@ $RESULT
 MD
 if [ -n "$REST" ]; then printf '\n%s\n' "$REST" >>"$OUT"; fi
 echo "wrote $OUT"
-if [ "${SKIP_TAGGING:-0}" != 1 ]; then cleanup; trap - EXIT; bash scripts/bench-tagging.sh; fi
+# This fleet is done: the benchmarks below start their own.
+cleanup; trap - EXIT
+if [ "${SKIP_TAGGING:-0}" != 1 ]; then bash scripts/bench-tagging.sh; fi
 if [ "${SKIP_CAMPAIGN:-0}" != 1 ]; then bash scripts/bench-campaign.sh; fi
 if [ "${SKIP_STUDIO:-0}" != 1 ]; then bash scripts/bench-studio.sh; fi
 if [ "${SKIP_CONNECTIONS:-0}" != 1 ]; then MARQUEE_BIN="$BIN" bash scripts/bench-connections.sh; fi
+if [ "${SKIP_REQUEST_PATH:-0}" != 1 ]; then MARQUEE_BIN="$BIN" LABEL=${LABEL:-current} bash scripts/bench-request-path.sh; fi
+if [ "${SKIP_UPLOAD:-0}" != 1 ]; then bash scripts/bench-upload.sh; fi
+bash scripts/charts.sh

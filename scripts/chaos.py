@@ -27,21 +27,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import random
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from loadkit import Api, free_port, ok, png  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("MARQUEE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -53,7 +52,6 @@ ADMIN_PASSWORD = "chaos admin password"
 PASSWORD = "chaos user password"
 WEBHOOK_SECRET = "whsec_chaos_ledger"
 LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "6"))
-BOUNDARY = "chaosboundary7MA4YWxkTrZu0gW"
 
 
 def log(message: str) -> None:
@@ -73,89 +71,6 @@ def database_url(name: str) -> str:
 
 def psql(sql: str, database: str = "postgres") -> str:
     return run("psql", database_url(database) if database != "postgres" else PG_ADMIN, "-tAc", sql).strip()
-
-
-def png(seed: int) -> bytes:
-    """A small PNG, different for every seed (content dedups identical bytes per owner)."""
-    width, height = 3 + seed % 11, 2 + seed % 7
-    r, g, b = seed % 251, (seed * 7) % 253, (seed * 13) % 255
-    raw = b"".join(b"\x00" + bytes([r, g, b]) * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-def multipart(title: str, filename: str, data: bytes) -> bytes:
-    return (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n{title}\r\n"
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
-
-
-class Api:
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def call(self, method: str, path: str, token: str | None = None, body: object = None,
-             raw: bytes | None = None, headers: dict[str, str] | None = None,
-             timeout: float = 30) -> tuple[int | None, object]:
-        """(status, JSON body or text); (None, error) when no answer came."""
-        sent = dict(headers or {})
-        if token:
-            sent["authorization"] = f"Bearer {token}"
-        data = raw
-        if body is not None:
-            data = json.dumps(body).encode()
-            sent["content-type"] = "application/json"
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-            connection.request(method, path, body=data, headers=sent)
-            response = connection.getresponse()
-            text = response.read().decode(errors="replace")
-            connection.close()
-        except (OSError, http.client.HTTPException) as error:
-            return None, repr(error)
-        try:
-            return response.status, json.loads(text) if text else None
-        except json.JSONDecodeError:
-            return response.status, text
-
-    def upload(self, token: str, title: str, data: bytes) -> tuple[int | None, object]:
-        return self.call("POST", "/api/v1/assets", token, raw=multipart(title, f"{title}.png", data),
-                         headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"})
-
-    def slow_upload(self, token: str, title: str, data: bytes, seconds: float) -> tuple[int | None, str]:
-        """An upload whose body trickles in over `seconds`: in flight when a fault strikes."""
-        body = multipart(title, f"{title}.png", data)
-        head = (
-            f"POST /api/v1/assets HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            f"Authorization: Bearer {token}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
-        try:
-            sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-            sock.sendall(head)
-            pieces = 10
-            step = max(1, len(body) // pieces)
-            for start in range(0, len(body), step):
-                sock.sendall(body[start:start + step])
-                time.sleep(seconds / pieces)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-            sock.close()
-        except OSError as error:
-            return None, repr(error)
-        status_line = answer.split(b"\r\n", 1)[0].decode(errors="replace")
-        parts = status_line.split(" ")
-        status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        text = answer.split(b"\r\n\r\n", 1)[-1].decode(errors="replace")
-        return status, text
 
 
 @dataclass
@@ -224,10 +139,6 @@ class Fleet:
         assert self.process
         self.process.terminate()
         return self.process.wait(timeout=60)
-
-
-def ok(status: int | None) -> bool:
-    return status is not None and 200 <= status < 300
 
 
 def stripe_event(event_id: str) -> bytes:
@@ -327,9 +238,7 @@ def main() -> int:
     for name in databases.values():
         psql(f'CREATE DATABASE "{name}"')
     data = Path(tempfile.mkdtemp(prefix="marquee-chaos-"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     fleet = Fleet(binary, data, port, f"marquee.chaos.{run_id}", databases)
     api = Api(port)
     try:

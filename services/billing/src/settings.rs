@@ -37,6 +37,10 @@ pub struct BillingSettings {
     pub stripe_api_base: Option<String>,
     /// Seconds a webhook timestamp may differ from now.
     pub webhook_tolerance_secs: i64,
+    /// The first wait before a failed webhook (or meter event) is retried, doubled per
+    /// further failure up to an hour (`domain::webhooks::retry_delay`); 0 retries on the
+    /// next worker pass.
+    pub webhook_retry_base_secs: u64,
     /// Where Checkout and the Portal send the customer back when the caller gives no URL.
     pub checkout_success_url: String,
     pub checkout_cancel_url: String,
@@ -46,7 +50,7 @@ pub struct BillingSettings {
     /// Reservation lifetime when the caller gives none, and the longest allowed.
     pub reservation_ttl_secs: u32,
     pub reservation_max_ttl_secs: u32,
-    /// How often expired reservations are swept, webhooks retried and usage metered.
+    /// How often expired reservations are swept, due webhooks retried and usage metered.
     pub worker_interval_ms: u64,
     pub plans: PlanSettings,
     /// The event bus (loaded from `MARQUEE_BUS_*`/`MARQUEE_AMQP_URL`, not from this
@@ -88,6 +92,7 @@ impl Default for BillingSettings {
             stripe_webhook_secrets: Vec::new(),
             stripe_api_base: None,
             webhook_tolerance_secs: 300,
+            webhook_retry_base_secs: 30,
             checkout_success_url: "http://127.0.0.1:8080/billing/success".into(),
             checkout_cancel_url: "http://127.0.0.1:8080/billing/cancel".into(),
             portal_return_url: "http://127.0.0.1:8080/billing".into(),
@@ -220,6 +225,7 @@ mod tests {
     fn defaults_are_local_and_valid() {
         let settings = load(&[]);
         assert_eq!(settings.grpc_addr, "127.0.0.1:50053");
+        assert_eq!(settings.webhook_retry_base_secs, 30);
         assert!(!settings.stripe_enabled());
         assert!(settings.stripe_webhook_secrets.is_empty());
         assert!(

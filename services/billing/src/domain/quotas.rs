@@ -427,6 +427,7 @@ impl Billing {
                 reported_at: None,
                 attempts: 0,
                 last_error: None,
+                next_attempt_at: None,
             },
         )
         .await?)

@@ -10,13 +10,29 @@ use crate::store;
 use chrono::Utc;
 use secrecy::ExposeSecret;
 
-/// Events with this many failed attempts stay in the inbox for an operator.
+/// Events with this many failed attempts stay in the inbox for an operator. Attempts
+/// are spaced by [`retry_delay`] (with the default 30 s base, the 10 attempts span about
+/// 3 hours), so a Stripe outage shorter than that loses no automatic processing.
 pub const MAX_ATTEMPTS: i32 = 10;
+
+/// The longest wait between two attempts of one event or meter event.
+pub const MAX_RETRY_DELAY: chrono::Duration = chrono::Duration::hours(1);
+
+/// How long to wait after the `attempts`-th failed attempt before the next one:
+/// `base × 2^(attempts − 1)`, at most [`MAX_RETRY_DELAY`] (`base` is
+/// `webhook_retry_base_secs`, 30 s by default: 30 s, 1 min, 2 min, … 32 min, then 1 h).
+/// A zero base retries at once (on the next pass).
+pub fn retry_delay(base: chrono::Duration, attempts: i32) -> chrono::Duration {
+    let doublings = attempts.saturating_sub(1).clamp(0, 30);
+    base.checked_mul(1 << doublings)
+        .map_or(MAX_RETRY_DELAY, |delay| delay.min(MAX_RETRY_DELAY))
+}
 
 /// Stripe webhook events, by `type` ([`type_label`]) and `outcome`: on receipt `stored`,
 /// `duplicate` (a redelivery), `rejected` (bad signature or not a Stripe event: stored
 /// nothing, answered 400) or `error` (storing failed, answered 5xx: Stripe retries); on
-/// processing `processed` or `failed` (retried up to [`MAX_ATTEMPTS`]).
+/// processing `processed` or `failed` (retried with exponential backoff, [`retry_delay`],
+/// up to [`MAX_ATTEMPTS`] attempts in all).
 pub const EVENTS_METRIC: &str = "marquee_billing_webhook_events_total";
 
 /// The event types billing acts on, which label their events by name.
@@ -127,9 +143,17 @@ impl Billing {
         })
     }
 
-    /// Handles stored, unprocessed events; returns how many succeeded.
+    /// The base of [`retry_delay`] (`webhook_retry_base_secs`).
+    fn retry_base(&self) -> chrono::Duration {
+        let secs = i64::try_from(self.settings().webhook_retry_base_secs).unwrap_or(i64::MAX);
+        chrono::Duration::try_seconds(secs).unwrap_or(MAX_RETRY_DELAY)
+    }
+
+    /// Handles stored, unprocessed events that are due (never attempted, or their
+    /// backoff has passed); returns how many succeeded. A failure is retried after
+    /// [`retry_delay`].
     pub async fn process_webhooks(&self) -> Result<usize> {
-        let pending = store::webhooks::pending(self.db(), MAX_ATTEMPTS, 100).await?;
+        let pending = store::webhooks::pending(self.db(), MAX_ATTEMPTS, Utc::now(), 100).await?;
         let mut done = 0;
         for event in pending {
             let outcome = self.handle_event(&event.event_type, &event.object_id).await;
@@ -147,8 +171,20 @@ impl Billing {
                     done += 1;
                 }
                 Err(error) => {
-                    tracing::warn!(event_id = %event.id, event_type = %event.event_type, %error, "webhook processing failed; will retry");
-                    store::webhooks::finish(self.db(), &event.id, Err(error.to_string())).await?;
+                    let attempts = event.attempts.saturating_add(1);
+                    let delay = retry_delay(self.retry_base(), attempts);
+                    let next_attempt_at = Utc::now() + delay;
+                    if attempts < MAX_ATTEMPTS {
+                        tracing::warn!(event_id = %event.id, event_type = %event.event_type, attempts, %next_attempt_at, %error, "webhook processing failed; will retry");
+                    } else {
+                        tracing::error!(event_id = %event.id, event_type = %event.event_type, attempts, %error, "webhook processing failed; no attempts left, left for an operator");
+                    }
+                    store::webhooks::finish(
+                        self.db(),
+                        &event.id,
+                        Err((error.to_string(), next_attempt_at)),
+                    )
+                    .await?;
                 }
             }
         }
@@ -182,13 +218,14 @@ impl Billing {
         Ok(())
     }
 
-    /// Sends metered usage not yet accepted by Stripe; returns how many were sent.
+    /// Sends metered usage not yet accepted by Stripe and due (a failed send waits
+    /// [`retry_delay`]); returns how many were sent.
     pub async fn report_meter_events(&self) -> Result<usize> {
         let Some(stripe) = self.inner.stripe.as_ref() else {
             return Ok(0);
         };
         let mut sent = 0;
-        for record in store::quotas::unreported(self.db(), 100).await? {
+        for record in store::quotas::unreported(self.db(), Utc::now(), 100).await? {
             let Some(event) = record.meter_event.as_deref() else {
                 continue;
             };
@@ -215,9 +252,15 @@ impl Billing {
                     sent += 1;
                 }
                 Err(error) => {
-                    tracing::warn!(identifier = %record.identifier, %error, "meter event failed; will retry");
-                    store::quotas::mark_reported(self.db(), &record.id, Err(error.to_string()))
-                        .await?;
+                    let attempts = record.attempts.saturating_add(1);
+                    let next_attempt_at = Utc::now() + retry_delay(self.retry_base(), attempts);
+                    tracing::warn!(identifier = %record.identifier, attempts, %next_attempt_at, %error, "meter event failed; will retry");
+                    store::quotas::mark_reported(
+                        self.db(),
+                        &record.id,
+                        Err((error.to_string(), next_attempt_at)),
+                    )
+                    .await?;
                 }
             }
         }
@@ -238,5 +281,37 @@ mod tests {
         assert_eq!(type_label(Some("customer.created")), "other");
         assert_eq!(type_label(Some("invoice.paid\u{0}x")), "other");
         assert_eq!(type_label(None), "unknown");
+    }
+
+    /// 30 s, doubling per failure, capped at an hour; the 10 attempts span about 3 h.
+    #[test]
+    fn retry_delays_double_from_the_base_up_to_an_hour() {
+        let base = chrono::Duration::seconds(30);
+        let secs: Vec<i64> = (1..=12)
+            .map(|attempts| retry_delay(base, attempts).num_seconds())
+            .collect();
+        assert_eq!(
+            secs,
+            [
+                30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600, 3600, 3600
+            ]
+        );
+        // Before the last attempt: the 9 waits after failures 1..=9.
+        let span: i64 = (1..MAX_ATTEMPTS)
+            .map(|attempts| retry_delay(base, attempts).num_seconds())
+            .sum();
+        assert_eq!(span, 11_010);
+        // Out-of-range inputs neither panic nor overflow.
+        assert_eq!(retry_delay(base, 0), base);
+        assert_eq!(retry_delay(base, -3), base);
+        assert_eq!(retry_delay(base, i32::MAX), MAX_RETRY_DELAY);
+        assert_eq!(
+            retry_delay(chrono::Duration::days(365 * 1000), 40),
+            MAX_RETRY_DELAY
+        );
+        assert_eq!(
+            retry_delay(chrono::Duration::zero(), 5),
+            chrono::Duration::zero()
+        );
     }
 }

@@ -8,7 +8,8 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all: Vec<Box<dyn MigrationTrait>> = vec![Box::new(M0001Initial)];
+        let mut all: Vec<Box<dyn MigrationTrait>> =
+            vec![Box::new(M0001Initial), Box::new(M0002RetryBackoff)];
         all.extend(marquee_bus::migration::migrations());
         all
     }
@@ -20,6 +21,18 @@ impl MigratorTrait for Migrator {
 
 #[derive(DeriveMigrationName)]
 struct M0001Initial;
+
+/// `next_attempt_at` on the webhook inbox and the usage ledger: a failed attempt is
+/// retried only from then on (exponential backoff, `domain::webhooks::retry_delay`).
+struct M0002RetryBackoff;
+
+/// Named by hand: `DeriveMigrationName` names a migration after its file, so a second
+/// migration in this file would collide with `M0001Initial` (recorded as `migration`).
+impl MigrationName for M0002RetryBackoff {
+    fn name(&self) -> &str {
+        "m0002_retry_backoff"
+    }
+}
 
 #[derive(DeriveIden)]
 enum Subscriptions {
@@ -76,6 +89,7 @@ enum UsageRecords {
     ReportedAt,
     Attempts,
     LastError,
+    NextAttemptAt,
 }
 
 #[derive(DeriveIden)]
@@ -89,6 +103,7 @@ enum StripeEvents {
     ProcessedAt,
     Attempts,
     LastError,
+    NextAttemptAt,
 }
 
 #[async_trait::async_trait]
@@ -213,5 +228,28 @@ impl MigrationTrait for M0001Initial {
             )
             .await?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002RetryBackoff {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite's ALTER TABLE adds one at a time.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(StripeEvents::Table)
+                    .add_column(timestamp_with_time_zone_null(StripeEvents::NextAttemptAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(UsageRecords::Table)
+                    .add_column(timestamp_with_time_zone_null(UsageRecords::NextAttemptAt))
+                    .to_owned(),
+            )
+            .await
     }
 }

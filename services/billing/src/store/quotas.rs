@@ -7,7 +7,8 @@ use super::entities::{reservation, usage_counter, usage_record};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 fn counter_filter(
@@ -213,24 +214,33 @@ pub async fn insert_record(
     Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(rows) if rows > 0))
 }
 
-/// Metered usage not yet accepted by Stripe, oldest first.
+/// Metered usage not yet accepted by Stripe and due at `now` (never sent, or its backoff
+/// after the last failed send has passed), oldest first.
 pub async fn unreported(
     db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<usage_record::Model>, DbErr> {
     usage_record::Entity::find()
         .filter(usage_record::Column::MeterEvent.is_not_null())
         .filter(usage_record::Column::ReportedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(usage_record::Column::NextAttemptAt.is_null())
+                .add(usage_record::Column::NextAttemptAt.lte(now)),
+        )
         .order_by_asc(usage_record::Column::CreatedAt)
         .limit(limit)
         .all(db)
         .await
 }
 
+/// Records a send: `Ok(reported_at)`, or `Err((error, next_attempt_at))` — the record is
+/// not [`unreported`] again before `next_attempt_at`.
 pub async fn mark_reported(
     db: &impl ConnectionTrait,
     id: &str,
-    outcome: Result<DateTime<Utc>, String>,
+    outcome: Result<DateTime<Utc>, (String, DateTime<Utc>)>,
 ) -> Result<(), DbErr> {
     let mut update = usage_record::Entity::update_many()
         .col_expr(
@@ -239,8 +249,18 @@ pub async fn mark_reported(
         )
         .filter(usage_record::Column::Id.eq(id));
     update = match outcome {
-        Ok(at) => update.col_expr(usage_record::Column::ReportedAt, Expr::value(at)),
-        Err(error) => update.col_expr(usage_record::Column::LastError, Expr::value(error)),
+        Ok(at) => update
+            .col_expr(usage_record::Column::ReportedAt, Expr::value(at))
+            .col_expr(
+                usage_record::Column::NextAttemptAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            ),
+        Err((error, next_attempt_at)) => update
+            .col_expr(usage_record::Column::LastError, Expr::value(error))
+            .col_expr(
+                usage_record::Column::NextAttemptAt,
+                Expr::value(next_attempt_at),
+            ),
     };
     update.exec(db).await?;
     Ok(())

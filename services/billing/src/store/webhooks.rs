@@ -4,7 +4,8 @@ use super::entities::webhook_event;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 /// Stores an event; false when its id was stored before (a redelivery or replay).
@@ -25,6 +26,7 @@ pub async fn insert(
         processed_at: Set(None),
         attempts: Set(0),
         last_error: Set(None),
+        next_attempt_at: Set(None),
     })
     .on_conflict_do_nothing_on([webhook_event::Column::Id])
     .exec_without_returning(db)
@@ -46,25 +48,35 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     webhook_event::Entity::find().count(db).await
 }
 
-/// Unprocessed events with fewer than `max_attempts` failures, in arrival order.
+/// Unprocessed events with fewer than `max_attempts` failures that are due at `now`
+/// (never attempted, or their backoff after the last failure has passed), in arrival
+/// order.
 pub async fn pending(
     db: &impl ConnectionTrait,
     max_attempts: i32,
+    now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<webhook_event::Model>, DbErr> {
     webhook_event::Entity::find()
         .filter(webhook_event::Column::ProcessedAt.is_null())
         .filter(webhook_event::Column::Attempts.lt(max_attempts))
+        .filter(
+            Condition::any()
+                .add(webhook_event::Column::NextAttemptAt.is_null())
+                .add(webhook_event::Column::NextAttemptAt.lte(now)),
+        )
         .order_by_asc(webhook_event::Column::ReceivedAt)
         .limit(limit)
         .all(db)
         .await
 }
 
+/// Records an attempt: `Ok(processed_at)`, or `Err((error, next_attempt_at))` — the
+/// event is not [`pending`] again before `next_attempt_at`.
 pub async fn finish(
     db: &impl ConnectionTrait,
     id: &str,
-    outcome: Result<DateTime<Utc>, String>,
+    outcome: Result<DateTime<Utc>, (String, DateTime<Utc>)>,
 ) -> Result<(), DbErr> {
     let mut update = webhook_event::Entity::update_many()
         .col_expr(
@@ -73,8 +85,18 @@ pub async fn finish(
         )
         .filter(webhook_event::Column::Id.eq(id));
     update = match outcome {
-        Ok(at) => update.col_expr(webhook_event::Column::ProcessedAt, Expr::value(at)),
-        Err(error) => update.col_expr(webhook_event::Column::LastError, Expr::value(error)),
+        Ok(at) => update
+            .col_expr(webhook_event::Column::ProcessedAt, Expr::value(at))
+            .col_expr(
+                webhook_event::Column::NextAttemptAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            ),
+        Err((error, next_attempt_at)) => update
+            .col_expr(webhook_event::Column::LastError, Expr::value(error))
+            .col_expr(
+                webhook_event::Column::NextAttemptAt,
+                Expr::value(next_attempt_at),
+            ),
     };
     update.exec(db).await?;
     Ok(())

@@ -6,10 +6,11 @@
 //! calling the worker's pass directly, so nothing waits on time.
 
 use super::start;
+use chrono::{DateTime, Duration, Utc};
 use marquee_billing::domain::subscriptions::CheckoutInput;
-use marquee_billing::domain::webhooks::MAX_ATTEMPTS;
+use marquee_billing::domain::webhooks::{MAX_ATTEMPTS, retry_delay};
 use marquee_billing::error::BillingError;
-use marquee_billing::store::entities::{subscription, webhook_event};
+use marquee_billing::store::entities::{subscription, usage_record, webhook_event};
 use marquee_billing::{Billing, BillingSettings, store};
 use marquee_platform::SecretString;
 use marquee_proto::events::v1::SubscriptionChanged;
@@ -76,12 +77,18 @@ async fn deliver(billing: &Billing, payload: &str) -> bool {
         .accepted
 }
 
-/// One pass of the webhook worker; every stored event must have been processed.
+/// One pass of the webhook worker; every stored event must have been processed (also
+/// one still waiting out its backoff: `pending` is asked as of a day later).
 async fn process(billing: &Billing) {
     billing.process_webhooks().await.expect("processing pass");
-    let pending = store::webhooks::pending(billing.db(), MAX_ATTEMPTS, 100)
-        .await
-        .unwrap();
+    let pending = store::webhooks::pending(
+        billing.db(),
+        MAX_ATTEMPTS,
+        Utc::now() + Duration::days(1),
+        100,
+    )
+    .await
+    .unwrap();
     assert!(
         pending.is_empty(),
         "unprocessed events: {:?}",
@@ -89,6 +96,42 @@ async fn process(billing: &Billing) {
             .iter()
             .map(|e| (&e.event_type, &e.last_error))
             .collect::<Vec<_>>()
+    );
+}
+
+/// The stored inbox row of the event `payload`.
+async fn stored(billing: &Billing, payload: &str) -> webhook_event::Model {
+    let event: serde_json::Value = serde_json::from_str(payload).unwrap();
+    store::webhooks::get(billing.db(), event["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .expect("stored")
+}
+
+/// Moves the event `id`'s next attempt into the past, as if its backoff had passed.
+async fn backoff_passes(billing: &Billing, id: &str) {
+    webhook_event::Entity::update_many()
+        .col_expr(
+            webhook_event::Column::NextAttemptAt,
+            Expr::value(Utc::now() - Duration::seconds(1)),
+        )
+        .filter(webhook_event::Column::Id.eq(id))
+        .exec(billing.db())
+        .await
+        .unwrap();
+}
+
+/// Asserts `at` is `delay` after some instant in `[before, after]`.
+fn assert_due(
+    at: Option<DateTime<Utc>>,
+    before: DateTime<Utc>,
+    after: DateTime<Utc>,
+    delay: Duration,
+) {
+    let at = at.expect("a next attempt");
+    assert!(
+        before + delay <= at && at <= after + delay,
+        "{at} not {delay} after [{before}, {after}]"
     );
 }
 
@@ -498,9 +541,41 @@ async fn meter_events_are_sent_once_per_identifier(backend: Backend) {
             .await
             .unwrap()
     );
-    // Stripe is down for the first attempt: the next pass retries with the same key.
+    // Stripe is down for the first attempt: the failed send waits out its backoff
+    // (30 s), then a pass retries it with the same key.
     fake.fail_next("POST", "/v1/billing/meter_events", 500);
+    let before = Utc::now();
     assert_eq!(billing.report_meter_events().await.unwrap(), 1);
+    let after = Utc::now();
+    let failed = usage_record::Entity::find()
+        .filter(usage_record::Column::LastError.is_not_null())
+        .all(billing.db())
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!((failed[0].attempts, failed[0].reported_at), (1, None));
+    assert_due(
+        failed[0].next_attempt_at,
+        before,
+        after,
+        Duration::seconds(30),
+    );
+    assert_eq!(billing.report_meter_events().await.unwrap(), 0);
+    marquee_billing::events::run_once(&billing).await;
+    assert_eq!(
+        fake.meter_events().len(),
+        1,
+        "not retried before its backoff"
+    );
+    usage_record::Entity::update_many()
+        .col_expr(
+            usage_record::Column::NextAttemptAt,
+            Expr::value(Utc::now() - Duration::seconds(1)),
+        )
+        .filter(usage_record::Column::Id.eq(&failed[0].id))
+        .exec(billing.db())
+        .await
+        .unwrap();
     assert_eq!(billing.report_meter_events().await.unwrap(), 1);
     assert_eq!(billing.report_meter_events().await.unwrap(), 0);
     marquee_billing::events::run_once(&billing).await;
@@ -608,30 +683,71 @@ async fn stripe_errors_are_reported_not_swallowed(backend: Backend) {
         tonic::Code::InvalidArgument
     );
 
-    // Stripe failing while a webhook is processed: the event stays and is retried.
+    // Stripe failing while a webhook is processed: the event stays, and is retried only
+    // once its backoff has passed — 30 s after the first failure, 60 s after the second.
     let subscription = subscribe(&billing, &fake, "t3", "pro").await;
+    let fetches = || {
+        fake.requests("GET", &format!("/v1/subscriptions/{subscription}"))
+            .len()
+    };
     fake.set_price(&subscription, "price_business");
+    fake.fail_next("GET", "/v1/subscriptions/", 500);
     fake.fail_next("GET", "/v1/subscriptions/", 500);
     let updated = fake.event(
         "customer.subscription.updated",
         fake.subscription(&subscription),
     );
     assert!(deliver(&billing, &updated).await);
+    let fetched = fetches();
+    let before = Utc::now();
     assert_eq!(billing.process_webhooks().await.unwrap(), 0);
-    let event = store::webhooks::pending(billing.db(), MAX_ATTEMPTS, 10)
-        .await
-        .unwrap();
-    assert_eq!(event.len(), 1);
-    assert_eq!(event[0].attempts, 1);
-    assert!(
-        event[0]
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("fake outage")
+    let after = Utc::now();
+    assert_eq!(fetches(), fetched + 1);
+    let event = stored(&billing, &updated).await;
+    assert_eq!((event.attempts, event.processed_at), (1, None));
+    assert!(event.last_error.as_deref().unwrap().contains("fake outage"));
+    assert_due(
+        event.next_attempt_at,
+        before,
+        after,
+        retry_delay(Duration::seconds(30), 1),
     );
+    // Not due yet: neither the store nor a pass (nor the whole worker) retries it.
+    let due = event.next_attempt_at.unwrap();
+    let pending_at = |now| store::webhooks::pending(billing.db(), MAX_ATTEMPTS, now, 10);
+    assert!(pending_at(Utc::now()).await.unwrap().is_empty());
+    assert!(
+        pending_at(due - Duration::seconds(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let pending = pending_at(due).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id, event.id);
+    assert_eq!(billing.process_webhooks().await.unwrap(), 0);
+    marquee_billing::events::run_once(&billing).await;
+    assert_eq!(fetches(), fetched + 1, "retried before its backoff passed");
+    assert_eq!(stored(&billing, &updated).await.attempts, 1);
+
+    // Due: retried, fails again, and waits twice as long.
+    backoff_passes(&billing, &event.id).await;
+    let before = Utc::now();
+    assert_eq!(billing.process_webhooks().await.unwrap(), 0);
+    let after = Utc::now();
+    assert_eq!(fetches(), fetched + 2);
+    let event = stored(&billing, &updated).await;
+    assert_eq!(event.attempts, 2);
+    assert_due(event.next_attempt_at, before, after, Duration::seconds(60));
     assert_eq!(billing.subscription("t3").await.unwrap().plan, "pro");
+
+    // Due again, and Stripe is back: processed.
+    backoff_passes(&billing, &event.id).await;
     process(&billing).await;
     assert_eq!(billing.subscription("t3").await.unwrap().plan, "business");
+    let event = stored(&billing, &updated).await;
+    assert_eq!(event.attempts, 3);
+    assert!(event.processed_at.is_some());
+    assert_eq!(event.next_attempt_at, None);
     fake.stop().await;
 }

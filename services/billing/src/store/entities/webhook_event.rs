@@ -14,6 +14,9 @@ pub struct Model {
     pub processed_at: Option<DateTimeUtc>,
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// After a failed attempt, when the next may start (exponential backoff); `None`
+    /// before the first attempt.
+    pub next_attempt_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
