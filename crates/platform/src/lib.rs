@@ -24,6 +24,24 @@ pub use identity::{AccessClaims, Role, Scope};
 pub use principal::{Principal, PrincipalKind};
 pub use secrecy::{ExposeSecret, SecretString};
 
+#[doc(hidden)]
+pub use mimalloc;
+
+/// Makes mimalloc the process's allocator. Every service binary's `main.rs` says
+/// `marquee_platform::global_allocator!();` once. Under load glibc's malloc cost a
+/// tenth of the request path's time and contended across threads (the gateway's
+/// workers, the services' runtime); mimalloc took `GET /api/v1/auth/me` from 0.14 to
+/// about 0.20 of a bare actix-web server's throughput (`docs/benchmarks.md`, "Request
+/// path"). Libraries and tests keep the system allocator (the fuzz targets need it for
+/// their sanitizer).
+#[macro_export]
+macro_rules! global_allocator {
+    () => {
+        #[global_allocator]
+        static GLOBAL: $crate::mimalloc::MiMalloc = $crate::mimalloc::MiMalloc;
+    };
+}
+
 /// Installs the process-wide TLS crypto provider. Call first thing in every binary:
 /// rustls panics at run time when more than one provider is compiled in and none is
 /// chosen (see docs/dependencies.md).

@@ -2,6 +2,8 @@ use clap::{Parser, Subcommand};
 use marquee_auth::AuthSettings;
 use marquee_platform::service::{self, Command};
 
+marquee_platform::global_allocator!();
+
 #[derive(Parser)]
 #[command(name = "marquee-auth", about = "Marquee identity service")]
 struct Cli {

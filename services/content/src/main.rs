@@ -1,6 +1,8 @@
 use clap::Parser;
 use marquee_platform::service::{self, Command};
 
+marquee_platform::global_allocator!();
+
 #[derive(Parser)]
 #[command(name = "marquee-content", about = "Marquee content service")]
 struct Cli {

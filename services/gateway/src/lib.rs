@@ -41,7 +41,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use utoipa_actix_web::AppExt;
 
-/// Everything handlers and middleware share, once per process.
+/// Everything handlers and middleware share. Caches, the rate limiter and the token
+/// verifier exist once per process; the gRPC clients once per server worker
+/// ([`AppState::for_worker`]).
 pub struct AppState {
     pub settings: GatewaySettings,
     pub auth: clients::AuthClient,
@@ -50,26 +52,32 @@ pub struct AppState {
     pub tagging: clients::TaggingClient,
     pub campaign: marquee_clients::CampaignClient,
     pub verifier: Arc<token::TokenVerifier>,
-    pub limiter: rate_limit::RateLimiter,
+    pub limiter: Arc<rate_limit::RateLimiter>,
     /// The caller's tenant's feature flags, cached briefly.
-    pub flags: marquee_clients::TenantFlagsCache,
+    pub flags: Arc<marquee_clients::TenantFlagsCache>,
     /// The serialized OpenAPI document.
     pub openapi_json: web::Bytes,
     /// The web studio's files (empty when not built).
-    pub studio: studio::Studio,
+    pub studio: Arc<studio::Studio>,
     /// How the client address is read (`trusted_proxies`, parsed once).
     pub forwarding: request_id::Forwarding,
+    identity: ServiceIdentity,
 }
 
-impl AppState {
-    /// Builds the state; connects to nothing yet (gRPC and Redis connect lazily).
-    pub fn new(settings: GatewaySettings) -> anyhow::Result<Self> {
-        let identity = ServiceIdentity::from_settings("gateway", &settings.common.identity)?;
-        // Mutual TLS for every gRPC client below (process-wide; off unless configured).
-        marquee_platform::tls::init(&settings.common.tls)?;
-        marquee_platform::balance::set_resolve_interval(Duration::from_secs(
-            settings.common.grpc_resolve_interval_secs,
-        ));
+/// The downstream services' clients, lazily connected.
+struct Downstream {
+    auth: clients::AuthClient,
+    content: clients::ContentClient,
+    billing: clients::BillingClient,
+    tagging: clients::TaggingClient,
+    campaign: marquee_clients::CampaignClient,
+}
+
+impl Downstream {
+    fn connect_lazy(
+        settings: &GatewaySettings,
+        identity: &ServiceIdentity,
+    ) -> anyhow::Result<Self> {
         let auth = clients::AuthClient::connect_lazy(&settings.auth_url, identity.clone())
             .with_context(|| format!("auth_url {:?}", settings.auth_url))?;
         let content = clients::ContentClient::connect_lazy(&settings.content_url, identity.clone())
@@ -81,24 +89,52 @@ impl AppState {
         let campaign =
             marquee_clients::CampaignClient::connect_lazy(&settings.campaign_url, identity.clone())
                 .with_context(|| format!("campaign_url {:?}", settings.campaign_url))?;
+        Ok(Self {
+            auth,
+            content,
+            billing,
+            tagging,
+            campaign,
+        })
+    }
+}
+
+impl AppState {
+    /// Builds the state; connects to nothing yet (gRPC and Redis connect lazily).
+    pub fn new(settings: GatewaySettings) -> anyhow::Result<Self> {
+        let identity = ServiceIdentity::from_settings("gateway", &settings.common.identity)?;
+        // Mutual TLS for every gRPC client below (process-wide; off unless configured).
+        marquee_platform::tls::init(&settings.common.tls)?;
+        marquee_platform::balance::set_resolve_interval(Duration::from_secs(
+            settings.common.grpc_resolve_interval_secs,
+        ));
+        let Downstream {
+            auth,
+            content,
+            billing,
+            tagging,
+            campaign,
+        } = Downstream::connect_lazy(&settings, &identity)?;
         let verifier = Arc::new(token::TokenVerifier::new(
             Box::new(auth.clone()),
             &settings.jwt_issuer,
             &settings.jwt_audience,
             settings.token_cache_capacity,
         ));
-        let limiter = rate_limit::RateLimiter::from_settings(
+        let limiter = Arc::new(rate_limit::RateLimiter::from_settings(
             settings.redis_url.as_ref(),
             settings.redis_ca_file.as_deref(),
             &settings.rate_limit.redis_key_prefix,
-        )?;
-        let flags = marquee_clients::TenantFlagsCache::new(
+        )?);
+        let flags = Arc::new(marquee_clients::TenantFlagsCache::new(
             auth.clone(),
             Duration::from_secs(settings.flags_cache_ttl_secs),
-        );
+        ));
         let openapi_json = serde_json::to_vec(&openapi::document())?.into();
-        let studio = studio::Studio::load(&settings.studio_dir)
-            .with_context(|| format!("studio_dir {:?}", settings.studio_dir))?;
+        let studio = Arc::new(
+            studio::Studio::load(&settings.studio_dir)
+                .with_context(|| format!("studio_dir {:?}", settings.studio_dir))?,
+        );
         let forwarding = request_id::Forwarding::new(
             &settings.trusted_proxies,
             settings.forwarded_header,
@@ -117,6 +153,38 @@ impl AppState {
             openapi_json,
             studio,
             forwarding,
+            identity,
+        })
+    }
+
+    /// The state of one server worker: the same caches, limiter and verifier, and its own
+    /// gRPC clients. Called on the worker's thread, so the clients' HTTP/2 connections run
+    /// on the thread that makes the calls: no hand-off to another thread and back on
+    /// every call (the benchmarks' largest cost after the allocator), and one connection
+    /// per worker to each service instead of one for the process
+    /// (`docs/benchmarks.md`, "Request path").
+    pub fn for_worker(&self) -> anyhow::Result<Self> {
+        let Downstream {
+            auth,
+            content,
+            billing,
+            tagging,
+            campaign,
+        } = Downstream::connect_lazy(&self.settings, &self.identity)?;
+        Ok(Self {
+            settings: self.settings.clone(),
+            auth,
+            content,
+            billing,
+            tagging,
+            campaign,
+            verifier: self.verifier.clone(),
+            limiter: self.limiter.clone(),
+            flags: self.flags.clone(),
+            openapi_json: self.openapi_json.clone(),
+            studio: self.studio.clone(),
+            forwarding: self.forwarding.clone(),
+            identity: self.identity.clone(),
         })
     }
 }
@@ -263,7 +331,13 @@ pub async fn serve(
     let server = HttpServer::new({
         let state = state.clone();
         let health = health.clone();
-        move || app(state.clone(), health.clone())
+        move || {
+            // Only fails on settings that `AppState::new` already accepted.
+            let worker = state
+                .for_worker()
+                .expect("worker state from accepted settings");
+            app(web::Data::new(worker), health.clone())
+        }
     })
     .workers(workers)
     .disable_signals()

@@ -2,6 +2,8 @@
 
 use marquee_gateway::GatewaySettings;
 
+marquee_platform::global_allocator!();
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     marquee_platform::install_crypto_provider();

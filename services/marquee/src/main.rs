@@ -3,6 +3,8 @@ use marquee::{Fleet, FleetSettings};
 use marquee_bus::BusSettings;
 use marquee_platform::{install_crypto_provider, shutdown, telemetry};
 
+marquee_platform::global_allocator!();
+
 #[derive(Parser)]
 #[command(
     name = "marquee",

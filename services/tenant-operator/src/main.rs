@@ -7,6 +7,8 @@ use marquee_tenant_operator::controller::{self, Context, metrics};
 use marquee_tenant_operator::leader;
 use marquee_tenant_operator::settings::{OperatorSettings, SERVICE};
 
+marquee_platform::global_allocator!();
+
 #[derive(Parser)]
 #[command(name = "marquee-tenant-operator", about = "Marquee tenant operator")]
 struct Cli {
