@@ -25,8 +25,6 @@ restarts the machine's broker and database: never run it beside `make test`.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import random
@@ -40,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadkit import Api, free_port, ok, png  # noqa: E402
+from loadkit import Api, free_port, load_env, ok, png, stripe_event, stripe_signature  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("MARQUEE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -102,17 +100,9 @@ class Fleet:
             "MARQUEE_CAMPAIGN_KEK__KEY": KEK,
             "MARQUEE_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
             "MARQUEE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "MARQUEE_STRIPE_SECRET_KEY": "sk_test_chaos",
-            "MARQUEE_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            # Nothing answers there: a webhook's processing may fail, its storing may not.
-            "MARQUEE_BILLING_STRIPE_API_BASE": "http://127.0.0.1:9",
-            # Only the faults may refuse anything: no budget, throttle or plan limit.
-            "MARQUEE_GATEWAY_RATE_LIMIT__ENABLED": "false",
-            "MARQUEE_CONTENT_COMMENTS_PER_WINDOW": "0",
-            "MARQUEE_CONTENT_DUPLICATE_COMMENT_WINDOW_SECS": "0",
-            "MARQUEE_BILLING_PLANS__FREE__LIMITS__ASSETS": "1000000",
-            "MARQUEE_BILLING_PLANS__FREE__LIMITS__STORAGE_BYTES": "100000000000",
         })
+        # Only the faults may refuse anything; a webhook's processing may fail, its storing may not.
+        self.env.update(load_env(WEBHOOK_SECRET))
         for service, name in databases.items():
             self.env[f"MARQUEE_{service.upper()}_DATABASE_URL"] = database_url(name)
 
@@ -139,22 +129,6 @@ class Fleet:
         assert self.process
         self.process.terminate()
         return self.process.wait(timeout=60)
-
-
-def stripe_event(event_id: str) -> bytes:
-    return json.dumps({
-        "id": event_id, "object": "event", "type": "customer.subscription.updated",
-        "api_version": "2025-03-31.basil", "created": int(time.time()), "livemode": False,
-        "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
-        "data": {"object": {"id": f"sub_{event_id}", "object": "subscription",
-                            "customer": "cus_chaos_unknown", "status": "active"}},
-    }).encode()
-
-
-def sign(payload: bytes) -> str:
-    timestamp = int(time.time())
-    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
 
 
 def load(api: Api, ledger: Ledger, tokens: list[str], seed_asset: str, stop: threading.Event) -> list[threading.Thread]:
@@ -191,12 +165,12 @@ def load(api: Api, ledger: Ledger, tokens: list[str], seed_asset: str, stop: thr
     def webhooker() -> None:
         while not stop.is_set():
             event_id = f"evt_chaos_{uuid.uuid4().hex[:20]}"
-            payload = stripe_event(event_id)
+            payload = stripe_event(event_id, "cus_chaos_unknown")
             # Stripe retries until acknowledged: twice here, the second a retry.
             acknowledged = False
             for _ in range(2):
                 status, _ = api.call("POST", "/api/v1/webhooks/stripe", raw=payload,
-                                     headers={"content-type": "application/json", "stripe-signature": sign(payload)})
+                                     headers={"content-type": "application/json", "stripe-signature": stripe_signature(WEBHOOK_SECRET, payload)})
                 acknowledged |= ok(status)
             with ledger.lock:
                 if acknowledged:

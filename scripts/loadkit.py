@@ -3,6 +3,8 @@ for the gateway, upload bodies, and distinct small PNGs. Stdlib only."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.client
 import json
 import socket
@@ -104,3 +106,37 @@ class Api:
         status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
         text = answer.split(b"\r\n\r\n", 1)[-1].decode(errors="replace")
         return status, text
+
+
+def load_env(webhook_secret: str) -> dict[str, str]:
+    """Settings for a load run: a Stripe test key and webhook secret with Stripe's API
+    pointed where nothing answers (a webhook is stored; its processing fails and waits to
+    retry), and no budget, throttle or plan limit that would refuse a steady load."""
+    return {
+        "MARQUEE_STRIPE_SECRET_KEY": "sk_test_load",
+        "MARQUEE_STRIPE_WEBHOOK_SECRET": webhook_secret,
+        "MARQUEE_BILLING_STRIPE_API_BASE": "http://127.0.0.1:9",
+        "MARQUEE_GATEWAY_RATE_LIMIT__ENABLED": "false",
+        "MARQUEE_CONTENT_COMMENTS_PER_WINDOW": "0",
+        "MARQUEE_CONTENT_DUPLICATE_COMMENT_WINDOW_SECS": "0",
+        "MARQUEE_BILLING_PLANS__FREE__LIMITS__ASSETS": "1000000",
+        "MARQUEE_BILLING_PLANS__FREE__LIMITS__STORAGE_BYTES": "100000000000",
+    }
+
+
+def stripe_event(event_id: str, customer: str) -> bytes:
+    """A `customer.subscription.updated` event as Stripe posts it."""
+    return json.dumps({
+        "id": event_id, "object": "event", "type": "customer.subscription.updated",
+        "api_version": "2025-03-31.basil", "created": int(time.time()), "livemode": False,
+        "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
+        "data": {"object": {"id": f"sub_{event_id}", "object": "subscription",
+                            "customer": customer, "status": "active"}},
+    }).encode()
+
+
+def stripe_signature(secret: str, payload: bytes) -> str:
+    """The `Stripe-Signature` header for `payload`, signed now."""
+    timestamp = int(time.time())
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"

@@ -29,8 +29,6 @@ summary to docs/benchmarks.md (section "Soak"; OUT), and exits 1 on a breach.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import platform
@@ -47,7 +45,7 @@ from collections import deque
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadkit import Api, free_port, ok, png  # noqa: E402
+from loadkit import Api, free_port, load_env, ok, png, stripe_event, stripe_signature  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MINUTES = float(os.environ.get("SOAK_MINUTES", "30"))
@@ -116,23 +114,6 @@ class Client:
         return status, body
 
 
-def sign(payload: bytes) -> str:
-    timestamp = int(time.time())
-    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def stripe_event() -> bytes:
-    event_id = f"evt_soak_{uuid.uuid4().hex[:20]}"
-    return json.dumps({
-        "id": event_id, "object": "event", "type": "customer.subscription.updated",
-        "api_version": "2025-03-31.basil", "created": int(time.time()), "livemode": False,
-        "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
-        "data": {"object": {"id": f"sub_{event_id}", "object": "subscription",
-                            "customer": "cus_soak_unknown", "status": "active"}},
-    }).encode()
-
-
 def workers(client: Client, users: list[dict], stop: threading.Event) -> list[threading.Thread]:
     """The mixed load: one thread per activity, each pausing briefly between calls."""
     serial = iter(range(10**9))
@@ -193,9 +174,9 @@ def workers(client: Client, users: list[dict], stop: threading.Event) -> list[th
 
     def webhooker() -> None:
         while not stop.is_set():
-            payload = stripe_event()
+            payload = stripe_event(f"evt_soak_{uuid.uuid4().hex[:20]}", "cus_soak_unknown")
             client.call("webhook", "POST", "/api/v1/webhooks/stripe", raw=payload,
-                        headers={"content-type": "application/json", "stripe-signature": sign(payload)})
+                        headers={"content-type": "application/json", "stripe-signature": stripe_signature(WEBHOOK_SECRET, payload)})
             stop.wait(0.5)
 
     seed = users[0]["seed"]
@@ -268,17 +249,9 @@ def main() -> int:
         "MARQUEE_GATEWAY_ADDR": f"127.0.0.1:{port}",
         "MARQUEE_GATEWAY_ACCESS_LOG": "false",
         "MARQUEE_LOG__FILTER": "warn",
-        "MARQUEE_STRIPE_SECRET_KEY": "sk_test_soak",
-        "MARQUEE_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        # Nothing answers there: the webhook is stored, its processing fails and retries.
-        "MARQUEE_BILLING_STRIPE_API_BASE": "http://127.0.0.1:9",
-        # The limits would refuse a steady load (that is their job): off for the soak.
-        "MARQUEE_GATEWAY_RATE_LIMIT__ENABLED": "false",
-        "MARQUEE_CONTENT_COMMENTS_PER_WINDOW": "0",
-        "MARQUEE_CONTENT_DUPLICATE_COMMENT_WINDOW_SECS": "0",
-        "MARQUEE_BILLING_PLANS__FREE__LIMITS__ASSETS": "1000000",
-        "MARQUEE_BILLING_PLANS__FREE__LIMITS__STORAGE_BYTES": "100000000000",
     })
+    # The limits would refuse a steady load (that is their job): off for the soak.
+    env.update(load_env(WEBHOOK_SECRET))
     log_file = open(data / "fleet.log", "ab")
     fleet = subprocess.Popen([binary, "up"], env=env, stdout=log_file, stderr=log_file, cwd=ROOT)
     api = Api(port)
