@@ -1241,23 +1241,53 @@ pub fn box_header(head: &[u8], remaining: u64) -> Option<BoxHeader> {
 }
 
 /// The duration in milliseconds of an MP4/QuickTime file given its `ftyp` and `moov`
-/// boxes (concatenated; the media data is not needed). `None` when the boxes do not
-/// parse or declare no duration.
+/// boxes (concatenated; the media data is not needed), from `moov`'s `mvhd`. `None` when
+/// the boxes do not parse or declare no duration.
+///
+/// Read here rather than with the `mp4` crate: its reader loops for ever on a child box
+/// whose size field is 0 (found by the `mp4_headers_never_panic_and_fit_the_file`
+/// property), and only two numbers are needed. Every step moves forward by a box size
+/// [`box_header`] has checked (at least its header, at most what is left), so any input
+/// ends.
 pub fn mp4_duration_ms(boxes: &[u8]) -> Option<u64> {
-    let size = u64::try_from(boxes.len()).ok()?;
-    let reader = match mp4::Mp4Reader::read_header(Cursor::new(boxes), size) {
-        Ok(reader) => reader,
-        Err(error) => {
-            tracing::debug!(%error, "MP4 header not read");
-            return None;
-        }
+    let moov = child_box(boxes, b"moov")?;
+    let mvhd = child_box(moov, b"mvhd")?;
+    // A full box: version (1 byte), flags (3), then the times, in 32 or 64 bits.
+    let (timescale, duration) = match *mvhd.first()? {
+        0 => (be_u32(mvhd, 12)?, u64::from(be_u32(mvhd, 16)?)),
+        1 => (be_u32(mvhd, 20)?, be_u64(mvhd, 24)?),
+        _ => return None,
     };
-    let mvhd = &reader.moov.mvhd;
-    if mvhd.timescale == 0 || mvhd.duration == 0 || mvhd.duration == u64::from(u32::MAX) {
-        return None; // unknown duration
+    let unknown = duration == u64::from(u32::MAX) || duration == u64::MAX;
+    if timescale == 0 || duration == 0 || unknown {
+        return None;
     }
-    let ms = u128::from(mvhd.duration) * 1000 / u128::from(mvhd.timescale);
+    let ms = u128::from(duration) * 1000 / u128::from(timescale);
     u64::try_from(ms).ok()
+}
+
+/// The payload (what follows the header) of the first box named `name` among the boxes
+/// that fill `data`.
+fn child_box<'a>(data: &'a [u8], name: &[u8; 4]) -> Option<&'a [u8]> {
+    let mut rest = data;
+    while !rest.is_empty() {
+        let header = box_header(rest, u64::try_from(rest.len()).ok()?)?;
+        let header_len = if be_u32(rest, 0)? == 1 { 16 } else { 8 };
+        let size = usize::try_from(header.size).ok()?;
+        if &header.name == name {
+            return rest.get(header_len..size);
+        }
+        rest = rest.get(size..)?;
+    }
+    None
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be_u64(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
 }
 
 #[cfg(test)]
@@ -1503,6 +1533,33 @@ mod tests {
         truncated.truncate(50);
         assert_eq!(mp4_duration_ms(&truncated), None);
         assert_eq!(mp4_duration_ms(b"garbage"), None);
+    }
+
+    /// Regression (found by the MP4 property): a `moov` whose child box says size 0 put
+    /// the `mp4` crate's reader in an endless loop; a crafted upload would pin a core.
+    #[test]
+    fn a_zero_size_child_box_ends_the_read() {
+        let mut moov = mp4_box(b"free", b"");
+        moov[..4].copy_from_slice(&0u32.to_be_bytes());
+        let mut file = mp4_box(b"ftyp", b"isom\0\0\x02\0");
+        file.extend(mp4_box(b"moov", &moov));
+        assert_eq!(mp4_duration_ms(&file), None);
+        let mut inner = mp4_box(b"mvhd", &[0; 4]);
+        inner[..4].copy_from_slice(&0u32.to_be_bytes());
+        assert_eq!(mp4_duration_ms(&mp4_box(b"moov", &inner)), None);
+    }
+
+    /// Version-1 `mvhd` (64-bit times), after another box in `moov`.
+    #[test]
+    fn reads_a_version_1_mvhd() {
+        let mut mvhd = vec![1u8, 0, 0, 0];
+        mvhd.extend_from_slice(&0u64.to_be_bytes()); // creation time
+        mvhd.extend_from_slice(&0u64.to_be_bytes()); // modification time
+        mvhd.extend_from_slice(&48_000u32.to_be_bytes());
+        mvhd.extend_from_slice(&(48_000u64 * 7_200).to_be_bytes());
+        let mut moov = mp4_box(b"udta", b"anything");
+        moov.extend(mp4_box(b"mvhd", &mvhd));
+        assert_eq!(mp4_duration_ms(&mp4_box(b"moov", &moov)), Some(7_200_000));
     }
 
     #[test]
