@@ -172,7 +172,8 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
     /// Rows published per round (in id order, confirms awaited together).
     pub batch_size: u64,
-    /// Published rows are deleted after this long.
+    /// Published rows, and the inbox entries of events this service's consumers
+    /// handled, are deleted after this long.
     pub retention_hours: u64,
 }
 

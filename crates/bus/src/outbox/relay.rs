@@ -223,6 +223,17 @@ impl OutboxRelay {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot prune the outbox"),
         }
+        // The service's consumers' inbox (the same database, the same migration) keeps
+        // one row per event handled: forgotten after the same retention, or it grows
+        // with every event for ever (found by `make soak`). A redelivery older than that
+        // would apply again; consumers are idempotent, as `marquee bus replay-dlq` relies on.
+        match crate::inbox::prune(&self.db, before).await {
+            Ok(rows) if rows > 0 => {
+                tracing::info!(service = %self.service, rows, "pruned handled inbox entries");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot prune the inbox"),
+        }
     }
 }
 

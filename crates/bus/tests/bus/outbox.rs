@@ -56,6 +56,7 @@ marquee_testkit::on_both_backends!(
     relay_keeps_rows_while_publishing_fails,
     inbox_applies_each_event_once,
     relay_runs_until_stopped_and_reports_pending,
+    relay_prunes_published_rows_and_handled_inbox_entries,
 );
 
 /// One "state change" and its event, in one transaction.
@@ -330,4 +331,36 @@ async fn relay_runs_until_stopped_and_reports_pending(backend: Backend) {
     relay_task.await.unwrap().unwrap();
     stop.cancel();
     task.await.unwrap().unwrap();
+}
+
+async fn relay_prunes_published_rows_and_handled_inbox_entries(backend: Backend) {
+    let (db, _guard) = database(backend).await;
+    let test = TestBus::new(Kind::Memory);
+    let handled = event("order.placed", 1);
+    let txn = inbox::claim(&db, "billing", &handled)
+        .await
+        .unwrap()
+        .expect("first time");
+    txn.commit().await.unwrap();
+    let txn = marquee_db::begin_write(&db).await.unwrap();
+    place_order(&txn, 2).await;
+    txn.commit().await.unwrap();
+    assert!(inbox::contains(&db, "billing", &handled.id).await.unwrap());
+
+    // No retention: the relay's first pass publishes, then prunes everything older.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut settings = test.settings.clone();
+    settings.outbox.retention_hours = 0;
+    let relay = OutboxRelay::new("orders-svc", db.clone(), test.bus.clone(), &settings);
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(relay.run_until_stopped(stop.clone()));
+    wait_until(
+        Duration::from_secs(10),
+        "the inbox entry pruned",
+        || async { !inbox::contains(&db, "billing", &handled.id).await.unwrap() },
+    )
+    .await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(outbox::pending(&db).await.unwrap(), 0);
 }
