@@ -7,24 +7,19 @@
 #   MARQUEE_BIN=path/to/marquee LEVELS="100 1000" DURATION=10s bash scripts/bench-connections.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench/lib.sh
 bash scripts/ensure-tools.sh wrk
 
 LEVELS=${LEVELS:-"100 1000 10000"}
 DURATION=${DURATION:-15s}
 THREADS=${THREADS:-2}
 OUT=${OUT:-docs/benchmarks.md}
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
 PG=${MARQUEE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 AMQP=${MARQUEE_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 REDIS=${MARQUEE_TEST_REDIS_URL:-redis://127.0.0.1:6379}
 KEK=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=
 
-if [ -n "${MARQUEE_BIN:-}" ]; then
-  BIN="$MARQUEE_BIN"
-else
-  cargo build --release --locked --bin marquee
-  BIN="$TARGET_DIR/release/marquee"
-fi
+BIN=$(marquee_binary)
 # 10,000 client sockets plus 10,000 server sockets in one machine.
 ulimit -n "$(ulimit -Hn)"
 
@@ -55,9 +50,7 @@ run_backend() {
   for _ in $(seq 1 150); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -fs "$url/readyz" >/dev/null || { cat "$DATA/fleet.log"; exit 1; }
   local token
-  token=$(curl -fs -X POST "$url/api/v1/auth/register" -H 'content-type: application/json' \
-    -d '{"email":"bench@example.com","password":"benchmark password","display_name":"Bench"}' \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  token=$(bench_token "$url")
   for level in $LEVELS; do
     wrk -t"$THREADS" -c"$level" -d5s --timeout 10s -H "Authorization: Bearer $token" "$url/api/v1/auth/me" >/dev/null 2>&1 || true
     local line rss

@@ -10,6 +10,7 @@
 #   MARQUEE_BIN=/tmp/before/marquee LABEL=before bash scripts/bench-request-path.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench/lib.sh
 bash scripts/ensure-tools.sh wrk
 
 ROUNDS=${ROUNDS:-5}
@@ -19,12 +20,7 @@ THREADS=${THREADS:-2}
 OUT=${OUT:-docs/benchmarks.md}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
-if [ -n "${MARQUEE_BIN:-}" ]; then
-  BIN="$MARQUEE_BIN"
-else
-  cargo build --release --locked --bin marquee
-  BIN="$TARGET_DIR/release/marquee"
-fi
+BIN=$(marquee_binary)
 cargo build --release --locked -p marquee-gateway --example hello
 HELLO_BIN="$TARGET_DIR/release/examples/hello"
 
@@ -54,9 +50,7 @@ URL="http://127.0.0.1:$PORT"
 for _ in $(seq 1 150); do curl -fs "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$URL/readyz" >/dev/null || { cat "$DATA/fleet.log"; exit 1; }
 curl -fs "http://127.0.0.1:$HELLO_PORT/" >/dev/null
-TOKEN=$(curl -fs -X POST "$URL/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"email":"bench@example.com","password":"benchmark password","display_name":"Bench"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+TOKEN=$(bench_token "$URL")
 
 measure() { # name url [header]
   local name=$1 url=$2; shift 2

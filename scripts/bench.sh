@@ -7,6 +7,7 @@
 #     (another binary, the me figures only); charts into docs/img/ at the end (scripts/charts.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench/lib.sh
 bash scripts/ensure-tools.sh wrk
 
 DURATION=${DURATION:-30s}
@@ -14,16 +15,8 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18080}
 OUT=${OUT:-docs/benchmarks.md}
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
-# MARQUEE_BIN: measure a binary built elsewhere (e.g. an earlier commit's, for a
-# before/after comparison on the same machine) instead of building this checkout.
-if [ -n "${MARQUEE_BIN:-}" ]; then
-  BIN="$MARQUEE_BIN"
-else
-  cargo build --release --locked --bin marquee
-  BIN="$TARGET_DIR/release/marquee"
-fi
+BIN=$(marquee_binary)
 
 DATA=$(mktemp -d)
 cleanup() { [ -n "${FLEET_PID:-}" ] && kill "$FLEET_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$DATA"; }
@@ -50,9 +43,7 @@ curl -fs "$URL/readyz" >/dev/null || { cat "$DATA/fleet.log"; exit 1; }
 sleep 2
 IDLE_RSS_KB=$(ps -o rss= -p "$FLEET_PID" | tr -d ' ')
 
-TOKEN=$(curl -fs -X POST "$URL/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"email":"bench@example.com","password":"benchmark password","display_name":"Bench"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+TOKEN=$(bench_token "$URL")
 curl -fs "$URL/api/v1/auth/me" -H "Authorization: Bearer $TOKEN" >/dev/null
 
 # Warm-up, then the measured run.
