@@ -120,6 +120,14 @@ pub fn channel(
     tls: Option<&Arc<ReloadingTls>>,
 ) -> Result<GrpcChannel, tonic::transport::Error> {
     let endpoint = configured(crate::grpc::endpoint(url)?, timeout);
+    // A Unix-domain socket is this machine's own (the embedded fleet,
+    // `crate::listener`): one channel, served without TLS.
+    if crate::listener::is_unix_url(url) {
+        return Ok(BoxCloneSyncService::new(tower::ServiceExt::map_err(
+            endpoint.connect_lazy(),
+            ChannelError::new,
+        )));
+    }
     Ok(match balanced_host(endpoint.uri()) {
         None => BoxCloneSyncService::new(tower::ServiceExt::map_err(
             crate::grpc::connect_lazy(endpoint, tls),

@@ -287,7 +287,7 @@ pub fn server_span(request: &http::Request<()>) -> tracing::Span {
 /// Serves `router` on `listener` until `shutdown` is cancelled, finishing in-flight calls.
 pub async fn serve<L>(
     router: tonic::transport::server::Router<L>,
-    listener: tokio::net::TcpListener,
+    listener: impl Into<crate::listener::GrpcListener>,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error>
 where
@@ -306,10 +306,12 @@ where
 }
 
 /// [`serve`], over mutual TLS when `tls` is given ([`crate::tls`]): only clients
-/// presenting a certificate of the CA get through the handshake.
+/// presenting a certificate of the CA get through the handshake. A listener's
+/// Unix-domain socket ([`crate::listener`]) is only for the embedded fleet, which runs
+/// without TLS; with TLS it is closed rather than served in plaintext.
 pub async fn serve_with_tls<L>(
     router: tonic::transport::server::Router<L>,
-    listener: tokio::net::TcpListener,
+    listener: impl Into<crate::listener::GrpcListener>,
     tls: Option<std::sync::Arc<crate::tls::ReloadingTls>>,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error>
@@ -325,17 +327,22 @@ where
     <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
         Into<Box<dyn std::error::Error + Send + Sync>> + Send,
 {
+    let listener = listener.into();
     if let Some(tls) = tls {
+        if listener.has_unix() {
+            tracing::warn!(
+                "mutual TLS is on: the Unix-domain socket is closed, calls come over TCP"
+            );
+        }
         return router
             .serve_with_incoming_shutdown(
-                crate::tls::incoming(listener, tls),
+                crate::tls::incoming(listener.into_tcp(), tls),
                 shutdown.cancelled_owned(),
             )
             .await;
     }
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     router
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(listener.incoming(), shutdown.cancelled_owned())
         .await
 }
 
@@ -346,7 +353,8 @@ pub const UNARY_DEADLINE: Duration = Duration::from_secs(15);
 /// get [`UNARY_DEADLINE`] (a request's own `grpc-timeout`, if shorter, wins). Over
 /// mutual TLS when the process turned it on ([`crate::tls::init`]), whatever the URL's
 /// scheme; the server's certificate must name the URL's host. A URL naming a host (not
-/// an IP address) is balanced over the host's addresses ([`crate::balance`]).
+/// an IP address) is balanced over the host's addresses ([`crate::balance`]). A
+/// `unix:///path` URL dials that Unix-domain socket, in plaintext ([`crate::listener`]).
 pub fn channel(url: &str) -> Result<crate::balance::GrpcChannel, tonic::transport::Error> {
     crate::balance::channel(url, Some(UNARY_DEADLINE), crate::tls::client_tls())
 }
@@ -357,6 +365,7 @@ pub fn channel_with_tls(
     url: &str,
     tls: Option<&std::sync::Arc<crate::tls::ReloadingTls>>,
 ) -> Result<Channel, tonic::transport::Error> {
+    let tls = tls.filter(|_| !crate::listener::is_unix_url(url));
     Ok(connect_lazy(endpoint(url)?.timeout(UNARY_DEADLINE), tls))
 }
 

@@ -9,6 +9,7 @@ pub mod grpc;
 pub mod health;
 pub mod identity;
 pub mod input;
+pub mod listener;
 pub mod metrics;
 pub mod principal;
 pub mod profile;

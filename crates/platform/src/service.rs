@@ -22,6 +22,7 @@
 use crate::config::CommonSettings;
 use crate::grpc::{self, GrpcRouter};
 use crate::health::{self, Health, HealthGrpc};
+use crate::listener::GrpcListener;
 use crate::service_identity::{IdentityVerifier, ServiceIdentity};
 use crate::shutdown::{self, CancellationToken};
 use std::future::Future;
@@ -200,7 +201,7 @@ impl Service {
     /// platform's server defaults — until shutdown, then waits for the background tasks.
     pub async fn serve(
         self,
-        listener: tokio::net::TcpListener,
+        listener: impl Into<GrpcListener>,
         mount: impl FnOnce(GrpcRouter) -> GrpcRouter,
     ) -> anyhow::Result<()> {
         self.serve_with_client_streams(listener, &[], mount).await
@@ -211,7 +212,7 @@ impl Service {
     /// server's overall deadline, and their handlers must bound idle time themselves.
     pub async fn serve_with_client_streams(
         mut self,
-        listener: tokio::net::TcpListener,
+        listener: impl Into<GrpcListener>,
         client_streams: &'static [&'static str],
         mount: impl FnOnce(GrpcRouter) -> GrpcRouter,
     ) -> anyhow::Result<()> {
@@ -220,10 +221,12 @@ impl Service {
                 .trace_fn(grpc::server_span)
                 .add_service(self.health_grpc),
         );
+        let listener = listener.into();
         self.health.set_ready(true).await;
         tracing::info!(
             service = self.name,
             addr = %listener.local_addr()?,
+            unix_socket = ?listener.unix_path(),
             mutual_tls = self.tls.is_some(),
             "listening"
         );
@@ -312,5 +315,35 @@ mod tests {
         shutdown.cancel();
         serving.await.unwrap().unwrap();
         assert!(health.failing().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_service_answers_on_its_port_and_on_its_unix_socket() {
+        let shutdown = CancellationToken::new();
+        let service =
+            Service::start("test.v1.Test", &CommonSettings::default(), shutdown.clone()).unwrap();
+        let sockets = tempfile::tempdir().unwrap();
+        let path = sockets.path().join("test.sock");
+        let listener = crate::listener::GrpcListener::from(
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        )
+        .with_unix(crate::listener::bind_unix(&path).unwrap());
+        let tcp_url = format!("http://{}", listener.local_addr().unwrap());
+        let unix_url = crate::listener::unix_url(&path);
+        let serving = tokio::spawn(service.serve(listener, |router| router));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !grpc::is_serving(&tcp_url).await {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never served over TCP"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(grpc::is_serving(&unix_url).await, "no answer on {unix_url}");
+        // Another path is nobody's socket.
+        let elsewhere = crate::listener::unix_url(&sockets.path().join("other.sock"));
+        assert!(!grpc::is_serving(&elsewhere).await);
+        shutdown.cancel();
+        serving.await.unwrap().unwrap();
     }
 }

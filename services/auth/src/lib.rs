@@ -46,7 +46,7 @@ pub async fn rotate_signing_key(settings: AuthSettings) -> anyhow::Result<(Strin
 /// Runs the service on `listener` until `shutdown` is cancelled; in-flight calls finish.
 pub async fn serve(
     settings: AuthSettings,
-    listener: tokio::net::TcpListener,
+    listener: impl Into<marquee_platform::listener::GrpcListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut service = Service::start(SERVICE_NAME, &settings.common, shutdown)?;

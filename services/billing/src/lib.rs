@@ -40,7 +40,7 @@ pub async fn migrate(settings: &BillingSettings) -> anyhow::Result<()> {
 /// and the webhook worker. In-flight calls finish.
 pub async fn serve(
     settings: BillingSettings,
-    listener: tokio::net::TcpListener,
+    listener: impl Into<marquee_platform::listener::GrpcListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     settings.validate()?;

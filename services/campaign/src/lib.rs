@@ -146,7 +146,7 @@ fn sealer(settings: &CampaignSettings) -> anyhow::Result<Sealer> {
 /// the scheduler and the outbox relay.
 pub async fn serve(
     settings: CampaignSettings,
-    listener: tokio::net::TcpListener,
+    listener: impl Into<marquee_platform::listener::GrpcListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut service = Service::start(SERVICE_NAME, &settings.common, shutdown)?;

@@ -48,7 +48,7 @@ pub async fn migrate(settings: &ContentSettings) -> anyhow::Result<()> {
 /// and the processing worker. In-flight calls and handlers finish.
 pub async fn serve(
     settings: ContentSettings,
-    listener: tokio::net::TcpListener,
+    listener: impl Into<marquee_platform::listener::GrpcListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut service = Service::start(SERVICE_NAME, &settings.common, shutdown)?;

@@ -193,31 +193,21 @@ impl GatewaySettings {
             self.revocation_poll_secs > 0,
             "revocation_poll_secs must be positive"
         );
-        anyhow::ensure!(
-            self.auth_url.starts_with("http://") || self.auth_url.starts_with("https://"),
-            "auth_url must be an http:// or https:// URL, got {:?}",
-            self.auth_url
-        );
-        anyhow::ensure!(
-            self.content_url.starts_with("http://") || self.content_url.starts_with("https://"),
-            "content_url must be an http:// or https:// URL, got {:?}",
-            self.content_url
-        );
-        anyhow::ensure!(
-            self.billing_url.starts_with("http://") || self.billing_url.starts_with("https://"),
-            "billing_url must be an http:// or https:// URL, got {:?}",
-            self.billing_url
-        );
-        anyhow::ensure!(
-            self.tagging_url.starts_with("http://") || self.tagging_url.starts_with("https://"),
-            "tagging_url must be an http:// or https:// URL, got {:?}",
-            self.tagging_url
-        );
-        anyhow::ensure!(
-            self.campaign_url.starts_with("http://") || self.campaign_url.starts_with("https://"),
-            "campaign_url must be an http:// or https:// URL, got {:?}",
-            self.campaign_url
-        );
+        for (name, url) in [
+            ("auth_url", &self.auth_url),
+            ("content_url", &self.content_url),
+            ("billing_url", &self.billing_url),
+            ("tagging_url", &self.tagging_url),
+            ("campaign_url", &self.campaign_url),
+        ] {
+            // unix:///path: a Unix-domain socket, as the embedded fleet wires its services.
+            anyhow::ensure!(
+                url.starts_with("http://")
+                    || url.starts_with("https://")
+                    || marquee_platform::listener::is_unix_url(url),
+                "{name} must be an http://, https:// or unix:// URL, got {url:?}"
+            );
+        }
         anyhow::ensure!(
             self.upload_limit_bytes > 0,
             "upload_limit_bytes must be positive"

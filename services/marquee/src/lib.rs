@@ -1,5 +1,6 @@
-//! The embedded fleet: every service in one process, each on its own loopback port,
-//! talking real gRPC — what `marquee up` runs and what the end-to-end tests start.
+//! The embedded fleet: every service in one process, each on its own loopback port and
+//! Unix-domain socket, talking real gRPC — what `marquee up` runs and what the
+//! end-to-end tests start.
 
 pub mod manifest;
 
@@ -9,6 +10,7 @@ use marquee_billing::BillingSettings;
 use marquee_campaign::CampaignSettings;
 use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
+use marquee_platform::listener::{self, GrpcListener};
 use marquee_platform::service_identity::{self, IdentitySettings};
 use marquee_platform::shutdown::CancellationToken;
 use marquee_tagging::TaggingSettings;
@@ -27,6 +29,18 @@ pub struct FleetSettings {
     pub billing: BillingSettings,
     pub tagging: TaggingSettings,
     pub campaign: CampaignSettings,
+    /// How the services call each other (`marquee up --tcp`: over their TCP ports).
+    pub transport: Transport,
+}
+
+/// How the fleet's services call each other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Transport {
+    /// A Unix-domain socket per service (TCP when mutual TLS is on).
+    #[default]
+    UnixSockets,
+    /// Their loopback TCP ports, as separate processes would.
+    Tcp,
 }
 
 impl FleetSettings {
@@ -38,6 +52,7 @@ impl FleetSettings {
             billing: BillingSettings::load()?,
             tagging: TaggingSettings::load()?,
             campaign: CampaignSettings::load()?,
+            transport: Transport::default(),
         })
     }
 }
@@ -135,6 +150,8 @@ pub struct Fleet {
     /// Every internal service's name and gRPC address (the start-up readiness wait; the
     /// tests that call services directly, as an intruder would).
     pub internal: Vec<(&'static str, SocketAddr)>,
+    /// Holds the services' Unix-domain sockets' directory until the fleet goes.
+    _loopback: Loopback,
     /// One shutdown signal per service, cancelled in [`STOP_ORDER`].
     stops: Stops,
     tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
@@ -187,6 +204,7 @@ impl Fleet {
             mut billing,
             mut tagging,
             mut campaign,
+            transport,
         } = settings;
         wire_identities([
             ("gateway", &mut gateway.common.identity),
@@ -198,81 +216,88 @@ impl Fleet {
         ])?;
         let mut stops = Stops::default();
         let mut tasks = JoinSet::new();
+        let tls = [
+            &auth.common,
+            &gateway.common,
+            &content.common,
+            &billing.common,
+            &tagging.common,
+            &campaign.common,
+        ]
+        .iter()
+        .any(|common| common.tls.enabled);
+        let loopback = Loopback::new(transport == Transport::UnixSockets && !tls)?;
 
-        // Internal services take free ports, so two fleets can run side by side.
-        let auth_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let auth_addr = auth_listener.local_addr()?;
-        auth.grpc_addr = auth_addr.to_string();
-        tasks.spawn(named(
-            "auth",
-            marquee_auth::serve(auth, auth_listener, stops.token("auth")),
-        ));
+        let auth_at = loopback.bind("auth").await?;
+        auth.grpc_addr = auth_at.addr.to_string();
 
         // Content's bus is whatever its settings name: the process's in-process bus, or
         // RabbitMQ with `amqp_url` set (marquee_bus::connect); either way it declares its
         // consumer before its relay publishes.
-        let content_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let content_addr = content_listener.local_addr()?;
-        content.grpc_addr = content_addr.to_string();
-        content.auth_url = format!("http://{auth_addr}");
-        // Billing's port is taken now so content can hold storage quota there.
-        let billing_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let billing_addr = billing_listener.local_addr()?;
-        content.billing_url = format!("http://{billing_addr}");
-        tasks.spawn(named(
-            "content",
-            marquee_content::serve(content, content_listener, stops.token("content")),
-        ));
+        let content_at = loopback.bind("content").await?;
+        // Billing's socket is bound now so content can hold storage quota there.
+        let billing_at = loopback.bind("billing").await?;
+        // Tagging reads images from content and consumes its events on the same bus.
+        let tagging_at = loopback.bind("tagging").await?;
+        // The campaign studio reads and writes assets in content, holds AI quota in
+        // billing and reads tagging's taxonomy.
+        let campaign_at = loopback.bind("campaign").await?;
+
+        content.grpc_addr = content_at.addr.to_string();
+        content.auth_url = auth_at.url.clone();
+        content.billing_url = billing_at.url.clone();
+        billing.grpc_addr = billing_at.addr.to_string();
+        tagging.grpc_addr = tagging_at.addr.to_string();
+        tagging.content_url = content_at.url.clone();
+        campaign.grpc_addr = campaign_at.addr.to_string();
+        campaign.content_url = content_at.url.clone();
+        campaign.billing_url = billing_at.url.clone();
+        campaign.tagging_url = tagging_at.url.clone();
 
         let gateway_listener = std::net::TcpListener::bind(gateway_addr)
             .with_context(|| format!("binding the gateway to {gateway_addr}"))?;
         let gateway_local = gateway_listener.local_addr()?;
         gateway.addr = gateway_local.to_string();
-        gateway.auth_url = format!("http://{auth_addr}");
-        gateway.content_url = format!("http://{content_addr}");
+        gateway.auth_url = auth_at.url.clone();
+        gateway.content_url = content_at.url.clone();
+        gateway.billing_url = billing_at.url.clone();
+        gateway.tagging_url = tagging_at.url.clone();
+        gateway.campaign_url = campaign_at.url.clone();
 
-        billing.grpc_addr = billing_addr.to_string();
+        let internal = vec![
+            ("auth", auth_at.addr),
+            ("content", content_at.addr),
+            ("billing", billing_at.addr),
+            ("tagging", tagging_at.addr),
+            ("campaign", campaign_at.addr),
+        ];
+        let auth_addr = auth_at.addr;
+        tasks.spawn(named(
+            "auth",
+            marquee_auth::serve(auth, auth_at.listener, stops.token("auth")),
+        ));
+        tasks.spawn(named(
+            "content",
+            marquee_content::serve(content, content_at.listener, stops.token("content")),
+        ));
         tasks.spawn(named(
             "billing",
-            marquee_billing::serve(billing, billing_listener, stops.token("billing")),
+            marquee_billing::serve(billing, billing_at.listener, stops.token("billing")),
         ));
-        gateway.billing_url = format!("http://{billing_addr}");
-
-        // Tagging reads images from content and consumes its events on the same bus.
-        let tagging_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let tagging_addr = tagging_listener.local_addr()?;
-        tagging.grpc_addr = tagging_addr.to_string();
-        tagging.content_url = format!("http://{content_addr}");
         tasks.spawn(named(
             "tagging",
-            marquee_tagging::serve(tagging, tagging_listener, stops.token("tagging")),
+            marquee_tagging::serve(tagging, tagging_at.listener, stops.token("tagging")),
         ));
-        gateway.tagging_url = format!("http://{tagging_addr}");
-
-        // The campaign studio reads and writes assets in content, holds AI quota in
-        // billing and reads tagging's taxonomy.
-        let campaign_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let campaign_addr = campaign_listener.local_addr()?;
-        campaign.grpc_addr = campaign_addr.to_string();
-        campaign.content_url = format!("http://{content_addr}");
-        campaign.billing_url = format!("http://{billing_addr}");
-        campaign.tagging_url = format!("http://{tagging_addr}");
         tasks.spawn(named(
             "campaign",
-            marquee_campaign::serve(campaign, campaign_listener, stops.token("campaign")),
+            marquee_campaign::serve(campaign, campaign_at.listener, stops.token("campaign")),
         ));
-        gateway.campaign_url = format!("http://{campaign_addr}");
 
         let mut fleet = Self {
             gateway_url: format!("http://{gateway_local}"),
             auth_addr,
-            internal: vec![
-                ("auth", auth_addr),
-                ("content", content_addr),
-                ("billing", billing_addr),
-                ("tagging", tagging_addr),
-                ("campaign", campaign_addr),
-            ],
+            internal,
+            _loopback: loopback,
             stops,
             tasks,
             ended: Default::default(),
@@ -385,6 +410,60 @@ impl Fleet {
             }
         }
         while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Where the fleet's services listen: each on a free loopback TCP port (two fleets can
+/// run side by side; the readiness wait and the tests reach a service by address) and on
+/// a Unix-domain socket in a private directory, which is what the services call each
+/// other on — the same gRPC without the TCP stack on every hop (`docs/benchmarks.md`,
+/// "Request path"). With mutual TLS on, or [`Transport::Tcp`], over TCP only.
+struct Loopback {
+    sockets: Option<tempfile::TempDir>,
+}
+
+/// One service's listeners, its TCP address and the URL its callers dial.
+struct Bound {
+    listener: GrpcListener,
+    addr: SocketAddr,
+    url: String,
+}
+
+impl Loopback {
+    fn new(unix_sockets: bool) -> anyhow::Result<Self> {
+        let sockets = if !unix_sockets {
+            None
+        } else {
+            // 0700 (and each socket 0600): only this user reaches the sockets.
+            use std::os::unix::fs::PermissionsExt as _;
+            Some(
+                tempfile::Builder::new()
+                    .prefix("marquee-fleet-")
+                    .permissions(std::fs::Permissions::from_mode(0o700))
+                    .tempdir()
+                    .context("creating the directory of the fleet's sockets")?,
+            )
+        };
+        Ok(Self { sockets })
+    }
+
+    async fn bind(&self, service: &str) -> anyhow::Result<Bound> {
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = tcp.local_addr()?;
+        let mut listener = GrpcListener::from(tcp);
+        let mut url = format!("http://{addr}");
+        if let Some(sockets) = &self.sockets {
+            let path = sockets.path().join(format!("{service}.sock"));
+            let unix = listener::bind_unix(&path)
+                .with_context(|| format!("binding {service}'s socket {}", path.display()))?;
+            listener = listener.with_unix(unix);
+            url = listener::unix_url(&path);
+        }
+        Ok(Bound {
+            listener,
+            addr,
+            url,
+        })
     }
 }
 

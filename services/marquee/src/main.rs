@@ -1,5 +1,5 @@
 use clap::{Parser, Subcommand};
-use marquee::{Fleet, FleetSettings};
+use marquee::{Fleet, FleetSettings, Transport};
 use marquee_bus::BusSettings;
 use marquee_platform::{install_crypto_provider, shutdown, telemetry};
 
@@ -19,7 +19,12 @@ struct Cli {
 enum Command {
     /// Start the gateway and every service on loopback ports with embedded defaults
     /// (SQLite under MARQUEE_DATA_DIR, default ./data). Ctrl-C stops all.
-    Up,
+    Up {
+        /// The services call each other over their loopback TCP ports instead of
+        /// Unix-domain sockets (as separate processes would; for comparing the two).
+        #[arg(long)]
+        tcp: bool,
+    },
     /// Signing-key operations.
     Keys {
         #[command(subcommand)]
@@ -88,10 +93,13 @@ async fn main() -> anyhow::Result<()> {
         print!("{}", marquee::write_identity_keys(dir)?);
         return Ok(());
     }
-    let settings = FleetSettings::load()?;
+    let mut settings = FleetSettings::load()?;
     let _telemetry = telemetry::init("marquee", &settings.auth.common.log);
     match cli.command {
-        Command::Up => {
+        Command::Up { tcp } => {
+            if tcp {
+                settings.transport = Transport::Tcp;
+            }
             let gateway_addr = settings.gateway.addr.clone();
             let stop = shutdown::on_signal();
             let fleet = Fleet::start(settings, &gateway_addr).await?;

@@ -92,7 +92,7 @@ pub fn load_tagger(settings: &TaggingSettings) -> Result<Tagger, String> {
 /// finish.
 pub async fn serve(
     settings: TaggingSettings,
-    listener: tokio::net::TcpListener,
+    listener: impl Into<marquee_platform::listener::GrpcListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut service = Service::start(SERVICE_NAME, &settings.common, shutdown)?;

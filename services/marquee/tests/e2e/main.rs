@@ -28,7 +28,7 @@ mod tagging;
 mod tokens;
 mod traces;
 
-use marquee::{Fleet, FleetSettings};
+use marquee::{Fleet, FleetSettings, Transport};
 use marquee_auth::AuthSettings;
 use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
@@ -227,6 +227,13 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         billing,
         tagging,
         campaign,
+        // Both transports stay exercised end to end: the embedded default's Unix-domain
+        // sockets, and TCP (as separate processes call each other) with PostgreSQL.
+        transport: if options.postgres {
+            Transport::Tcp
+        } else {
+            Transport::UnixSockets
+        },
     };
     let fleet = Fleet::start(settings, "127.0.0.1:0").await.unwrap();
     TestFleet {
