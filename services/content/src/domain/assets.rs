@@ -111,14 +111,24 @@ impl Content {
     /// An asset the caller may see.
     pub async fn asset(&self, caller: &Principal, id: &str) -> Result<Asset> {
         marquee_platform::input::id("id", id)?;
-        let asset = store::assets::find(&self.db, &caller.tenant_id, id)
-            .await?
-            .ok_or(ContentError::NotFound("asset"))?;
-        if visible(caller, &asset) {
-            Ok(asset)
-        } else {
-            Err(ContentError::NotFound("asset"))
-        }
+        seen_by(
+            caller,
+            store::assets::find(&self.db, &caller.tenant_id, id).await?,
+        )
+    }
+
+    /// [`Self::asset`] inside the write transaction `txn`, the row locked until it ends.
+    async fn asset_for_update(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+        caller: &Principal,
+        id: &str,
+    ) -> Result<Asset> {
+        marquee_platform::input::id("id", id)?;
+        seen_by(
+            caller,
+            store::assets::find_for_update(txn, &caller.tenant_id, id).await?,
+        )
     }
 
     /// One page, newest first, and the cursor of the next page.
@@ -171,7 +181,10 @@ impl Content {
         id: &str,
         update: AssetUpdate,
     ) -> Result<Asset> {
-        let mut asset = self.asset(caller, id).await?;
+        // Read and written in one write transaction: processing or a moderator may save
+        // the same row meanwhile, and the row is written whole.
+        let txn = marquee_db::begin_write(&self.db).await?;
+        let mut asset = self.asset_for_update(&txn, caller, id).await?;
         if asset.owner_id != caller.subject {
             return Err(ContentError::Forbidden("only the owner can edit an asset"));
         }
@@ -203,7 +216,9 @@ impl Content {
         }
         asset.flags = flags.join(" ");
         asset.updated_at = chrono::Utc::now();
-        Ok(store::assets::save(&self.db, asset).await?)
+        let asset = store::assets::save(&txn, asset).await?;
+        txn.commit().await?;
+        Ok(asset)
     }
 
     /// Deletes the asset and its objects (owner or moderator); `asset.deleted` goes out.
@@ -247,7 +262,8 @@ impl Content {
 
     /// Puts a failed asset back through processing (owner only).
     pub async fn retry_processing(&self, caller: &Principal, id: &str) -> Result<Asset> {
-        let mut asset = self.asset(caller, id).await?;
+        let txn = marquee_db::begin_write(&self.db).await?;
+        let mut asset = self.asset_for_update(&txn, caller, id).await?;
         if asset.owner_id != caller.subject && !is_moderator(caller) {
             return Err(ContentError::Forbidden(
                 "only the owner can retry processing",
@@ -262,7 +278,6 @@ impl Content {
         asset.status = AssetStatus::Processing;
         asset.status_reason = String::new();
         asset.updated_at = chrono::Utc::now();
-        let txn = marquee_db::begin_write(&self.db).await?;
         let asset = store::assets::save(&txn, asset).await?;
         publish::asset_uploaded(&txn, &asset).await?;
         txn.commit().await?;
@@ -414,6 +429,13 @@ pub fn visible(caller: &Principal, asset: &Asset) -> bool {
         && (asset.status == AssetStatus::Ready
             || asset.owner_id == caller.subject
             || is_moderator(caller))
+}
+
+/// The asset found, if `caller` may see it; `NotFound` otherwise, exactly like a missing id.
+fn seen_by(caller: &Principal, found: Option<Asset>) -> Result<Asset> {
+    found
+        .filter(|asset| visible(caller, asset))
+        .ok_or(ContentError::NotFound("asset"))
 }
 
 #[cfg(test)]

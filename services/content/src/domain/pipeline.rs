@@ -84,7 +84,8 @@ impl Content {
         let Some(txn) = marquee_bus::inbox::claim(&self.db, consumer, envelope).await? else {
             return Ok(());
         };
-        let Some(mut asset) = store::assets::find(&txn, tenant_id, asset_id).await? else {
+        let Some(mut asset) = store::assets::find_for_update(&txn, tenant_id, asset_id).await?
+        else {
             txn.commit().await?;
             return Ok(());
         };

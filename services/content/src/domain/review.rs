@@ -58,7 +58,7 @@ impl Content {
         }
         let reason = reason.trim();
         let txn = marquee_db::begin_write(&self.db).await?;
-        let mut asset = store::assets::find(&txn, &caller.tenant_id, id)
+        let mut asset = store::assets::find_for_update(&txn, &caller.tenant_id, id)
             .await?
             .ok_or(ContentError::NotFound("asset"))?;
         if asset.status == AssetStatus::Failed {

@@ -15,10 +15,23 @@ pub async fn find(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<asset::Model>, DbErr> {
-    asset::Entity::find_by_id(id.to_string())
-        .filter(asset::Column::TenantId.eq(tenant_id))
-        .one(db)
-        .await
+    by_id(tenant_id, id).one(db).await
+}
+
+fn by_id(tenant_id: &str, id: &str) -> sea_orm::Select<asset::Entity> {
+    asset::Entity::find_by_id(id.to_string()).filter(asset::Column::TenantId.eq(tenant_id))
+}
+
+/// The asset, locked until the transaction `db` ends: for a read-modify-write of the row
+/// (every writer saves the whole row, so two that read the same version would lose one
+/// change). PostgreSQL: `SELECT … FOR UPDATE`; SQLite ignores the clause — its write
+/// transaction (`marquee_db::begin_write`) already holds the database.
+pub async fn find_for_update(
+    db: &impl ConnectionTrait,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<asset::Model>, DbErr> {
+    by_id(tenant_id, id).lock_exclusive().one(db).await
 }
 
 /// Any tenant's asset: only for signed downloads, whose signature names the id.
@@ -55,7 +68,8 @@ pub async fn largest_size(
         .map(|largest| largest.size_bytes))
 }
 
-/// Saves every column of `model` (found by id).
+/// Saves every column of `model` (found by id). Read it with [`find_for_update`] in the
+/// same write transaction, or a concurrent writer's change is overwritten.
 pub async fn save(db: &impl ConnectionTrait, model: asset::Model) -> Result<asset::Model, DbErr> {
     model.into_active_model().reset_all().update(db).await
 }
