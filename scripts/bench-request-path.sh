@@ -8,6 +8,7 @@
 # docs/benchmarks.md from every such file.
 #   LABEL=after bash scripts/bench-request-path.sh
 #   MARQUEE_BIN=/tmp/before/marquee LABEL=before bash scripts/bench-request-path.sh
+#   UP_ARGS=--tcp LABEL=tcp bash scripts/bench-request-path.sh   # services over loopback TCP
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench/lib.sh
@@ -41,7 +42,7 @@ MARQUEE_DATA_DIR="$DATA" MARQUEE_MODELS_DIR=/nonexistent \
 MARQUEE_GATEWAY_ADDR="127.0.0.1:$PORT" MARQUEE_GATEWAY_ACCESS_LOG=false \
 MARQUEE_GATEWAY_RATE_LIMIT__USER_PER_MINUTE=1000000000 MARQUEE_GATEWAY_RATE_LIMIT__USER_BURST=1000000000 \
 MARQUEE_LOG__FILTER=warn \
-  "$BIN" up >"$DATA/fleet.log" 2>&1 &
+  "$BIN" up ${UP_ARGS:-} >"$DATA/fleet.log" 2>&1 &
 FLEET_PID=$!
 "$HELLO_BIN" "127.0.0.1:$HELLO_PORT" >/dev/null 2>&1 &
 HELLO_PID=$!
@@ -52,11 +53,18 @@ curl -fs "$URL/readyz" >/dev/null || { cat "$DATA/fleet.log"; exit 1; }
 curl -fs "http://127.0.0.1:$HELLO_PORT/" >/dev/null
 TOKEN=$(bench_token "$URL")
 
+# The CPU time (user + system, in clock ticks) the fleet's process has used so far.
+fleet_ticks() { awk '{print $14 + $15}' "/proc/$FLEET_PID/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
 measure() { # name url [header]
   local name=$1 url=$2; shift 2
-  local line
+  local line before after
+  before=$(fleet_ticks)
   line=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${RUN}s" -s scripts/bench/percentiles.lua "$@" "$url" | grep '^RESULT')
-  echo "$name $line" | tee -a "$ROWS"
+  after=$(fleet_ticks)
+  # The fleet's CPU per request: steadier than requests/s when the cores are shared
+  # (for hello's runs it is the fleet idling, near 0).
+  echo "$name $line fleet_cpu_us=$(((after - before) * TICK_US))" | tee -a "$ROWS"
 }
 # Warm-up of both, untimed.
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/auth/me" >/dev/null
@@ -76,7 +84,9 @@ for raw in open(rows):
 med = lambda name, key: statistics.median(r[key] for r in runs[name])
 errors = sum(r["non2xx"] + r["connect_errors"] + r["read_errors"] + r["timeouts"] for r in runs["me"])
 ratio = med("me", "rps") / med("hello", "rps")
+cpu_per_request = statistics.median(r["fleet_cpu_us"] / r["requests"] for r in runs["me"])
 print(f"hello_rps={med('hello', 'rps'):.0f} me_rps={med('me', 'rps'):.0f} ratio={ratio:.3f} "
+      f"me_cpu_us={cpu_per_request:.0f} "
       f"me_p50_ms={med('me', 'p50_us') / 1000:.2f} me_p99_ms={med('me', 'p99_us') / 1000:.2f} "
       f"hello_p99_ms={med('hello', 'p99_us') / 1000:.2f} me_errors={errors:.0f} "
       "ratios=" + ",".join(f"{m['rps'] / h['rps']:.3f}" for h, m in zip(runs["hello"], runs["me"])))
@@ -94,13 +104,15 @@ out, rounds, run, connections, threads = sys.argv[1:6]
 rows = []
 for path in sorted(glob.glob("docs/bench-data/request-path-*.txt")):
     f = dict(p.split("=", 1) for p in open(path).read().split())
-    rows.append(f"| {f['label']} | {f['date']} | {int(f['hello_rps']):,} | {int(f['me_rps']):,} | **{float(f['ratio']):.3f}** ({f['ratios'].replace(',', ', ')}) | {f['me_p50_ms']} ms | **{f['me_p99_ms']} ms** | {f['hello_p99_ms']} ms | {f['me_errors']} |")
+    cpu = f"{f['me_cpu_us']} µs" if "me_cpu_us" in f else "—"
+    rows.append(f"| {f['label']} | {f['date']} | {int(f['hello_rps']):,} | {int(f['me_rps']):,} | **{float(f['ratio']):.3f}** ({f['ratios'].replace(',', ', ')}) | {f['me_p50_ms']} ms | **{f['me_p99_ms']} ms** | {f['hello_p99_ms']} ms | {cpu} | {f['me_errors']} |")
 table = f"""<!-- request-path table: written by scripts/bench-request-path.sh -->
 `ROUNDS={rounds} RUN={run} bash scripts/bench-request-path.sh`: both servers up, alternating
 `wrk -t{threads} -c{connections} -d{run}s` runs (hello, then /auth/me), medians of {rounds} each.
+"fleet CPU" is the fleet process's user + system time per `/auth/me` request.
 
-| label | date | hello req/s | /auth/me req/s | ratio (per pair) | /auth/me p50 | /auth/me p99 | hello p99 | /auth/me errors |
-|---|---|---|---|---|---|---|---|---|
+| label | date | hello req/s | /auth/me req/s | ratio (per pair) | /auth/me p50 | /auth/me p99 | hello p99 | fleet CPU per request | /auth/me errors |
+|---|---|---|---|---|---|---|---|---|---|
 """ + "\n".join(rows) + "\n<!-- end request-path table -->"
 text = open(out).read()
 pattern = re.compile(r"<!-- request-path table.*?<!-- end request-path table -->", re.S)

@@ -3,7 +3,7 @@
 # the embedded fleet's idle memory. Writes docs/benchmarks.md.
 #   DURATION=30s CONNECTIONS=64 THREADS=2 bash scripts/bench.sh
 #   MARQUEE_BIN=/path/to/marquee OUT=/tmp/before.md SKIP_TAGGING=1 SKIP_CAMPAIGN=1 \
-#     SKIP_STUDIO=1 SKIP_CONNECTIONS=1 SKIP_REQUEST_PATH=1 SKIP_UPLOAD=1 bash scripts/bench.sh
+#     SKIP_STUDIO=1 SKIP_CONNECTIONS=1 SKIP_WRITES=1 SKIP_REQUEST_PATH=1 SKIP_UPLOAD=1 bash scripts/bench.sh
 #     (another binary, the me figures only); charts into docs/img/ at the end (scripts/charts.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,6 +100,8 @@ if [ "${SKIP_TAGGING:-0}" != 1 ]; then bash scripts/bench-tagging.sh; fi
 if [ "${SKIP_CAMPAIGN:-0}" != 1 ]; then bash scripts/bench-campaign.sh; fi
 if [ "${SKIP_STUDIO:-0}" != 1 ]; then bash scripts/bench-studio.sh; fi
 if [ "${SKIP_CONNECTIONS:-0}" != 1 ]; then MARQUEE_BIN="$BIN" bash scripts/bench-connections.sh; fi
+if [ "${SKIP_WRITES:-0}" != 1 ]; then MARQUEE_BIN="$BIN" bash scripts/bench-writes.sh; fi
+if [ "${SKIP_PROXY:-0}" != 1 ]; then MARQUEE_BIN="$BIN" bash scripts/bench-proxy.sh; fi
 if [ "${SKIP_REQUEST_PATH:-0}" != 1 ]; then MARQUEE_BIN="$BIN" LABEL=${LABEL:-current} bash scripts/bench-request-path.sh; fi
 if [ "${SKIP_UPLOAD:-0}" != 1 ]; then bash scripts/bench-upload.sh; fi
 bash scripts/charts.sh

@@ -7,6 +7,8 @@ Each chart is drawn from the data file its benchmark script writes, when that fi
   - docs/bench-data/soak.json (scripts/soak.py)            → docs/img/soak.png
   - docs/bench-data/request-path-*.txt (bench-request-path.sh) → docs/img/request-path.png
   - docs/bench-data/connections.txt (bench-connections.sh)  → docs/img/connections.png
+  - docs/bench-data/writes.txt (bench-writes.sh)            → docs/img/writes.png
+  - docs/bench-data/proxy.txt (bench-proxy.sh)              → docs/img/proxy.png
 """
 
 from __future__ import annotations
@@ -110,9 +112,70 @@ def connections() -> None:
     plt.close(fig)
 
 
+def writes() -> None:
+    source = DATA / "writes.txt"
+    if not source.exists():
+        return
+    writes, logins, pipeline = {}, {}, {}
+    for line in source.read_text().splitlines():
+        backend, what, *rest = line.split()
+        f = pairs(" ".join(rest))
+        if what == "writes":
+            writes[backend] = f
+        elif what == "logins":
+            logins[backend] = f
+        elif what == "pipeline" and rest[0] == "all":
+            pipeline[backend] = f
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    for axis, rows, key, title in (
+        (axes[0], writes, "rps", "write mix, 100 connections: requests/s"),
+        (axes[1], logins, "rps", "logins (argon2id), 8 connections: logins/s"),
+    ):
+        names = list(rows)
+        axis.bar(names, [float(rows[n][key]) for n in names], 0.5)
+        for i, n in enumerate(names):
+            axis.annotate(f"p99 {int(rows[n]['p99_us']) / 1000:.0f} ms", (i, float(rows[n][key])), ha="center", va="bottom")
+        axis.set_title(title, fontsize=10)
+    names = list(pipeline)
+    x = range(len(names))
+    for offset, stage in ((-0.2, "processed"), (0.2, "tagged")):
+        axes[2].bar([i + offset for i in x], [float(pipeline[n][f"{stage}_p50_ms"]) for n in names], 0.4, label=f"upload → {stage} p50")
+        axes[2].scatter([i + offset for i in x], [float(pipeline[n][f"{stage}_p99_ms"]) for n in names], color="black", marker="_", s=300)
+    axes[2].set_xticks(list(x), names)
+    axes[2].set_ylabel("ms (bar p50, line p99)")
+    axes[2].set_title("upload pipeline, 8 uploaders", fontsize=10)
+    axes[2].legend(fontsize=8)
+    for axis in axes:
+        axis.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(IMG / "writes.png", dpi=90)
+    plt.close(fig)
+
+
+def proxy() -> None:
+    source = DATA / "proxy.txt"
+    if not source.exists():
+        return
+    runs: dict[str, list[float]] = {}
+    for line in source.read_text().splitlines():
+        path, _, _, *rest = line.split()
+        runs.setdefault(path, []).append(float(pairs(" ".join(rest))["rps"]))
+    names = list(runs)
+    medians = [sorted(v)[len(v) // 2] for v in runs.values()]
+    fig, axis = plt.subplots(figsize=(7, 4))
+    axis.bar(names, medians, 0.5)
+    axis.set_ylabel("requests/s (median of rounds)")
+    axis.set_title("GetMe for one user: direct, through nginx, through the gateway")
+    fig.tight_layout()
+    fig.savefig(IMG / "proxy.png", dpi=90)
+    plt.close(fig)
+
+
 if __name__ == "__main__":
     IMG.mkdir(parents=True, exist_ok=True)
     soak()
     request_path()
     connections()
+    writes()
+    proxy()
     print("charts in", IMG)

@@ -37,6 +37,13 @@ fi
 for tool in "$@"; do
   case "$tool" in
     wrk) command -v wrk >/dev/null 2>&1 || { echo "installing wrk"; apt_install wrk; } ;;
+    # scripts/bench-proxy.sh: nginx proxies gRPC beside the gateway; h2load drives both.
+    nginx)
+      if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+        echo "installing nginx"
+        apt_install nginx
+      fi ;;
+    h2load) command -v h2load >/dev/null 2>&1 || { echo "installing h2load (nghttp2-client)"; apt_install nghttp2-client; } ;;
     # The web studio: Node.js and npm build it; its browser tests drive Debian's
     # Chromium through playwright-core (browser downloads are not possible here).
     node)
