@@ -56,7 +56,7 @@ impl std::error::Error for ChannelError {
 }
 
 impl ChannelError {
-    fn new(error: impl Into<BoxError>) -> Self {
+    pub(crate) fn new(error: impl Into<BoxError>) -> Self {
         Self(error.into())
     }
 }
@@ -119,15 +119,11 @@ pub fn channel(
     timeout: Option<Duration>,
     tls: Option<&Arc<ReloadingTls>>,
 ) -> Result<GrpcChannel, tonic::transport::Error> {
-    let endpoint = configured(crate::grpc::endpoint(url)?, timeout);
-    // A Unix-domain socket is this machine's own (the embedded fleet,
-    // `crate::listener`): one channel, served without TLS.
-    if crate::listener::is_unix_url(url) {
-        return Ok(BoxCloneSyncService::new(tower::ServiceExt::map_err(
-            endpoint.connect_lazy(),
-            ChannelError::new,
-        )));
+    // A service of this process (the embedded fleet): called directly, no socket.
+    if crate::in_process::is_in_process_url(url) {
+        return Ok(crate::in_process::channel(url, timeout));
     }
+    let endpoint = configured(crate::grpc::endpoint(url)?, timeout);
     Ok(match balanced_host(endpoint.uri()) {
         None => BoxCloneSyncService::new(tower::ServiceExt::map_err(
             crate::grpc::connect_lazy(endpoint, tls),

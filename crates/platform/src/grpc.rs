@@ -15,35 +15,54 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// shorter (the default of `CommonSettings::grpc_deadline_secs`).
 pub const SERVER_DEADLINE: Duration = Duration::from_secs(30);
 
-/// A tonic server builder with our defaults: TCP keepalive, a metrics layer
-/// (`grpc_server_requests_total{method,code}`,
-/// `grpc_server_request_duration_seconds{method}`), the caller's signed identity checked
-/// by `verifier` on every call but health checks, and `deadline` on every call except
-/// the client-streaming methods named in `client_streams` (an upload lasts as long as
-/// its bytes keep coming; its handler bounds idle time instead). Add
-/// `.trace_fn(server_span)` for a span per call that continues the caller's trace.
+/// A tonic server builder with our defaults: TCP keepalive and [`server_layers`].
 pub fn server(
     deadline: Duration,
     client_streams: &'static [&'static str],
     verifier: IdentityVerifier,
-) -> tonic::transport::Server<ServerLayers> {
+) -> GrpcServer {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .tcp_keepalive(Some(Duration::from_secs(60)))
+        .layer(server_layers(deadline, client_streams, verifier))
+}
+
+/// What every call to a service goes through, over any transport (a socket, or
+/// [`crate::in_process`]): a span that continues the caller's W3C trace
+/// ([`server_span`]), a metrics layer (`grpc_server_requests_total{method,code}`,
+/// `grpc_server_request_duration_seconds{method}`), the caller's signed identity checked
+/// by `verifier` on every call but health checks, and `deadline` on every call except
+/// the client-streaming methods named in `client_streams` (an upload lasts as long as
+/// its bytes keep coming; its handler bounds idle time instead).
+pub fn server_layers(
+    deadline: Duration,
+    client_streams: &'static [&'static str],
+    verifier: IdentityVerifier,
+) -> ServerLayers {
+    tower::ServiceBuilder::new()
+        .layer(SpanLayer)
         .layer(MetricsLayer)
         .layer(IdentityLayer { verifier })
         .layer(DeadlineLayer {
             deadline,
             exempt: client_streams,
         })
+        .into_inner()
 }
 
-/// The layers [`server`] stacks.
+/// The tonic server [`server`] builds.
+pub type GrpcServer =
+    tonic::transport::Server<tower::layer::util::Stack<ServerLayers, tower::layer::util::Identity>>;
+
+/// The layers [`server_layers`] stacks (tower's `Stack` lists them innermost first).
 pub type ServerLayers = tower::layer::util::Stack<
     DeadlineLayer,
     tower::layer::util::Stack<
         IdentityLayer,
-        tower::layer::util::Stack<MetricsLayer, tower::layer::util::Identity>,
+        tower::layer::util::Stack<
+            MetricsLayer,
+            tower::layer::util::Stack<SpanLayer, tower::layer::util::Identity>,
+        >,
     >,
 >;
 
@@ -112,8 +131,8 @@ where
     }
 }
 
-/// The router [`server`] builds, as services mount theirs on it.
-pub type GrpcRouter = tonic::transport::server::Router<ServerLayers>;
+/// The routes a service mounts its gRPC services on (served with [`server_layers`]).
+pub type GrpcRouter = tonic::service::Routes;
 
 /// Answers `DEADLINE_EXCEEDED` when a call's answer takes longer than `deadline`,
 /// except for the `exempt` method paths. (tonic's own `Server::timeout` cannot exempt
@@ -269,19 +288,67 @@ where
     }
 }
 
-/// The span of one incoming call; pass to `Server::trace_fn`.
+/// The span of one incoming call, continuing the caller's trace; [`SpanLayer`] opens it
+/// for every call (or pass it to `Server::trace_fn`).
 pub fn server_span(request: &http::Request<()>) -> tracing::Span {
-    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&HeaderExtractor(request.headers()))
-    });
+    call_span(request.uri().path(), request.headers())
+}
+
+fn call_span(method: &str, headers: &http::HeaderMap) -> tracing::Span {
     let span = tracing::info_span!(
         "grpc.request",
         otel.kind = "server",
         rpc.system = "grpc",
-        rpc.method = %request.uri().path(),
+        rpc.method = %method,
     );
-    let _ = span.set_parent(parent);
+    // Reading the caller's context costs a few allocations; not when nothing records.
+    if !span.is_disabled() {
+        let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract(&HeaderExtractor(headers))
+        });
+        let _ = span.set_parent(parent);
+    }
     span
+}
+
+/// Runs every call inside its [`server_span`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SpanLayer;
+
+impl<S> tower::Layer<S> for SpanLayer {
+    type Service = SpanService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SpanService { inner }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SpanService<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for SpanService<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = tracing::instrument::Instrumented<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        use tracing::Instrument as _;
+        let span = call_span(request.uri().path(), request.headers());
+        let _entered = span.enter();
+        self.inner.call(request).instrument(span.clone())
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled, finishing in-flight calls.
@@ -306,9 +373,7 @@ where
 }
 
 /// [`serve`], over mutual TLS when `tls` is given ([`crate::tls`]): only clients
-/// presenting a certificate of the CA get through the handshake. A listener's
-/// Unix-domain socket ([`crate::listener`]) is only for the embedded fleet, which runs
-/// without TLS; with TLS it is closed rather than served in plaintext.
+/// presenting a certificate of the CA get through the handshake.
 pub async fn serve_with_tls<L>(
     router: tonic::transport::server::Router<L>,
     listener: impl Into<crate::listener::GrpcListener>,
@@ -329,11 +394,6 @@ where
 {
     let listener = listener.into();
     if let Some(tls) = tls {
-        if listener.has_unix() {
-            tracing::warn!(
-                "mutual TLS is on: the Unix-domain socket is closed, calls come over TCP"
-            );
-        }
         return router
             .serve_with_incoming_shutdown(
                 crate::tls::incoming(listener.into_tcp(), tls),
@@ -353,8 +413,8 @@ pub const UNARY_DEADLINE: Duration = Duration::from_secs(15);
 /// get [`UNARY_DEADLINE`] (a request's own `grpc-timeout`, if shorter, wins). Over
 /// mutual TLS when the process turned it on ([`crate::tls::init`]), whatever the URL's
 /// scheme; the server's certificate must name the URL's host. A URL naming a host (not
-/// an IP address) is balanced over the host's addresses ([`crate::balance`]). A
-/// `unix:///path` URL dials that Unix-domain socket, in plaintext ([`crate::listener`]).
+/// an IP address) is balanced over the host's addresses ([`crate::balance`]). An
+/// `in-process://` URL calls a service of this process directly ([`crate::in_process`]).
 pub fn channel(url: &str) -> Result<crate::balance::GrpcChannel, tonic::transport::Error> {
     crate::balance::channel(url, Some(UNARY_DEADLINE), crate::tls::client_tls())
 }
@@ -365,7 +425,6 @@ pub fn channel_with_tls(
     url: &str,
     tls: Option<&std::sync::Arc<crate::tls::ReloadingTls>>,
 ) -> Result<Channel, tonic::transport::Error> {
-    let tls = tls.filter(|_| !crate::listener::is_unix_url(url));
     Ok(connect_lazy(endpoint(url)?.timeout(UNARY_DEADLINE), tls))
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod grpc;
 pub mod health;
 pub mod identity;
+pub mod in_process;
 pub mod input;
 pub mod listener;
 pub mod metrics;

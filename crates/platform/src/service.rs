@@ -22,6 +22,7 @@
 use crate::config::CommonSettings;
 use crate::grpc::{self, GrpcRouter};
 use crate::health::{self, Health, HealthGrpc};
+use crate::in_process;
 use crate::listener::GrpcListener;
 use crate::service_identity::{IdentityVerifier, ServiceIdentity};
 use crate::shutdown::{self, CancellationToken};
@@ -216,17 +217,32 @@ impl Service {
         client_streams: &'static [&'static str],
         mount: impl FnOnce(GrpcRouter) -> GrpcRouter,
     ) -> anyhow::Result<()> {
-        let router = mount(
-            grpc::server(self.deadline, client_streams, self.verifier.clone())
-                .trace_fn(grpc::server_span)
-                .add_service(self.health_grpc),
-        );
+        let routes = mount(GrpcRouter::new(self.health_grpc));
+        let layers = grpc::server_layers(self.deadline, client_streams, self.verifier.clone());
         let listener = listener.into();
+        // Without TLS only: an in-process caller presents no certificate.
+        let registration = match listener.in_process() {
+            Some(address) if self.tls.is_none() => Some(in_process::register(
+                address,
+                in_process::ServerService::new(
+                    tower::ServiceExt::<http::Request<tonic::body::Body>>::map_err(
+                        tower::Layer::layer(&layers, routes.clone().prepare()),
+                        |never: std::convert::Infallible| -> crate::balance::BoxError {
+                            match never {}
+                        },
+                    ),
+                ),
+                self.shutdown.clone(),
+            )),
+            _ => None,
+        };
+        let router =
+            grpc::server(self.deadline, client_streams, self.verifier.clone()).add_routes(routes);
         self.health.set_ready(true).await;
         tracing::info!(
             service = self.name,
             addr = %listener.local_addr()?,
-            unix_socket = ?listener.unix_path(),
+            in_process = ?registration.as_ref().and(listener.in_process()),
             mutual_tls = self.tls.is_some(),
             "listening"
         );
@@ -318,18 +334,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_service_answers_on_its_port_and_on_its_unix_socket() {
+    async fn a_service_answers_on_its_port_and_in_process_until_it_stops() {
         let shutdown = CancellationToken::new();
         let service =
             Service::start("test.v1.Test", &CommonSettings::default(), shutdown.clone()).unwrap();
-        let sockets = tempfile::tempdir().unwrap();
-        let path = sockets.path().join("test.sock");
+        let address = in_process::address("test");
         let listener = crate::listener::GrpcListener::from(
             tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
         )
-        .with_unix(crate::listener::bind_unix(&path).unwrap());
+        .with_in_process(address.clone());
         let tcp_url = format!("http://{}", listener.local_addr().unwrap());
-        let unix_url = crate::listener::unix_url(&path);
+        // Nothing answers there before the service serves.
+        assert!(!grpc::is_serving(&address).await);
         let serving = tokio::spawn(service.serve(listener, |router| router));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while !grpc::is_serving(&tcp_url).await {
@@ -339,11 +355,14 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert!(grpc::is_serving(&unix_url).await, "no answer on {unix_url}");
-        // Another path is nobody's socket.
-        let elsewhere = crate::listener::unix_url(&sockets.path().join("other.sock"));
-        assert!(!grpc::is_serving(&elsewhere).await);
+        assert!(grpc::is_serving(&address).await, "no answer at {address}");
+        // Another address is nobody's.
+        assert!(!grpc::is_serving(&in_process::address("test")).await);
         shutdown.cancel();
         serving.await.unwrap().unwrap();
+        assert!(
+            !grpc::is_serving(&address).await,
+            "still answering once stopped"
+        );
     }
 }

@@ -200,12 +200,12 @@ impl GatewaySettings {
             ("tagging_url", &self.tagging_url),
             ("campaign_url", &self.campaign_url),
         ] {
-            // unix:///path: a Unix-domain socket, as the embedded fleet wires its services.
+            // in-process://: a service of this process, as the embedded fleet wires them.
             anyhow::ensure!(
                 url.starts_with("http://")
                     || url.starts_with("https://")
-                    || marquee_platform::listener::is_unix_url(url),
-                "{name} must be an http://, https:// or unix:// URL, got {url:?}"
+                    || marquee_platform::in_process::is_in_process_url(url),
+                "{name} must be an http://, https:// or in-process:// URL, got {url:?}"
             );
         }
         anyhow::ensure!(

@@ -1,6 +1,6 @@
-//! The embedded fleet: every service in one process, each on its own loopback port and
-//! Unix-domain socket, talking real gRPC — what `marquee up` runs and what the
-//! end-to-end tests start.
+//! The embedded fleet: every service in one process, each on its own loopback port,
+//! calling each other in process with real gRPC requests — what `marquee up` runs and
+//! what the end-to-end tests start.
 
 pub mod manifest;
 
@@ -10,7 +10,8 @@ use marquee_billing::BillingSettings;
 use marquee_campaign::CampaignSettings;
 use marquee_content::ContentSettings;
 use marquee_gateway::GatewaySettings;
-use marquee_platform::listener::{self, GrpcListener};
+use marquee_platform::in_process;
+use marquee_platform::listener::GrpcListener;
 use marquee_platform::service_identity::{self, IdentitySettings};
 use marquee_platform::shutdown::CancellationToken;
 use marquee_tagging::TaggingSettings;
@@ -36,9 +37,9 @@ pub struct FleetSettings {
 /// How the fleet's services call each other.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Transport {
-    /// A Unix-domain socket per service (TCP when mutual TLS is on).
+    /// Directly, in process: no socket between them (TCP when mutual TLS is on).
     #[default]
-    UnixSockets,
+    InProcess,
     /// Their loopback TCP ports, as separate processes would.
     Tcp,
 }
@@ -150,8 +151,6 @@ pub struct Fleet {
     /// Every internal service's name and gRPC address (the start-up readiness wait; the
     /// tests that call services directly, as an intruder would).
     pub internal: Vec<(&'static str, SocketAddr)>,
-    /// Holds the services' Unix-domain sockets' directory until the fleet goes.
-    _loopback: Loopback,
     /// One shutdown signal per service, cancelled in [`STOP_ORDER`].
     stops: Stops,
     tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
@@ -226,7 +225,7 @@ impl Fleet {
         ]
         .iter()
         .any(|common| common.tls.enabled);
-        let loopback = Loopback::new(transport == Transport::UnixSockets && !tls)?;
+        let loopback = Loopback::new(transport == Transport::InProcess && !tls);
 
         let auth_at = loopback.bind("auth").await?;
         auth.grpc_addr = auth_at.addr.to_string();
@@ -297,7 +296,6 @@ impl Fleet {
             gateway_url: format!("http://{gateway_local}"),
             auth_addr,
             internal,
-            _loopback: loopback,
             stops,
             tasks,
             ended: Default::default(),
@@ -414,12 +412,13 @@ impl Fleet {
 }
 
 /// Where the fleet's services listen: each on a free loopback TCP port (two fleets can
-/// run side by side; the readiness wait and the tests reach a service by address) and on
-/// a Unix-domain socket in a private directory, which is what the services call each
-/// other on — the same gRPC without the TCP stack on every hop (`docs/benchmarks.md`,
-/// "Request path"). With mutual TLS on, or [`Transport::Tcp`], over TCP only.
+/// run side by side; the readiness wait and the tests reach a service by address) and at
+/// an in-process address, which is what the services call each other at — the same gRPC
+/// calls (identities, deadlines, metrics) without HTTP/2 and a socket on every hop
+/// (`marquee_platform::in_process`, `docs/benchmarks.md`, "Request path"). With mutual
+/// TLS on, or [`Transport::Tcp`], over TCP only.
 struct Loopback {
-    sockets: Option<tempfile::TempDir>,
+    in_process: bool,
 }
 
 /// One service's listeners, its TCP address and the URL its callers dial.
@@ -430,21 +429,8 @@ struct Bound {
 }
 
 impl Loopback {
-    fn new(unix_sockets: bool) -> anyhow::Result<Self> {
-        let sockets = if !unix_sockets {
-            None
-        } else {
-            // 0700 (and each socket 0600): only this user reaches the sockets.
-            use std::os::unix::fs::PermissionsExt as _;
-            Some(
-                tempfile::Builder::new()
-                    .prefix("marquee-fleet-")
-                    .permissions(std::fs::Permissions::from_mode(0o700))
-                    .tempdir()
-                    .context("creating the directory of the fleet's sockets")?,
-            )
-        };
-        Ok(Self { sockets })
+    fn new(in_process: bool) -> Self {
+        Self { in_process }
     }
 
     async fn bind(&self, service: &str) -> anyhow::Result<Bound> {
@@ -452,12 +438,9 @@ impl Loopback {
         let addr = tcp.local_addr()?;
         let mut listener = GrpcListener::from(tcp);
         let mut url = format!("http://{addr}");
-        if let Some(sockets) = &self.sockets {
-            let path = sockets.path().join(format!("{service}.sock"));
-            let unix = listener::bind_unix(&path)
-                .with_context(|| format!("binding {service}'s socket {}", path.display()))?;
-            listener = listener.with_unix(unix);
-            url = listener::unix_url(&path);
+        if self.in_process {
+            url = in_process::address(service);
+            listener = listener.with_in_process(url.clone());
         }
         Ok(Bound {
             listener,

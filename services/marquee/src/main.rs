@@ -20,8 +20,8 @@ enum Command {
     /// Start the gateway and every service on loopback ports with embedded defaults
     /// (SQLite under MARQUEE_DATA_DIR, default ./data). Ctrl-C stops all.
     Up {
-        /// The services call each other over their loopback TCP ports instead of
-        /// Unix-domain sockets (as separate processes would; for comparing the two).
+        /// The services call each other over their loopback TCP ports instead of in
+        /// process (as separate processes would; for comparing the two).
         #[arg(long)]
         tcp: bool,
     },

@@ -227,12 +227,12 @@ pub async fn spawn_fleet(options: Options) -> TestFleet {
         billing,
         tagging,
         campaign,
-        // Both transports stay exercised end to end: the embedded default's Unix-domain
-        // sockets, and TCP (as separate processes call each other) with PostgreSQL.
+        // Both transports stay exercised end to end: the embedded default's in-process
+        // calls, and TCP (as separate processes call each other) with PostgreSQL.
         transport: if options.postgres {
             Transport::Tcp
         } else {
-            Transport::UnixSockets
+            Transport::InProcess
         },
     };
     let fleet = Fleet::start(settings, "127.0.0.1:0").await.unwrap();
