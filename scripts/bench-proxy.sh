@@ -264,8 +264,8 @@ cannot exhaust), and three ways to the same handler, auth's gRPC `GetMe` for one
 The gateway's `GET /api/v1/auth/me` verifies the access token, takes the rate limit,
 calls `GetMe` over gRPC and writes JSON; nginx ({nginx_version}) only passes the same gRPC
 call through (`grpc_pass`, keep-alive upstream); "direct" calls auth with no proxy: the floor.
-The gateway reaches auth over the fleet's Unix-domain socket (`marquee up`'s default);
-nginx and h2load reach auth's loopback TCP port.
+The gateway calls auth in process (`marquee up`'s default: no HTTP/2, no socket on that
+hop); nginx and h2load reach auth's loopback TCP port over HTTP/2.
 
 - Date: {time.strftime('%Y-%m-%d')}; machine: {cores} cores ({cpu}); h2load, nginx and the
   fleet share those cores. nginx runs `worker_processes auto` ({cores}), the gateway its

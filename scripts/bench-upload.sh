@@ -6,6 +6,7 @@
 # through the page cache (as the object store writes) and once with fsync.
 # Rewrites the "Upload" section of docs/benchmarks.md.
 #   SIZE_MIB=1024 PROFILE=release bash scripts/bench-upload.sh
+#   MARQUEE_BIN=/path/to/marquee bash scripts/bench-upload.sh   # a binary built elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +16,13 @@ OUT=${OUT:-docs/benchmarks.md}
 PROFILE=${PROFILE:-release}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
+source scripts/bench/lib.sh
 if [ "$PROFILE" = release ]; then
-  cargo build --release --locked --bin marquee
+  BIN=$(marquee_binary)
 else
   cargo build --locked --bin marquee
+  BIN="$TARGET_DIR/debug/marquee"
 fi
-BIN="$TARGET_DIR/$([ "$PROFILE" = release ] && echo release || echo debug)/marquee"
 
 DATA=$(mktemp -d)
 cleanup() {
