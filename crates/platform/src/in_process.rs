@@ -242,8 +242,17 @@ mod tests {
             .unwrap()
     }
 
-    fn grpc_status(response: &http::Response<Body>) -> Option<&str> {
-        response.headers().get("grpc-status")?.to_str().ok()
+    /// The `grpc-status` of a call made on `channel`.
+    async fn status_of(channel: &mut GrpcChannel) -> Option<String> {
+        let answer = channel
+            .ready()
+            .await
+            .unwrap()
+            .call(request())
+            .await
+            .unwrap();
+        let status = answer.headers().get("grpc-status")?.to_str().ok()?;
+        Some(status.to_string())
     }
 
     /// A server that answers OK after `delay`, on the thread it runs on, and marks
@@ -301,36 +310,23 @@ mod tests {
             .unwrap();
         let mut channel = channel(&address, Some(Duration::from_secs(5)));
 
-        let answer = channel
-            .ready()
-            .await
-            .unwrap()
-            .call(request())
-            .await
-            .unwrap();
-        assert_eq!(grpc_status(&answer), Some("0"));
+        assert_eq!(status_of(&mut channel).await.as_deref(), Some("0"));
         assert_eq!(thread.lock().unwrap().as_deref(), Some("service-runtime"));
 
         // Shutting down: new calls are refused as by a closed port.
         shutdown.cancel();
-        let answer = channel
-            .ready()
-            .await
-            .unwrap()
-            .call(request())
-            .await
-            .unwrap();
-        assert_eq!(grpc_status(&answer), Some("14"), "UNAVAILABLE");
+        assert_eq!(
+            status_of(&mut channel).await.as_deref(),
+            Some("14"),
+            "UNAVAILABLE"
+        );
         // Gone: the same.
         drop(registration);
-        let answer = channel
-            .ready()
-            .await
-            .unwrap()
-            .call(request())
-            .await
-            .unwrap();
-        assert_eq!(grpc_status(&answer), Some("14"), "UNAVAILABLE");
+        assert_eq!(
+            status_of(&mut channel).await.as_deref(),
+            Some("14"),
+            "UNAVAILABLE"
+        );
         service_runtime.shutdown_background();
     }
 
