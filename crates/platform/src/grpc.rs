@@ -21,10 +21,15 @@ pub fn server(
     client_streams: &'static [&'static str],
     verifier: IdentityVerifier,
 ) -> GrpcServer {
+    server_with(server_layers(deadline, client_streams, verifier))
+}
+
+/// [`server`] with layers already built (a service serves the same ones in process).
+pub fn server_with(layers: ServerLayers) -> GrpcServer {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .tcp_keepalive(Some(Duration::from_secs(60)))
-        .layer(server_layers(deadline, client_streams, verifier))
+        .layer(layers)
 }
 
 /// What every call to a service goes through, over any transport (a socket, or

@@ -67,6 +67,16 @@ pub fn is_in_process_url(url: &str) -> bool {
     url.starts_with(SCHEME)
 }
 
+/// `routes` behind `layers` (a service's [`crate::grpc::server_layers`]), as the
+/// in-process transport calls them.
+pub fn server(layers: &crate::grpc::ServerLayers, routes: tonic::service::Routes) -> ServerService {
+    let layered = tower::Layer::layer(layers, routes.prepare());
+    ServerService::new(tower::ServiceExt::<http::Request<Body>>::map_err(
+        layered,
+        |never: std::convert::Infallible| -> BoxError { match never {} },
+    ))
+}
+
 /// Serves `server` at `address` until the returned guard is dropped, refusing new calls
 /// once `shutdown` is cancelled. Calls run on the runtime this is called on (the
 /// service's). A server registered at the same address before is replaced.

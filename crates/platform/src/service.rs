@@ -224,20 +224,12 @@ impl Service {
         let registration = match listener.in_process() {
             Some(address) if self.tls.is_none() => Some(in_process::register(
                 address,
-                in_process::ServerService::new(
-                    tower::ServiceExt::<http::Request<tonic::body::Body>>::map_err(
-                        tower::Layer::layer(&layers, routes.clone().prepare()),
-                        |never: std::convert::Infallible| -> crate::balance::BoxError {
-                            match never {}
-                        },
-                    ),
-                ),
+                in_process::server(&layers, routes.clone()),
                 self.shutdown.clone(),
             )),
             _ => None,
         };
-        let router =
-            grpc::server(self.deadline, client_streams, self.verifier.clone()).add_routes(routes);
+        let router = grpc::server_with(layers).add_routes(routes);
         self.health.set_ready(true).await;
         tracing::info!(
             service = self.name,
